@@ -1,0 +1,49 @@
+# Helpers shared by the module and test CMakeLists.txt files.
+
+# atls_module(NAME SOURCES ... [DEPS ...]): static library atls_NAME with the public headers
+# (include/) and the private src/ tree on its include path.
+function(atls_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(atls_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(atls_${name}
+    PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
+  if(ARG_DEPS)
+    target_link_libraries(atls_${name} PUBLIC ${ARG_DEPS})
+  endif()
+endfunction()
+
+# atls_unit_test(NAME SOURCES ... [DEPS ...] [LABELS ...] [TIMEOUT s]): one test program, one CTest test.
+function(atls_unit_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE atls_testlib ${ARG_DEPS})
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES
+    ENVIRONMENT "ATLS_SHARED_VECTORS=${PROJECT_SOURCE_DIR}/../shared/vectors;ATLS_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    SKIP_RETURN_CODE 77)
+  if(ARG_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
+  if(ARG_TIMEOUT)
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  else()
+    set_tests_properties(${name} PROPERTIES TIMEOUT 120)
+  endif()
+endfunction()
+
+# atls_script_test(NAME SCRIPT [LABELS ...] [TIMEOUT s]): a shell test that drives the binaries.
+function(atls_script_test name script)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "LABELS" ${ARGN})
+  add_test(NAME ${name} COMMAND bash ${script})
+  set_tests_properties(${name} PROPERTIES
+    ENVIRONMENT "ATLS_BUILD_DIR=${PROJECT_BINARY_DIR};ATLS_SOURCE_DIR=${PROJECT_SOURCE_DIR};ATLS_SHARED_VECTORS=${PROJECT_SOURCE_DIR}/../shared/vectors"
+    SKIP_RETURN_CODE 77)
+  if(ARG_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
+  endif()
+  if(ARG_TIMEOUT)
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${ARG_TIMEOUT})
+  else()
+    set_tests_properties(${name} PROPERTIES TIMEOUT 300)
+  endif()
+endfunction()

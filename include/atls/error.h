@@ -1,0 +1,116 @@
+/*
+ * atls/error.h: the one error convention of the whole library.
+ *
+ * Every fallible atls function returns an atls_error: ATLS_OK (0) on success, otherwise a code
+ * from the enum below. Codes are grouped by category in blocks of 100 (the category of a code is
+ * code / 100); the enum only ever grows, a published value never changes meaning.
+ *
+ * On failure the library also records, per thread, a one-line detail message with the source
+ * file and line where the failure was raised. atls_error_detail() returns it until the next
+ * failure on the same thread.
+ */
+#ifndef ATLS_ERROR_H
+#define ATLS_ERROR_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ATLS_MUST_CHECK marks results that must not be ignored (-Werror makes it a build error). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ATLS_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define ATLS_MUST_CHECK
+#endif
+
+typedef enum atls_error {
+    ATLS_OK = 0,
+
+    /* usage (1xx): the caller passed something the API does not accept */
+    ATLS_ERR_USAGE = 100,          /* invalid argument */
+    ATLS_ERR_USAGE_STATE = 101,    /* call not valid in the object's current state */
+    ATLS_ERR_USAGE_NOT_TLS13 = 102,/* connection is not TLS 1.3 or handshake not complete */
+    ATLS_ERR_USAGE_UNSUPPORTED = 103, /* key type, scheme or feature not supported */
+    ATLS_ERR_USAGE_CONFIG = 104,   /* configuration (file, option) is invalid */
+
+    /* decode (2xx): untrusted bytes are malformed */
+    ATLS_ERR_DECODE = 200,         /* malformed input (generic) */
+    ATLS_ERR_DECODE_TRUNCATED = 201,  /* input ends early or a length runs past the end */
+    ATLS_ERR_DECODE_TRAILING = 202,   /* bytes left over after a complete structure */
+    ATLS_ERR_DECODE_LENGTH = 203,     /* a declared length is out of its allowed range */
+    ATLS_ERR_DECODE_VALUE = 204,      /* a field holds a value that is not allowed */
+    ATLS_ERR_DECODE_TYPE = 205,       /* unexpected message / media / CBOR type */
+    ATLS_ERR_DECODE_TOO_LARGE = 206,  /* input exceeds a size ceiling */
+
+    /* crypto (3xx): a cryptographic check failed or a primitive errored */
+    ATLS_ERR_CRYPTO = 300,            /* a crypto library call failed */
+    ATLS_ERR_CRYPTO_SIGNATURE = 301,  /* a signature does not verify */
+    ATLS_ERR_CRYPTO_MAC = 302,        /* a MAC (e.g. EA Finished) does not verify */
+    ATLS_ERR_CRYPTO_CHAIN = 303,      /* certificate chain or hostname validation failed */
+    ATLS_ERR_CRYPTO_KEY = 304,        /* a key is unusable (type, curve, size) */
+    ATLS_ERR_CRYPTO_RANDOM = 305,     /* the random generator failed */
+
+    /* protocol (4xx): the peer broke a protocol rule */
+    ATLS_ERR_PROTOCOL = 400,               /* generic protocol violation */
+    ATLS_ERR_PROTOCOL_CONTEXT = 401,       /* certificate_request_context does not match */
+    ATLS_ERR_PROTOCOL_REPLAY = 402,        /* context already used on this connection */
+    ATLS_ERR_PROTOCOL_EXTENSION = 403,     /* extension not requested or misplaced */
+    ATLS_ERR_PROTOCOL_SCHEME = 404,        /* signature scheme not offered / not allowed */
+    ATLS_ERR_PROTOCOL_REFUSED = 405,       /* peer sent an empty authenticator (refusal) */
+    ATLS_ERR_PROTOCOL_FRAME = 406,         /* bad atls/1 frame */
+    ATLS_ERR_PROTOCOL_PEER_ERROR = 407,    /* peer sent an ERROR frame */
+    ATLS_ERR_PROTOCOL_SESSION = 408,       /* session rule broken (ticket, 0-RTT, early data) */
+    ATLS_ERR_PROTOCOL_BINDING = 409,       /* evidence not bound to this connection/request */
+
+    /* evidence (5xx): attestation evidence is invalid */
+    ATLS_ERR_EVIDENCE = 500,               /* generic evidence failure */
+    ATLS_ERR_EVIDENCE_FORMAT = 501,        /* unknown or wrong media type / format */
+    ATLS_ERR_EVIDENCE_SIGNATURE = 502,     /* evidence signature invalid */
+    ATLS_ERR_EVIDENCE_CHAIN = 503,         /* endorsement chain invalid */
+    ATLS_ERR_EVIDENCE_NONCE = 504,         /* challenge / nonce / report data mismatch */
+    ATLS_ERR_EVIDENCE_COLLATERAL = 505,    /* collateral invalid, expired or inconsistent */
+    ATLS_ERR_EVIDENCE_ATTESTER = 506,      /* the attester could not produce evidence */
+    ATLS_ERR_EVIDENCE_STALE = 507,         /* evidence older than allowed */
+
+    /* policy (6xx): evidence is valid but the appraisal policy rejects it */
+    ATLS_ERR_POLICY = 600,                 /* generic policy failure */
+    ATLS_ERR_POLICY_MISMATCH = 601,        /* a claim does not match its reference value */
+    ATLS_ERR_POLICY_UNTRUSTED_KEY = 602,   /* attestation key not trusted by the policy */
+    ATLS_ERR_POLICY_INVALID = 603,         /* the policy document itself is invalid */
+
+    /* io (7xx): files, sockets, the TPM transport */
+    ATLS_ERR_IO = 700,                     /* generic I/O failure */
+    ATLS_ERR_IO_CLOSED = 701,              /* peer closed the connection */
+    ATLS_ERR_IO_FILE = 702,                /* a file could not be read or written */
+    ATLS_ERR_IO_TIMEOUT = 703,             /* an operation timed out */
+
+    /* internal (8xx): a bug or resource exhaustion inside atls */
+    ATLS_ERR_INTERNAL = 800,
+    ATLS_ERR_INTERNAL_ALLOC = 801          /* out of memory */
+} atls_error;
+
+/* atls_error_category names the category of |err|: "ok", "usage", "decode", "crypto",
+ * "protocol", "evidence", "policy", "io", "internal" or "unknown". Static string. */
+const char *atls_error_category(atls_error err);
+
+/* atls_strerror returns a short static description of |err|. Never NULL. */
+const char *atls_strerror(atls_error err);
+
+/* atls_error_detail returns this thread's detail message for the most recent failure,
+ * formatted "file:line: message", or "" if none. The pointer is owned by the library and valid
+ * until the next atls call on the same thread. */
+const char *atls_error_detail(void);
+
+/* atls_error_message returns only the message part of the detail (without file:line), or "".
+ * Same lifetime as atls_error_detail. Suitable for one-line user-facing errors. */
+const char *atls_error_message(void);
+
+/* atls_error_clear forgets this thread's detail message. */
+void atls_error_clear(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ATLS_ERROR_H */
