@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -42,6 +43,8 @@ extern "C" {
 #define ATLS_EA_CONTEXT_MAX_LEN 255
 /* Ceilings checked before any allocation (style: compare declared lengths first). */
 #define ATLS_EA_MAX_MESSAGE (256u * 1024u)  /* whole request or authenticator */
+#define ATLS_EA_MAX_CERT_LEN (64u * 1024u)  /* one DER certificate (cert_data) */
+#define ATLS_EA_MAX_CERTS 10                /* CertificateEntry count, leaf included */
 
 /* One TLS extension: type and opaque data (RFC 8446 section 4.2). */
 typedef struct atls_ea_extension {
@@ -117,8 +120,12 @@ ATLS_MUST_CHECK atls_error atls_ea_get_context(const uint8_t *msg, size_t len,
  *   |extensions|  extensions for the first CertificateEntry; each must have been offered in
  *                 the request (ATLS_ERR_PROTOCOL_EXTENSION otherwise)
  * The signature scheme is the first one of the request's signature_algorithms that fits the
- * key (ATLS_ERR_PROTOCOL_SCHEME if none). On success *out / *out_len is a malloc'd message
- * (caller frees with free()). */
+ * key (ATLS_ERR_PROTOCOL_SCHEME if none). A spontaneous authenticator gets a fresh random
+ * 32-byte context, picks its scheme from atls_ea_default_sigalgs() and may carry no
+ * extensions. Errors also: ATLS_ERR_USAGE_STATE (role does not fit the request type),
+ * ATLS_ERR_CRYPTO_KEY (|key| is not |leaf|'s), ATLS_ERR_USAGE (more than ATLS_EA_MAX_CERTS
+ * certificates or one over ATLS_EA_MAX_CERT_LEN). On success *out / *out_len is a malloc'd
+ * message (caller frees with free()). */
 ATLS_MUST_CHECK atls_error atls_ea_authenticate(SSL *ssl, const atls_ea_request *request,
                                                 X509 *leaf, STACK_OF(X509) *chain,
                                                 EVP_PKEY *key,
@@ -141,11 +148,16 @@ void atls_ea_context_set_free(atls_ea_context_set *set);
 typedef struct atls_ea_validate_options {
     X509_STORE *trust;        /* chain validation against this store (borrowed); NULL and
                                  verify_cb NULL means: no chain validation (caller's job) */
-    const char *hostname;     /* when set, the leaf must match it (X509_VERIFY_PARAM host) */
+    const char *hostname;     /* when set, the leaf must match it (X509_VERIFY_PARAM host;
+                                 without |trust|: X509_check_host on the leaf) */
     /* alternative to |trust|: return ATLS_OK to accept leaf+chain */
     atls_error (*verify_cb)(void *arg, X509 *leaf, STACK_OF(X509) *chain);
     void *verify_arg;
     time_t at;                /* 0 = now; else verification time for the chain */
+    /* Extension types allowed only in the first CertificateEntry (atls: cmw_attestation
+     * 0xFF00); found in any later entry -> ATLS_ERR_PROTOCOL_EXTENSION. Borrowed. */
+    const uint16_t *first_entry_only;
+    size_t num_first_entry_only;
 } atls_ea_validate_options;
 
 /* The result of a successful validation. */
@@ -156,7 +168,15 @@ typedef struct atls_ea_result atls_ea_result;
  * client) following RFC 9261 sections 5.2 and 6, and records the context in |seen|.
  * Errors: ATLS_ERR_PROTOCOL_REFUSED for a well-formed empty authenticator (nothing recorded
  * as a success, but the context is consumed), ATLS_ERR_PROTOCOL_CONTEXT, _REPLAY, _EXTENSION,
- * _SCHEME, ATLS_ERR_CRYPTO_SIGNATURE, _MAC, _CHAIN, ATLS_ERR_DECODE_* for malformed input.
+ * _SCHEME, ATLS_ERR_CRYPTO_SIGNATURE, _MAC, _CHAIN, ATLS_ERR_DECODE_* for malformed input,
+ * ATLS_ERR_USAGE_STATE when |ssl|'s role cannot receive this (a request of type 17 is
+ * validated by the client, type 13 by the server, request NULL only by a client).
+ * Checks, in order: TLS 1.3; parse (each message exactly consumed, ceilings); context;
+ * replay; CertificateEntry extensions (each offered in the request; none at all when
+ * |request| is NULL; |first_entry_only| types only in entry 0); scheme (offered in the
+ * request, or in atls_ea_default_sigalgs() when spontaneous, and fitting the leaf key);
+ * signature; Finished; chain (|trust| or |verify_cb|; |hostname| alone is checked with
+ * X509_check_host). The context is recorded in |seen| (required) only after all passed.
  * On success *out holds leaf, chain and first-entry extensions (caller frees). */
 ATLS_MUST_CHECK atls_error atls_ea_validate(SSL *ssl, const atls_ea_request *request,
                                             const uint8_t *msg, size_t len,

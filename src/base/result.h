@@ -53,6 +53,15 @@ atls_error atls_error_raise_ossl(atls_error code, const char *file, int line, co
         }                                                                                         \
     } while (0)
 
+/* ATLS_BEST_EFFORT marks a call whose failure is deliberately ignored (cleanup on a path that
+ * is already failing, best-effort notifications). (void) does not silence warn_unused_result
+ * in gcc, and the macro also makes each such place easy to find. */
+#define ATLS_BEST_EFFORT(expr)                                                                    \
+    do {                                                                                          \
+        if (expr) {                                                                               \
+        }                                                                                         \
+    } while (0)
+
 /* Variants that jump to a cleanup label with |rc| set, for functions that own resources. */
 #define ATLS_FAIL_GOTO(rc, label, code, ...)                                                      \
     do {                                                                                          \

@@ -1,0 +1,36 @@
+# Convenience front end over CMake/CTest. Every target installs missing Debian packages first
+# (scripts/setup-deps) so a fresh Debian 12 machine needs nothing else.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CTEST_ARGS ?=
+
+.PHONY: all deps build demo test test-asan valgrind fuzz bench soak clean
+
+all: build
+
+deps:
+	@scripts/setup-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+# The main job: an attested connection on loopback, end to end.
+demo: build
+	@scripts/demo $(BUILD)
+
+# The whole test suite (unit, integration, attack lab) in the normal build.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --label-exclude soak $(CTEST_ARGS)
+
+# The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DATLS_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	  ctest --output-on-failure -j$(JOBS) --label-exclude 'soak|nosan' $(CTEST_ARGS)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

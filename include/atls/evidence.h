@@ -1,0 +1,107 @@
+/*
+ * atls/evidence.h: attesters (produce Evidence) and verifiers (check Evidence and appraise it
+ * against a policy), each a const ops table chosen by name or media type. No dlopen, no
+ * constructor registration: the tables are listed in src/evidence/registry.c.
+ *
+ * The challenge: every attester puts the 64-byte challenge (see atls/binding.h) into its
+ * Evidence (TPM qualifyingData, SNP/TDX REPORT_DATA, CCA challenge, EAT eat_nonce), and every
+ * verifier checks it when the caller supplies one.
+ *
+ * Claims are carried as jansson JSON objects (digests in lowercase hex) so that the policy and
+ * the EAR can be written once for every evidence type.
+ */
+#ifndef ATLS_EVIDENCE_H
+#define ATLS_EVIDENCE_H
+
+#include <atls/error.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ATLS_CHALLENGE_LEN 64
+
+/* Trustworthiness-vector claims (draft-ietf-rats-ear-03 / AR4SI), -128..127; 0 = no claim. */
+typedef struct atls_trust_vector {
+    int8_t instance_identity;
+    int8_t configuration;
+    int8_t executables;
+    int8_t file_system;
+    int8_t hardware;
+    int8_t runtime_opaque;
+    int8_t storage_opaque;
+    int8_t sourced_data;
+} atls_trust_vector;
+
+/* Inputs a verifier may use. Zero-initialise; everything is borrowed. */
+typedef struct atls_verify_input {
+    const uint8_t *challenge;          /* ATLS_CHALLENGE_LEN bytes, or NULL: not checked */
+    time_t at;                         /* verification time, 0 = now */
+    STACK_OF(X509) *trust_anchors;     /* roots (ARK, Intel SGX Root CA, AK CA, ...) */
+    STACK_OF(X509) *intermediates;     /* ASK/ASVK bundles, VCEK, TCB signing chain, ... */
+    STACK_OF(X509_CRL) *crls;
+    EVP_PKEY **trusted_keys;           /* raw public keys (CPAK, sim key), num_trusted_keys */
+    size_t num_trusted_keys;
+    const char *vcek_path, *tcb_info_path, *qe_identity_path, *tcb_signing_chain_path;
+} atls_verify_input;
+
+/* What a verifier established about one piece of Evidence (before policy). */
+typedef struct atls_evidence_result {
+    const char *type;        /* verifier name: "tpm2", "sim", "snp", "tdx", "cca" (static) */
+    json_t *claims;          /* owned: every claim, digests as lowercase hex */
+    char key_id[65];         /* lowercase hex SHA-256 of the attestation key's DER SPKI */
+    int challenge_checked;   /* 1 if a challenge was supplied and matched */
+    atls_trust_vector tv;    /* claims the verifier can already make (hardware, ...) */
+    int is_sim;              /* 1 for the software attester: never real attestation */
+} atls_evidence_result;
+
+/* atls_evidence_result_cleanup releases the claims and zeroes the result. */
+void atls_evidence_result_cleanup(atls_evidence_result *res);
+
+/* A verifier plug-in. All functions: inputs borrowed; outputs owned by the caller. */
+typedef struct atls_verifier_ops {
+    const char *name;        /* "tpm2", "sim", ... (the policy section of the same name) */
+    const char *media_type;  /* CMW record type it accepts */
+    /* verify: parse, check signatures / chains / challenge, fill |out|. */
+    atls_error (*verify)(const uint8_t *evidence, size_t len, const atls_verify_input *in,
+                         atls_evidence_result *out);
+    /* appraise: check |res| against this verifier's policy section |policy| (a JSON object
+     * already checked by check_policy). Sets *tv claims (configuration, executables, ...)
+     * and, on rejection, returns ATLS_ERR_POLICY_* with a detail naming the claim. */
+    atls_error (*appraise)(const json_t *policy, const atls_evidence_result *res,
+                           atls_trust_vector *tv);
+    /* check_policy: validate the policy section's shape (unknown keys are errors). */
+    atls_error (*check_policy)(const json_t *policy);
+    /* policy_from_result: a strict policy section accepting exactly |res| (trust on first
+     * use); *out is a new JSON object owned by the caller. */
+    atls_error (*policy_from_result)(const atls_evidence_result *res, json_t **out);
+} atls_verifier_ops;
+
+/* atls_verifier_by_name / _by_media_type: a registered verifier or NULL. */
+const atls_verifier_ops *atls_verifier_by_name(const char *name);
+const atls_verifier_ops *atls_verifier_by_media_type(const char *media_type);
+
+/* An attester plug-in. Config is a NULL-terminated list of "key=value" strings (so the CLI
+ * can pass options through without knowing them); the attester copies what it needs. */
+typedef struct atls_attester atls_attester;
+typedef struct atls_attester_ops {
+    const char *name;        /* "sim", "tpm2", "tsm" */
+    const char *media_type;  /* CMW record type it produces */
+    atls_error (*create)(const char *const *config, void **state);
+    /* produce: Evidence over |challenge| (ATLS_CHALLENGE_LEN bytes) in a malloc'd buffer */
+    atls_error (*produce)(void *state, const uint8_t *challenge, uint8_t **out, size_t *out_len);
+    void (*destroy)(void *state);
+} atls_attester_ops;
+
+const atls_attester_ops *atls_attester_ops_by_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ATLS_EVIDENCE_H */

@@ -1,0 +1,59 @@
+/* session_ctx.c: SSL_CTX settings for attested connections (draft-fossati-seat-expat,
+ * "session rules": no tickets, no 0-RTT) and ALPN "atls/1" selection. */
+#include <atls/frame.h>
+#include <atls/session.h>
+
+#include "base/result.h"
+
+#include <string.h>
+
+atls_error atls_ssl_ctx_configure(SSL_CTX *ctx, int is_server, int offer_alpn)
+{
+    ATLS_ENSURE(ctx != NULL, ATLS_ERR_USAGE, "no SSL_CTX");
+    ATLS_GUARD_OSSL(SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION), ATLS_ERR_CRYPTO,
+                    "cannot require TLS 1.3");
+    ATLS_GUARD_OSSL(SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION), ATLS_ERR_CRYPTO,
+                    "cannot require TLS 1.3");
+    /* no resumption: a resumed session would carry no fresh certificate and the exporter of
+     * an attested session must not be reachable from another connection */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    ATLS_GUARD_OSSL(SSL_CTX_set_max_early_data(ctx, 0), ATLS_ERR_CRYPTO,
+                    "cannot disable early data");
+    if (is_server) {
+        ATLS_GUARD_OSSL(SSL_CTX_set_num_tickets(ctx, 0), ATLS_ERR_CRYPTO,
+                        "cannot disable session tickets");
+        SSL_CTX_set_alpn_select_cb(ctx, atls_alpn_select_cb, NULL);
+    } else if (offer_alpn) {
+        /* SSL_CTX_set_alpn_protos returns 0 on success */
+        ATLS_ENSURE(SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)ATLS_ALPN_WIRE,
+                                            ATLS_ALPN_WIRE_LEN) == 0,
+                    ATLS_ERR_CRYPTO, "cannot offer ALPN atls/1");
+    }
+    return ATLS_OK;
+}
+
+int atls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                        const unsigned char *in, unsigned int inlen, void *arg)
+{
+    (void)ssl;
+    (void)arg;
+    unsigned char *sel = NULL;
+    unsigned char sel_len = 0;
+    if (SSL_select_next_proto(&sel, &sel_len, (const unsigned char *)ATLS_ALPN_WIRE,
+                              ATLS_ALPN_WIRE_LEN, in, inlen) == OPENSSL_NPN_NEGOTIATED) {
+        *out = sel;
+        *outlen = sel_len;
+        return SSL_TLSEXT_ERR_OK;
+    }
+    /* the client speaks something else (h2, http/1.1): go on without ALPN, plain TLS */
+    return SSL_TLSEXT_ERR_NOACK;
+}
+
+int atls_ssl_is_atls(SSL *ssl)
+{
+    const unsigned char *p = NULL;
+    unsigned int n = 0;
+    SSL_get0_alpn_selected(ssl, &p, &n);
+    return n == strlen(ATLS_ALPN) && memcmp(p, ATLS_ALPN, n) == 0;
+}

@@ -1,0 +1,50 @@
+/* tdx_testgen.h: test-only generator of TDX-shaped PKI (P-256 "SGX Root CA" -> "PCK Platform
+ * CA" -> PCK with the SGX extension; "TCB Signing" cert), quotes v4/v5 and signed collateral.
+ * Nothing here is Intel's. */
+#ifndef ATLS_TESTS_TDX_TESTGEN_H
+#define ATLS_TESTS_TDX_TESTGEN_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+typedef struct tg_tdx_pki {
+    EVP_PKEY *root_key, *ca_key, *pck_key, *tcb_key, *ak;
+    X509 *root, *ca, *pck, *tcb;
+} tg_tdx_pki;
+
+/* tg_tdx_pki_new: PCK SGX extension with |fmspc|, PCE-ID 0000, components |comp|, |pcesvn|. */
+int tg_tdx_pki_new(tg_tdx_pki *p, const uint8_t fmspc[6], const uint8_t comp[16], int pcesvn);
+void tg_tdx_pki_free(tg_tdx_pki *p);
+
+typedef struct tg_tdx_fields {
+    uint16_t version;        /* 4 or 5 */
+    uint16_t body_type;      /* v5: 2 or 3 */
+    uint32_t tee_type;
+    uint8_t tee_tcb_svn[16];
+    uint8_t td_attributes[8];
+    uint8_t report_data[64];
+    uint8_t mrtd[48];
+    uint16_t qe_isvsvn;
+} tg_tdx_fields;
+
+void tg_tdx_defaults(tg_tdx_fields *f);
+
+/* tg_tdx_quote builds a signed quote (malloc'd, *len) and the offset of the PCK chain. */
+uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len,
+                      size_t *chain_off);
+
+/* tg_tdx_write_signed writes {"<member>":<body>,"signature":"<hex>"} to |path|, signed by the
+ * TCB signing key over |body| exactly. */
+int tg_tdx_write_signed(const tg_tdx_pki *p, const char *path, const char *member,
+                        const char *body);
+
+/* tg_tdx_write_chain writes the TCB signing cert + root as PEM. */
+int tg_tdx_write_chain(const tg_tdx_pki *p, const char *path);
+
+/* tg_iso writes t as "YYYY-MM-DDThh:mm:ssZ". */
+void tg_iso(time_t t, char out[21]);
+
+#endif
