@@ -116,7 +116,8 @@ static int index_ok(const char *s)
 
 static atls_error tpm2_check_policy(const json_t *policy)
 {
-    static const char *const keys[] = {"ak_keys", "ak_any", "pcrs", "require_challenge", NULL};
+    static const char *const keys[] = {"ak_keys", "ak_any", "pcrs", "any_pcrs",
+                                       "require_challenge", NULL};
     ATLS_ENSURE(json_is_object(policy), ATLS_ERR_POLICY_INVALID,
                 "TPM policy: section is not an object");
     ATLS_GUARD(atls_policy_check_keys(policy, keys));
@@ -128,7 +129,11 @@ static atls_error tpm2_check_policy(const json_t *policy)
     }
     ATLS_ENSURE(ak_keys != NULL || atls_policy_get_bool(policy, "ak_any", 0),
                 ATLS_ERR_POLICY_INVALID, "TPM policy: needs ak_keys or \"ak_any\": true");
+    ATLS_GUARD(atls_policy_check_bool(policy, "any_pcrs"));
     const json_t *pcrs = json_object_get(policy, "pcrs");
+    /* accepting any platform state must be written out: "any_pcrs": true */
+    ATLS_ENSURE((pcrs != NULL) != atls_policy_get_bool(policy, "any_pcrs", 0),
+                ATLS_ERR_POLICY_INVALID, "TPM policy: give either pcrs or \"any_pcrs\": true");
     if (pcrs == NULL) {
         return ATLS_OK;
     }
@@ -177,7 +182,7 @@ static atls_error tpm2_appraise(const json_t *policy, const atls_evidence_result
                 "TPM policy: extraData was not checked against a challenge");
     const json_t *pcrs = json_object_get(policy, "pcrs");
     if (pcrs == NULL) {
-        return ATLS_OK;
+        return ATLS_OK; /* "any_pcrs": true: platform state explicitly not appraised */
     }
     const json_t *have = json_object_get(res->claims, "pcrs");
     const char *bank;

@@ -1,5 +1,6 @@
-/* test_session: post-handshake attestation end to end over real TLS 1.3 connections with the
- * sim attester: affirming, re-attestation with interleaved data, policy failures, relay,
+/* test_session: post-handshake attestation end to end over real TLS 1.3 connections, with the
+ * server attesting through the attester named by argv[1]: "sim", or "tpm2" on a private swtpm
+ * started by the test. Covered: affirming, re-attestation with interleaved data, policy failures, relay,
  * replay, unrequested / misplaced / truncated Evidence, wrong media type, key substitution,
  * mutual attestation and the session rules. */
 #include "session_fixture.h"
@@ -11,6 +12,7 @@
 #include "check.h"
 #include "ea/ea_internal.h"
 #include "sim/sim.h"
+#include "swtpm.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -19,6 +21,16 @@
 #include <sys/socket.h>
 
 static fixture F;
+
+/* the server's attester under test and the policies that go with it */
+static const atls_attester_ops *ATT;
+static void *ATT_STATE;
+static char *GOOD_POLICY, *MISMATCH_POLICY, *UNTRUSTED_POLICY, *OTHER_TYPE_POLICY;
+
+static atls_policy *good_policy(void)
+{
+    return fixture_policy(&F, GOOD_POLICY);
+}
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -52,8 +64,8 @@ static void server_config_sim(server_run *run)
     memset(&run->cfg, 0, sizeof(run->cfg));
     run->cfg.cert = F.leaf->cert;
     run->cfg.key = F.leaf->key;
-    run->cfg.attester = F.sim;
-    run->cfg.attester_state = F.sim_state;
+    run->cfg.attester = ATT;
+    run->cfg.attester_state = ATT_STATE;
     run->cfg.timeout_ms = 10000;
 }
 
@@ -62,7 +74,7 @@ static void server_config_sim(server_run *run)
 static void test_affirming(const char *suite)
 {
     tls_pair *pair = fixture_pair(&F, suite);
-    atls_policy *policy = fixture_sim_policy(&F);
+    atls_policy *policy = good_policy();
     CHECK(pair != NULL && policy != NULL);
     if (pair == NULL || policy == NULL) {
         return;
@@ -79,9 +91,12 @@ static void test_affirming(const char *suite)
     atls_appraisal a = {0};
     CHECK_OK(atls_session_attest(c, &a));
     CHECK(a.status == ATLS_TIER_AFFIRMING);
-    json_t *sim = json_object_get(json_object_get(a.ear, "submods"), "sim");
-    CHECK(json_is_true(json_object_get(json_object_get(sim, "atls_evidence_claims"), "sim")));
-    CHECK(strcmp(json_string_value(json_object_get(sim, "ear_status")), "affirming") == 0);
+    json_t *sub = json_object_get(json_object_get(a.ear, "submods"), ATT->name);
+    const char *st = json_string_value(json_object_get(sub, "ear_status"));
+    CHECK(st != NULL && strcmp(st, "affirming") == 0);
+    /* sim results always say so; real ones never do */
+    CHECK(json_is_true(json_object_get(json_object_get(sub, "atls_evidence_claims"), "sim")) ==
+          (strcmp(ATT->name, "sim") == 0));
     CHECK(strcmp(json_string_value(json_object_get(a.ear, "eat_profile")),
                  "tag:ietf.org,2026:rats/ear#03") == 0);
     atls_appraisal_cleanup(&a);
@@ -103,7 +118,7 @@ static void test_affirming(const char *suite)
 static void test_reattest_100(void)
 {
     tls_pair *pair = fixture_pair(&F, NULL);
-    atls_policy *policy = fixture_sim_policy(&F);
+    atls_policy *policy = good_policy();
     CHECK(pair != NULL && policy != NULL);
     if (pair == NULL || policy == NULL) {
         return;
@@ -174,24 +189,11 @@ static atls_error attest_once(server_run *run, const atls_policy *policy,
 
 static void test_policy_failures(void)
 {
-    static const char zeros[] = "0000000000000000000000000000000000000000000000000000000000000000";
+    const char *texts[3] = {MISMATCH_POLICY, UNTRUSTED_POLICY, OTHER_TYPE_POLICY};
+    const atls_error want[3] = {ATLS_ERR_POLICY_MISMATCH, ATLS_ERR_POLICY_UNTRUSTED_KEY,
+                                ATLS_ERR_POLICY};
     for (int i = 0; i < 3; i++) {
-        char text[1024];
-        if (i == 0) { /* measurement not allowed */
-            snprintf(text, sizeof(text),
-                     "{\"version\":1,\"sim\":{\"keys\":[\"%s\"],\"measurements\":{"
-                     "\"firmware\":[\"%s\"],\"kernel\":[\"%s\"]}}}",
-                     F.sim_key_id, zeros,
-                     "2222222222222222222222222222222222222222222222222222222222222222");
-        } else if (i == 1) { /* another signing key */
-            snprintf(text, sizeof(text),
-                     "{\"version\":1,\"sim\":{\"keys\":[\"%s\"],\"any_measurements\":true}}",
-                     zeros);
-        } else { /* no section for sim */
-            snprintf(text, sizeof(text),
-                     "{\"version\":1,\"tpm2\":{\"ak_any\":true}}");
-        }
-        atls_policy *policy = fixture_policy(&F, text);
+        atls_policy *policy = fixture_policy(&F, texts[i]);
         CHECK(policy != NULL);
         if (policy == NULL) {
             continue;
@@ -201,14 +203,12 @@ static void test_policy_failures(void)
         server_config_sim(&run);
         atls_appraisal a = {0};
         atls_error rc = attest_once(&run, policy, NULL, &a);
-        atls_error want = i == 0 ? ATLS_ERR_POLICY_MISMATCH
-                          : i == 1 ? ATLS_ERR_POLICY_UNTRUSTED_KEY : ATLS_ERR_POLICY;
-        CHECK_ERR(rc, want);
+        CHECK_ERR(rc, want[i]);
         CHECK(a.status == ATLS_TIER_CONTRAINDICATED);
-        json_t *sim = json_object_get(json_object_get(a.ear, "submods"), "sim");
-        const char *st = json_string_value(json_object_get(sim, "ear_status"));
+        json_t *sub = json_object_get(json_object_get(a.ear, "submods"), ATT->name);
+        const char *st = json_string_value(json_object_get(sub, "ear_status"));
         CHECK(st != NULL && strcmp(st, "contraindicated") == 0);
-        CHECK(json_string_value(json_object_get(sim, "atls_failure")) != NULL);
+        CHECK(json_string_value(json_object_get(sub, "atls_failure")) != NULL);
         atls_appraisal_cleanup(&a);
         atls_policy_free(policy);
         tls_pair_free(pair);
@@ -266,7 +266,7 @@ static atls_error sim_evidence(SSL *ssl, const uint8_t *ctx, size_t ctx_len, X50
     atls_error rc = atls_binding_compute(ssl, ctx, ctx_len, spki, spki_len, &b);
     free(spki);
     ATLS_GUARD(rc);
-    return F.sim->produce(F.sim_state, b.challenge, ev, ev_len);
+    return ATT->produce(ATT_STATE, b.challenge, ev, ev_len);
 }
 
 static atls_error hostile_answer(server_run *run, const uint8_t *msg, size_t len, uint8_t **auth,
@@ -283,7 +283,7 @@ static atls_error hostile_answer(server_run *run, const uint8_t *msg, size_t len
     SSL *bind_ssl = h->mode == RELAY ? h->other->server : run->pair->server;
     X509 *bind_leaf = h->mode == OTHER_KEY ? F.client_leaf->cert : F.leaf->cert;
     ATLS_GUARD_GOTO(rc, done, sim_evidence(bind_ssl, ctx, ctx_len, bind_leaf, &ev, &ev_len));
-    const char *media = h->mode == WRONG_MEDIA ? "application/x-unknown" : ATLS_SIM_MEDIA_TYPE;
+    const char *media = h->mode == WRONG_MEDIA ? "application/x-unknown" : ATT->media_type;
     size_t ev_use = h->mode == TRUNC_CMW ? ev_len / 2 : ev_len;
     ATLS_GUARD_GOTO(rc, done, evidence_extension(media, ev, ev_use, &ext, &ext_len));
     if (h->mode == TRUNC_CMW) {
@@ -334,7 +334,7 @@ static void run_hostile(enum hostile_mode mode, atls_error want, int attempts)
 {
     tls_pair *pair = fixture_pair(&F, NULL);
     tls_pair *other = mode == RELAY ? fixture_pair(&F, NULL) : NULL;
-    atls_policy *policy = fixture_sim_policy(&F);
+    atls_policy *policy = good_policy();
     CHECK(pair != NULL && policy != NULL);
     struct hostile h = {.mode = mode, .other = other};
     server_run run = {.pair = pair, .hostile = hostile_answer, .hostile_arg = &h};
@@ -369,13 +369,14 @@ static void run_hostile(enum hostile_mode mode, atls_error want, int attempts)
 static void test_mutual(void)
 {
     tls_pair *pair = fixture_pair(&F, NULL);
-    atls_policy *policy = fixture_sim_policy(&F);
-    CHECK(pair != NULL && policy != NULL);
+    atls_policy *policy = good_policy();        /* the client appraises the server */
+    atls_policy *sim_policy = fixture_sim_policy(&F); /* the server appraises the client */
+    CHECK(pair != NULL && policy != NULL && sim_policy != NULL);
     server_run run = {.pair = pair};
     server_config_sim(&run);
-    /* the server appraises the client with the same policy (same sim key on both sides) */
+    /* the client attests with sim whatever the server uses */
     run.cfg.peer_must_attest = 1;
-    run.cfg.policy = policy;
+    run.cfg.policy = sim_policy;
     run.cfg.trust = F.store;
     run.request_client_first = 1;
     CHECK(server_start(&run) == 0);
@@ -404,7 +405,7 @@ static void test_mutual(void)
     server_run run2 = {.pair = pair2};
     server_config_sim(&run2);
     run2.cfg.peer_must_attest = 1;
-    run2.cfg.policy = policy;
+    run2.cfg.policy = sim_policy;
     run2.request_client_first = 1;
     CHECK(server_start(&run2) == 0);
     atls_session_config cc2 = client_config(&F, policy);
@@ -428,6 +429,7 @@ static void test_mutual(void)
     server_join(&run2);
     CHECK_ERR(run2.client_appraisal, ATLS_ERR_PROTOCOL_REFUSED);
     tls_pair_free(pair2);
+    atls_policy_free(sim_policy);
     atls_policy_free(policy);
     tls_pair_free(pair);
 }
@@ -466,10 +468,114 @@ static void test_session_rules(void)
     SSL_CTX_free(ctx);
 }
 
-int main(void)
+/* ---- policies for the attester under test ------------------------------------------------- */
+
+static char *dump(json_t *doc)
 {
+    char *text = json_dumps(doc, JSON_SORT_KEYS);
+    json_decref(doc);
+    return text;
+}
+
+static char *with_section(const char *type, json_t *section)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "version", json_integer(1));
+    json_object_set_new(doc, type, section);
+    return dump(doc);
+}
+
+/* tofu_section: attest once without a policy and turn the result into a strict section, as
+ * `atls policy init` does. */
+static json_t *tofu_section(void)
+{
+    tls_pair *pair = fixture_pair(&F, NULL);
+    if (pair == NULL) {
+        return NULL;
+    }
+    server_run run = {.pair = pair};
+    server_config_sim(&run);
+    atls_session_config cc = client_config(&F, NULL);
+    cc.accept_warning = 1;
+    atls_appraisal a = {0};
+    atls_error rc = attest_once(&run, NULL, &cc, &a);
+    json_t *section = NULL;
+    const atls_verifier_ops *ops = atls_verifier_by_name(ATT->name);
+    if (rc == ATLS_OK && a.num_results == 1 && ops != NULL &&
+        ops->policy_from_result(&a.results[0], &section) != ATLS_OK) {
+        section = NULL;
+    }
+    atls_appraisal_cleanup(&a);
+    tls_pair_free(pair);
+    return section;
+}
+
+static const char ZEROS[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static int make_policies(void)
+{
+    json_t *good = tofu_section();
+    if (good == NULL) {
+        fprintf(stderr, "trust-on-first-use policy failed: %s\n", atls_error_detail());
+        return -1;
+    }
+    json_t *mismatch = json_deep_copy(good);
+    json_t *untrusted = json_deep_copy(good);
+    /* a value no fresh TPM or test measurement has (fresh swtpm PCRs are all zero) */
+    json_t *zero_list = json_array();
+    json_array_append_new(zero_list, json_string(
+        "abababababababababababababababababababababababababababababababab"));
+    if (strcmp(ATT->name, "tpm2") == 0) {
+        json_object_set(json_object_get(json_object_get(mismatch, "pcrs"), "sha256"), "23",
+                        zero_list);
+        json_object_set(untrusted, "ak_keys", zero_list);
+        OTHER_TYPE_POLICY = dump(json_pack("{s:i, s:{s:[s], s:b}}", "version", 1, "sim", "keys",
+                                           ZEROS, "any_measurements", 1));
+    } else {
+        json_object_set(json_object_get(mismatch, "measurements"), "kernel", zero_list);
+        json_object_set(untrusted, "keys", zero_list);
+        OTHER_TYPE_POLICY = dump(json_pack("{s:i, s:{s:b, s:b}}", "version", 1, "tpm2", "ak_any",
+                                           1, "any_pcrs", 1));
+    }
+    json_decref(zero_list);
+    GOOD_POLICY = with_section(ATT->name, good);
+    MISMATCH_POLICY = with_section(ATT->name, mismatch);
+    UNTRUSTED_POLICY = with_section(ATT->name, untrusted);
+    return GOOD_POLICY && MISMATCH_POLICY && UNTRUSTED_POLICY && OTHER_TYPE_POLICY ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *kind = argc > 1 ? argv[1] : "sim";
+    test_swtpm tpm = {0};
     if (fixture_init(&F) != 0) {
         fprintf(stderr, "fixture: %s\n", atls_error_detail());
+        return 1;
+    }
+    if (strcmp(kind, "tpm2") == 0) {
+        int rc = test_swtpm_start(&tpm);
+        if (rc != 0) {
+            fixture_cleanup(&F);
+            if (rc == 77) {
+                TEST_SKIP("swtpm is not installed");
+            }
+            fprintf(stderr, "cannot start swtpm\n");
+            return 1;
+        }
+        char tcti[160];
+        snprintf(tcti, sizeof(tcti), "tcti=%s", tpm.tcti);
+        const char *config[] = {tcti, NULL};
+        ATT = atls_attester_ops_by_name("tpm2");
+        if (ATT == NULL || ATT->create(config, &ATT_STATE) != ATLS_OK) {
+            fprintf(stderr, "tpm2 attester: %s\n", atls_error_detail());
+            test_swtpm_stop(&tpm);
+            return 1;
+        }
+    } else {
+        ATT = F.sim;
+        ATT_STATE = F.sim_state;
+    }
+    if (make_policies() != 0) {
         return 1;
     }
     test_affirming("TLS_AES_128_GCM_SHA256");
@@ -487,6 +593,11 @@ int main(void)
     run_hostile(OTHER_KEY, ATLS_ERR_EVIDENCE_NONCE, 1);
     test_mutual();
     test_session_rules();
+    if (ATT != F.sim) {
+        ATT->destroy(ATT_STATE);
+        test_swtpm_stop(&tpm);
+    }
+    free(GOOD_POLICY), free(MISMATCH_POLICY), free(UNTRUSTED_POLICY), free(OTHER_TYPE_POLICY);
     fixture_cleanup(&F);
     return check_summary();
 }

@@ -592,6 +592,9 @@ static void test_cbor_and_ops(void)
         "{\"ak_any\": true, \"pcrs\": {\"sha256\": {\"32\": []}}}",
         "{\"ak_any\": true, \"pcrs\": {\"sha256\": {\"1\": [\"00\"]}}}",
         "{\"ak_any\": true, \"pcrs\": {\"sha256\": []}}",
+        "{\"ak_any\": true}",
+        "{\"ak_any\": true, \"any_pcrs\": true, \"pcrs\": {}}",
+        "{\"ak_any\": true, \"any_pcrs\": 1}",
         "[]",
         NULL};
     for (int i = 0; bad_policies[i] != NULL; i++) {
@@ -600,10 +603,11 @@ static void test_cbor_and_ops(void)
         CHECK_ERR(ops->check_policy(bp), ATLS_ERR_POLICY_INVALID);
         json_decref(bp);
     }
-    json_t *any = json_loads("{\"ak_any\": true}", 0, NULL);
+    json_t *any = json_loads("{\"ak_any\": true, \"any_pcrs\": true}", 0, NULL);
     memset(&tv, 0, sizeof(tv));
     CHECK_OK(ops->appraise(any, &res, &tv));
     CHECK(tv.instance_identity == 0); /* ak_any affirms nothing about the instance */
+    CHECK(tv.executables == 0);       /* any_pcrs affirms nothing about the software */
     json_decref(any);
 
     atls_evidence_result_cleanup(&res);

@@ -1,0 +1,201 @@
+/* cli.c: messages, option errors and file loading shared by the subcommands (cli.h). */
+#include "cli.h"
+
+#include <atls/error.h>
+
+#include "base/file.h"
+#include "base/hex.h"
+#include "base/mem.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *cli_cmd = "";
+int cli_verbose = 0;
+
+/* one_line prints the message with newlines flattened, so every error is exactly one line */
+static void vprint_line(const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    for (char *p = msg; *p != '\0'; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *p = ' ';
+        }
+    }
+    fprintf(stderr, "atls %s: %s\n", cli_cmd, msg);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vprint_line(fmt, ap);
+    va_end(ap);
+}
+
+void cli_log(const char *fmt, ...)
+{
+    if (!cli_verbose) {
+        return;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vprint_line(fmt, ap);
+    va_end(ap);
+}
+
+int cli_fail_atls(int code, const char *what)
+{
+    const char *m = atls_error_message();
+    cli_error("%s: %s", what, m[0] != '\0' ? m : "failed");
+    return code;
+}
+
+int cli_bad_option(char **argv, int c)
+{
+    const char *opt = argv[optind - 1];
+    if (c == ':') {
+        cli_error("option '%s' needs a value (see --help)", opt);
+    } else if (optopt != 0 && optopt < 256) {
+        cli_error("unknown option '-%c' (see --help)", optopt);
+    } else {
+        cli_error("unknown option '%s' (see --help)", opt);
+    }
+    return CLI_EXIT_USAGE;
+}
+
+int cli_exit_for_status(atls_tier status)
+{
+    switch (status) {
+    case ATLS_TIER_AFFIRMING:
+        return CLI_EXIT_OK;
+    case ATLS_TIER_WARNING:
+        return CLI_EXIT_WARNING;
+    default:
+        return CLI_EXIT_FAIL;
+    }
+}
+
+/* ---- files ---------------------------------------------------------------------------------- */
+
+/* open_pem opens |path| for reading, naming the problem on failure. */
+static FILE *open_pem(const char *path, const char *what)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        cli_error("cannot read %s %s: %s", what, path, strerror(errno));
+    }
+    return f;
+}
+
+int cli_load_cert_chain(const char *path, X509 **cert, STACK_OF(X509) **chain)
+{
+    FILE *f = open_pem(path, "certificate");
+    if (f == NULL) {
+        return CLI_EXIT_USAGE;
+    }
+    X509 *leaf = PEM_read_X509(f, NULL, NULL, NULL);
+    if (leaf == NULL) {
+        fclose(f);
+        ERR_clear_error();
+        cli_error("%s holds no PEM certificate", path);
+        return CLI_EXIT_USAGE;
+    }
+    X509 *x;
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        if (*chain == NULL) {
+            *chain = sk_X509_new_null();
+        }
+        if (*chain == NULL || !sk_X509_push(*chain, x)) {
+            X509_free(x);
+            X509_free(leaf);
+            fclose(f);
+            cli_error("out of memory");
+            return CLI_EXIT_USAGE;
+        }
+    }
+    ERR_clear_error();
+    fclose(f);
+    *cert = leaf;
+    return 0;
+}
+
+int cli_load_certs(const char *path, STACK_OF(X509) **stack)
+{
+    FILE *f = open_pem(path, "certificates");
+    if (f == NULL) {
+        return CLI_EXIT_USAGE;
+    }
+    int n = 0;
+    X509 *x;
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
+        if (*stack == NULL) {
+            *stack = sk_X509_new_null();
+        }
+        if (*stack == NULL || !sk_X509_push(*stack, x)) {
+            X509_free(x);
+            fclose(f);
+            cli_error("out of memory");
+            return CLI_EXIT_USAGE;
+        }
+        n++;
+    }
+    ERR_clear_error();
+    fclose(f);
+    if (n == 0) {
+        cli_error("%s holds no PEM certificate", path);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_load_private_key(const char *path, EVP_PKEY **out)
+{
+    FILE *f = open_pem(path, "key");
+    if (f == NULL) {
+        return CLI_EXIT_USAGE;
+    }
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    ERR_clear_error();
+    if (k == NULL) {
+        cli_error("%s holds no unencrypted PEM private key", path);
+        return CLI_EXIT_USAGE;
+    }
+    *out = k;
+    return 0;
+}
+
+int cli_load_policy(const char *path, atls_policy **out)
+{
+    if (atls_policy_load(path, out) != ATLS_OK) {
+        return cli_fail_atls(CLI_EXIT_USAGE, "policy");
+    }
+    return 0;
+}
+
+int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len)
+{
+    if (atls_file_read(path, max, out, out_len) != ATLS_OK) {
+        const char *m = atls_error_message();
+        cli_error("%s", m[0] != '\0' ? m : "cannot read file");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_parse_challenge(const char *hex, uint8_t out[ATLS_CHALLENGE_LEN])
+{
+    if (strlen(hex) != 2 * ATLS_CHALLENGE_LEN ||
+        atls_hex_decode_fixed(hex, out, ATLS_CHALLENGE_LEN) != ATLS_OK) {
+        cli_error("--challenge must be exactly %d bytes as %d hex digits", ATLS_CHALLENGE_LEN,
+                  2 * ATLS_CHALLENGE_LEN);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}

@@ -1,0 +1,160 @@
+/*
+ * cli.h: what the subcommands of the `atls` tool share (docs/cli.md): the exit-code
+ * convention, one-line errors, option plumbing, loading certificates / keys / policies,
+ * HOST:PORT parsing and sockets, attester setup, and printing appraisals.
+ *
+ * Conventions: every cli_* function that can fail prints one line "atls <cmd>: <what was
+ * wrong>" on stderr itself and returns the exit code to use (CLI_EXIT_*), or 0 on success, so
+ * a subcommand can write `if ((rc = cli_x(...)) != 0) goto done;`.
+ */
+#ifndef ATLS_TOOLS_CLI_H
+#define ATLS_TOOLS_CLI_H
+
+#include <atls/appraisal.h>
+#include <atls/evidence.h>
+#include <atls/policy.h>
+
+#include <getopt.h>
+#include <openssl/ssl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes (issue 4): documented in docs/cli.md. */
+#define CLI_EXIT_OK 0       /* affirming (or a command that did its job) */
+#define CLI_EXIT_FAIL 1     /* contraindicated, invalid evidence, failed TLS connection */
+#define CLI_EXIT_USAGE 2    /* usage or I/O error */
+#define CLI_EXIT_WARNING 3  /* verified but not fully appraised (e.g. no policy) */
+
+/* The subcommand name used in messages ("serve", "connect", ...). */
+extern const char *cli_cmd;
+/* -v given: log progress on stderr. */
+extern int cli_verbose;
+
+/* cli_error prints "atls <cmd>: <message>" on stderr (one line: newlines in the message are
+ * replaced by spaces). Always printed. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cli_log prints "atls <cmd>: <message>" on stderr only with -v. Thread-safe (one fprintf). */
+void cli_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* cli_fail_atls prints "atls <cmd>: <what>: <atls_error_message()>" and returns |code|. */
+int cli_fail_atls(int code, const char *what);
+
+/* cli_bad_option reports an unknown option or missing argument after getopt_long returned '?'
+ * or ':' (opterr must be 0; optstring must start with ':') and returns CLI_EXIT_USAGE. */
+int cli_bad_option(char **argv, int c);
+
+/* cli_exit_for_status maps an appraisal outcome to an exit code: affirming 0, warning 3,
+ * anything else 1. */
+int cli_exit_for_status(atls_tier status);
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+/* cli_load_cert_chain reads a PEM file: the first certificate into *cert (required) and any
+ * following ones appended to *chain (created when NULL). Caller frees both. */
+int cli_load_cert_chain(const char *path, X509 **cert, STACK_OF(X509) **chain);
+
+/* cli_load_certs appends every PEM certificate of |path| (at least one) to *stack (created when
+ * NULL). */
+int cli_load_certs(const char *path, STACK_OF(X509) **stack);
+
+/* cli_load_private_key reads a PEM private key (unencrypted). Caller frees. */
+int cli_load_private_key(const char *path, EVP_PKEY **out);
+
+/* cli_load_policy loads and checks an appraisal policy (atls/policy.h). Caller frees. */
+int cli_load_policy(const char *path, atls_policy **out);
+
+/* cli_read_file reads a whole file (at most |max| bytes). Caller frees *out. */
+int cli_read_file(const char *path, size_t max, uint8_t **out, size_t *out_len);
+
+/* cli_parse_challenge decodes exactly ATLS_CHALLENGE_LEN bytes of hex. */
+int cli_parse_challenge(const char *hex, uint8_t out[ATLS_CHALLENGE_LEN]);
+
+/* ---- network ------------------------------------------------------------------------------- */
+
+/* A parsed "HOST:PORT" ("[v6]:PORT" for IPv6 literals). */
+typedef struct cli_hostport {
+    char host[256];
+    char port[8];
+} cli_hostport;
+
+/* cli_parse_hostport splits |s|; |what| names the option in errors. */
+int cli_parse_hostport(const char *s, const char *what, cli_hostport *out);
+
+/* cli_is_ip_literal: 1 if |host| is an IPv4 or IPv6 address literal. */
+int cli_is_ip_literal(const char *host);
+
+/* cli_listen binds and listens on |hp| (SO_REUSEADDR); *fd is the socket. */
+int cli_listen(const cli_hostport *hp, int *fd);
+
+/* cli_connect_tcp connects to |hp| within |timeout_ms| (blocking socket on return). Name
+ * resolution and connection failures print one line and return CLI_EXIT_USAGE (I/O error)
+ * unless |quiet| (then nothing is printed; the message is in |err| when not NULL). */
+int cli_connect_tcp(const cli_hostport *hp, int timeout_ms, int *fd, char *err, size_t err_size);
+
+/* cli_peer_name formats the peer address of |fd| as "addr:port" into |out|. */
+void cli_peer_name(int fd, char *out, size_t size);
+
+/* cli_ssl_error_text: a one-line description of the last TLS failure (OpenSSL queue or
+ * verification result). */
+const char *cli_ssl_error_text(SSL *ssl, char *buf, size_t size);
+
+/* ---- attesters ----------------------------------------------------------------------------- */
+
+/* Attester options shared by serve, connect (mutual) and evidence. */
+typedef struct cli_attester_opts {
+    const char *name;              /* --attester sim|tpm2 */
+    const char *sim_key, *sim_measurements;
+    const char *tpm_tcti, *tpm_ak_handle, *tpm_pcrs;
+} cli_attester_opts;
+
+/* long-option values for the attester options (add CLI_ATTESTER_LONGOPTS to a table and call
+ * cli_attester_option for values >= CLI_OPT_ATTESTER_BASE) */
+enum {
+    CLI_OPT_ATTESTER_BASE = 1000,
+    CLI_OPT_ATTESTER = CLI_OPT_ATTESTER_BASE,
+    CLI_OPT_SIM_KEY,
+    CLI_OPT_SIM_MEASUREMENTS,
+    CLI_OPT_TPM_TCTI,
+    CLI_OPT_TPM_AK_HANDLE,
+    CLI_OPT_TPM_PCRS,
+    CLI_OPT_ATTESTER_END
+};
+#define CLI_ATTESTER_LONGOPTS                                                                 \
+    {"attester", required_argument, NULL, CLI_OPT_ATTESTER},                                  \
+        {"sim-key", required_argument, NULL, CLI_OPT_SIM_KEY},                                \
+        {"sim-measurements", required_argument, NULL, CLI_OPT_SIM_MEASUREMENTS},              \
+        {"tpm-tcti", required_argument, NULL, CLI_OPT_TPM_TCTI},                              \
+        {"tpm-ak-handle", required_argument, NULL, CLI_OPT_TPM_AK_HANDLE},                    \
+        {"tpm-pcrs", required_argument, NULL, CLI_OPT_TPM_PCRS}
+#define CLI_ATTESTER_HELP                                                                     \
+    "  --attester sim|tpm2        attester producing our Evidence\n"                          \
+    "  --sim-key FILE             sim: P-256 signing key (PEM)\n"                             \
+    "  --sim-measurements FILE    sim: measurements JSON {\"name\": \"hex digest\"}\n"         \
+    "  --tpm-tcti STR             tpm2: TCTI, e.g. device:/dev/tpmrm0 or\n"                  \
+    "                             swtpm:host=127.0.0.1,port=2321 (default $ATLS_TPM2_TCTI)\n" \
+    "  --tpm-ak-handle HEX        tpm2: persistent AK handle (default: endorsement primary)\n" \
+    "  --tpm-pcrs SEL             tpm2: PCR selection (default sha256:0-7,23)\n"
+
+/* cli_attester_option stores one attester option value (c from getopt_long). */
+void cli_attester_option(cli_attester_opts *o, int c, const char *value);
+
+/* cli_attester_open checks that the options fit the attester and creates it. *ops NULL and 0
+ * returned when no --attester was given. */
+int cli_attester_open(const cli_attester_opts *o, const atls_attester_ops **ops, void **state);
+
+/* ---- output -------------------------------------------------------------------------------- */
+
+/* cli_print_appraisal prints |a| on |fp|: the EAR as pretty JSON (|json|), or a short human
+ * summary (status, evidence type, key id, up to |max_claims| claims, 0 = all, and a SIMULATED
+ * notice for sim). With |ear_key| the EAR is printed as a signed JWT (ES256) instead. */
+int cli_print_appraisal(FILE *fp, const atls_appraisal *a, int json, size_t max_claims,
+                        EVP_PKEY *ear_key);
+
+/* cli_policy_from_appraisal builds a strict policy {"version":1, "<type>": section...} from
+ * the results of |a| (each verifier's policy_from_result). *out: malloc'd pretty JSON text. */
+int cli_policy_from_appraisal(const atls_appraisal *a, char **out);
+
+#endif /* ATLS_TOOLS_CLI_H */

@@ -1,0 +1,114 @@
+/* cmd_evidence.c: `atls evidence`: Evidence from a local attester over a given challenge,
+ * written as a CMW record [media type, evidence, 4] (draft-ietf-rats-msg-wrap section 3.1)
+ * or, with --raw, as the bare Evidence. */
+#include "cli.h"
+#include "cmds.h"
+
+#include "cmw/cmw.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char help[] =
+    "usage: atls evidence --attester sim|tpm2 [attester options] --challenge HEX [--raw]\n"
+    "                     [--output FILE] > evidence.cmw\n"
+    "Produce Evidence over a 64-byte challenge from a local attester.\n\n"
+    CLI_ATTESTER_HELP
+    "  --challenge HEX            the challenge: exactly 64 bytes (128 hex digits)\n"
+    "  --raw                      write the bare Evidence instead of a CMW record\n"
+    "  -o, --output FILE          write to FILE instead of stdout\n"
+    "  -v, --verbose              log progress on stderr\n"
+    "  -h, --help                 this help\n";
+
+static int write_all(FILE *fp, const uint8_t *data, size_t len)
+{
+    return fwrite(data, 1, len, fp) == len && fflush(fp) == 0 ? 0 : -1;
+}
+
+int cmd_evidence(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        CLI_ATTESTER_LONGOPTS,
+        {"challenge", required_argument, NULL, 'c'},
+        {"raw", no_argument, NULL, 'r'},
+        {"output", required_argument, NULL, 'o'},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cli_attester_opts ao = {0};
+    const char *challenge_hex = NULL, *output = NULL;
+    int raw = 0, c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': challenge_hex = optarg; break;
+        case 'r': raw = 1; break;
+        case 'o': output = optarg; break;
+        case 'v': cli_verbose = 1; break;
+        case 'h': fputs(help, stdout); return CLI_EXIT_OK;
+        default:
+            if (c >= CLI_OPT_ATTESTER_BASE && c < CLI_OPT_ATTESTER_END) {
+                cli_attester_option(&ao, c, optarg);
+                break;
+            }
+            return cli_bad_option(argv, c);
+        }
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (ao.name == NULL || challenge_hex == NULL) {
+        cli_error("--attester and --challenge are required (see --help)");
+        return CLI_EXIT_USAGE;
+    }
+    uint8_t challenge[ATLS_CHALLENGE_LEN];
+    int rc = cli_parse_challenge(challenge_hex, challenge);
+    if (rc != 0) {
+        return rc;
+    }
+    if (output == NULL && isatty(STDOUT_FILENO)) {
+        cli_error("refusing to write binary Evidence to a terminal: redirect stdout or use -o");
+        return CLI_EXIT_USAGE;
+    }
+    const atls_attester_ops *ops = NULL;
+    void *state = NULL;
+    if ((rc = cli_attester_open(&ao, &ops, &state)) != 0) {
+        return rc;
+    }
+    uint8_t *evidence = NULL, *cmw = NULL;
+    size_t evidence_len = 0, cmw_len = 0;
+    if (ops->produce(state, challenge, &evidence, &evidence_len) != ATLS_OK) {
+        rc = cli_fail_atls(CLI_EXIT_FAIL, "attester");
+        goto done;
+    }
+    cli_log("%s attester produced %zu bytes of Evidence", ops->name, evidence_len);
+    if (!raw && atls_cmw_encode_record(ops->media_type, evidence, evidence_len,
+                                       ATLS_CMW_IND_EVIDENCE, &cmw, &cmw_len) != ATLS_OK) {
+        rc = cli_fail_atls(CLI_EXIT_FAIL, "CMW");
+        goto done;
+    }
+    const uint8_t *data = raw ? evidence : cmw;
+    size_t len = raw ? evidence_len : cmw_len;
+    if (output != NULL) {
+        FILE *fp = fopen(output, "wb");
+        int ok = fp != NULL && write_all(fp, data, len) == 0;
+        if (fp != NULL && fclose(fp) != 0) {
+            ok = 0;
+        }
+        if (!ok) {
+            cli_error("cannot write %s", output);
+            rc = CLI_EXIT_USAGE;
+        }
+    } else if (write_all(stdout, data, len) != 0) {
+        cli_error("cannot write to stdout");
+        rc = CLI_EXIT_USAGE;
+    }
+done:
+    free(evidence);
+    free(cmw);
+    ops->destroy(state);
+    return rc;
+}
