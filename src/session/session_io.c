@@ -200,9 +200,17 @@ short atls_session_poll_events(const atls_session *s)
     return (short)(POLLIN | (queue_size(&s->out) > 0 ? POLLOUT : 0));
 }
 
+/* may_deliver: DATA may reach the application (the peer is attested, or need not be). */
+static int may_deliver(const atls_session *s)
+{
+    return !s->cfg.peer_must_attest || s->peer_attested;
+}
+
 int atls_session_has_pending(const atls_session *s)
 {
-    return SSL_pending(s->ssl) > 0 || queue_size(&s->held) > 0 ||
+    /* held DATA counts only when it can be delivered, or a caller waiting for an appraisal
+     * would spin on data it cannot have */
+    return SSL_pending(s->ssl) > 0 || (may_deliver(s) && queue_size(&s->held) > 0) ||
            atls_frame_reader_buffered(&s->reader) >= ATLS_FRAME_HEADER_LEN;
 }
 
@@ -393,8 +401,7 @@ static atls_error dispatch(atls_session *s)
         if (rc != ATLS_OK) {
             return atls_session_fail(s, rc);
         }
-        if (queue_size(&s->held) >= ATLS_SESSION_MAX_HELD / 2 &&
-            (!s->cfg.peer_must_attest || s->peer_attested)) {
+        if (queue_size(&s->held) >= ATLS_SESSION_MAX_HELD / 2 && may_deliver(s)) {
             return ATLS_OK; /* let the application drain before decoding more */
         }
     }
@@ -409,7 +416,10 @@ static atls_error pump(atls_session *s)
     }
     ATLS_GUARD(atls_session_flush(s));
     int progress = 0;
-    if (queue_size(&s->held) < ATLS_SESSION_MAX_HELD / 2) {
+    /* backpressure: stop reading while the application has not drained what it may read;
+     * before the first appraisal nothing can be drained, so read on and let the held-data
+     * ceiling close a peer that floods */
+    if (queue_size(&s->held) < ATLS_SESSION_MAX_HELD / 2 || !may_deliver(s)) {
         ATLS_GUARD(pull_tls(s, &progress));
     }
     ATLS_GUARD(dispatch(s));
@@ -423,9 +433,8 @@ atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap, size_t *
     if (rc != ATLS_OK) {
         return rc;
     }
-    int may_deliver = !s->cfg.peer_must_attest || s->peer_attested;
     size_t avail = queue_size(&s->held);
-    if (may_deliver && avail > 0) {
+    if (may_deliver(s) && avail > 0) {
         size_t take = avail < cap ? avail : cap;
         memcpy(buf, s->held.buf + s->held.head, take);
         atls_queue_consume(&s->held, take);

@@ -132,12 +132,19 @@ atls_error tls_pair_new(const tls_pair_options *opts, tls_pair **out)
         }
     }
     p->client_ctx = SSL_CTX_new(TLS_client_method());
-    p->server_ctx = SSL_CTX_new(TLS_server_method());
+    if (opts->server_ctx != NULL && SSL_CTX_up_ref(opts->server_ctx) == 1) {
+        p->server_ctx = opts->server_ctx;
+    } else {
+        p->server_ctx = SSL_CTX_new(TLS_server_method());
+    }
     if (p->client_ctx == NULL || p->server_ctx == NULL) {
         ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_CRYPTO, "tls_pair: SSL_CTX_new failed");
     }
     ATLS_GUARD_GOTO(rc, fail, setup_ctx(p->client_ctx, opts));
     ATLS_GUARD_GOTO(rc, fail, setup_ctx(p->server_ctx, opts));
+    if (opts->num_tickets > 0 || opts->resume != NULL) {
+        SSL_CTX_set_session_cache_mode(p->client_ctx, SSL_SESS_CACHE_CLIENT);
+    }
     SSL_CTX_set_verify(p->client_ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_num_tickets(p->server_ctx, (size_t)(opts->num_tickets > 0 ? opts->num_tickets : 0));
     if (opts->server_cert != NULL) {
@@ -166,6 +173,9 @@ atls_error tls_pair_new(const tls_pair_options *opts, tls_pair **out)
     if (p->client == NULL || p->server == NULL || SSL_set_fd(p->client, p->client_fd) != 1 ||
         SSL_set_fd(p->server, p->server_fd) != 1) {
         ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_CRYPTO, "tls_pair: SSL_new failed");
+    }
+    if (opts->resume != NULL && SSL_set_session(p->client, opts->resume) != 1) {
+        ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_CRYPTO, "tls_pair: cannot offer the session");
     }
     SSL_set_connect_state(p->client);
     SSL_set_accept_state(p->server);

@@ -31,6 +31,9 @@ typedef struct tls_pair_options {
     const unsigned char *alpn; /* ALPN protocol list in wire format (u8-length strings) */
     size_t alpn_len;           /* offered by the client, the server picks the first match */
     int num_tickets;           /* NewSessionTickets the server sends (default 0) */
+    SSL_CTX *server_ctx;       /* reuse this server context (shared, ref-counted), e.g. so a
+                                  ticket from an earlier pair can be resumed; NULL: a new one */
+    SSL_SESSION *resume;       /* client offers this session (resumption), or NULL */
 } tls_pair_options;
 
 /* The connection. All members are owned by the pair (tls_pair_free). */

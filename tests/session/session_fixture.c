@@ -10,12 +10,14 @@
 #include "sim/sim.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <openssl/pem.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static int write_file(const char *path, const char *text)
@@ -31,6 +33,8 @@ static int write_file(const char *path, const char *text)
 int fixture_init(fixture *f)
 {
     memset(f, 0, sizeof(*f));
+    /* a peer that hangs up must give EPIPE, not kill the test (as in every TLS server) */
+    signal(SIGPIPE, SIG_IGN);
     snprintf(f->dir, sizeof(f->dir), "/tmp/atls-session-XXXXXX");
     if (mkdtemp(f->dir) == NULL) {
         return -1;
@@ -74,6 +78,12 @@ int fixture_init(fixture *f)
 
 void fixture_cleanup(fixture *f)
 {
+    if (f->att != NULL && f->att != f->sim && f->att_state != NULL) {
+        f->att->destroy(f->att_state);
+    }
+    test_swtpm_stop(&f->tpm);
+    free(f->good_policy), free(f->mismatch_policy), free(f->untrusted_policy);
+    free(f->other_type_policy);
     if (f->sim != NULL && f->sim_state != NULL) {
         f->sim->destroy(f->sim_state);
     }
@@ -185,7 +195,39 @@ static void *echo_server(void *arg)
     return NULL;
 }
 
-/* hostile_server: reads frames by hand and answers REQUESTs through run->hostile. */
+atls_error hostile_send_raw(server_run *run, const uint8_t *bytes, size_t len)
+{
+    SSL *ssl = run->pair->server;
+    size_t off = 0;
+    for (int tries = 0; off < len && tries < 10000; tries++) {
+        int w = SSL_write(ssl, bytes + off, (int)(len - off));
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        int err = SSL_get_error(ssl, w);
+        if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
+            return ATLS_ERR_IO_CLOSED;
+        }
+        struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLOUT};
+        (void)poll(&p, 1, 100);
+    }
+    return off == len ? ATLS_OK : ATLS_ERR_IO_TIMEOUT;
+}
+
+atls_error hostile_send(server_run *run, uint8_t type, const uint8_t *payload, size_t len)
+{
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    atls_error rc = atls_frame_encode(type, payload, len, &frame, &frame_len);
+    if (rc == ATLS_OK) {
+        rc = hostile_send_raw(run, frame, frame_len);
+    }
+    free(frame);
+    return rc;
+}
+
+/* hostile_server: reads the client's frames by hand and hands each to run->hostile. */
 static void *hostile_server(void *arg)
 {
     server_run *run = arg;
@@ -193,8 +235,8 @@ static void *hostile_server(void *arg)
     atls_frame_reader r;
     atls_frame_reader_init(&r);
     uint8_t buf[16384];
-    run->result = ATLS_OK;
-    for (;;) {
+    run->result = run->hostile_begin != NULL ? run->hostile_begin(run) : ATLS_OK;
+    while (run->result == ATLS_OK) {
         int n = SSL_read(ssl, buf, sizeof(buf));
         if (n <= 0) {
             int err = SSL_get_error(ssl, n);
@@ -202,7 +244,6 @@ static void *hostile_server(void *arg)
                 struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLIN};
                 if (poll(&p, 1, 10000) == 0) {
                     run->result = ATLS_ERR_IO_TIMEOUT;
-                    break;
                 }
                 continue;
             }
@@ -219,35 +260,13 @@ static void *hostile_server(void *arg)
             if (atls_frame_reader_next(&r, &have, &type, &payload, &len) != ATLS_OK || !have) {
                 break;
             }
-            if (type != ATLS_FRAME_REQUEST) {
-                continue;
-            }
-            uint8_t *auth = NULL, *frame = NULL;
-            size_t auth_len = 0, frame_len = 0;
             run->hostile_calls++;
-            if (run->hostile(run, payload, len, &auth, &auth_len) != ATLS_OK ||
-                atls_frame_encode(ATLS_FRAME_AUTHENTICATOR, auth, auth_len, &frame,
-                                  &frame_len) != ATLS_OK) {
-                fprintf(stderr, "hostile server: %s\n", atls_error_detail());
-                free(auth);
-                run->result = ATLS_ERR_INTERNAL;
-                goto out;
+            run->result = run->hostile(run, type, payload, len);
+            if (run->result != ATLS_OK) {
+                break;
             }
-            size_t off = 0;
-            while (off < frame_len) {
-                int w = SSL_write(ssl, frame + off, (int)(frame_len - off));
-                if (w > 0) {
-                    off += (size_t)w;
-                    continue;
-                }
-                struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLOUT | POLLIN};
-                (void)poll(&p, 1, 1000);
-            }
-            free(auth);
-            free(frame);
         }
     }
-out:
     atls_frame_reader_cleanup(&r);
     return NULL;
 }
@@ -323,3 +342,138 @@ atls_error evidence_extension(const char *media_type, const uint8_t *evidence, s
     atls_writer_cleanup(&w);
     return rc;
 }
+
+/* ---- the attester under test ------------------------------------------------------------- */
+
+int fixture_attester(fixture *f, const char *kind)
+{
+    f->kind = kind;
+    if (strcmp(kind, "sim") == 0) {
+        f->att = f->sim;
+        f->att_state = f->sim_state;
+        return 0;
+    }
+    if (strcmp(kind, "tpm2") != 0) {
+        return -1;
+    }
+    int rc = test_swtpm_start(&f->tpm);
+    if (rc != 0) {
+        return rc == 77 ? 77 : -1;
+    }
+    char tcti[160];
+    snprintf(tcti, sizeof(tcti), "tcti=%s", f->tpm.tcti);
+    const char *config[] = {tcti, NULL};
+    f->att = atls_attester_ops_by_name("tpm2");
+    if (f->att == NULL || f->att->create(config, &f->att_state) != ATLS_OK) {
+        fprintf(stderr, "tpm2 attester: %s\n", atls_error_detail());
+        f->att = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void server_config_attest(fixture *f, server_run *run)
+{
+    memset(&run->cfg, 0, sizeof(run->cfg));
+    run->cfg.cert = f->leaf->cert;
+    run->cfg.key = f->leaf->key;
+    run->cfg.attester = f->att;
+    run->cfg.attester_state = f->att_state;
+    run->cfg.timeout_ms = 10000;
+}
+
+atls_error attest_once(fixture *f, server_run *run, const atls_policy *policy,
+                       atls_session_config *override, atls_appraisal *a)
+{
+    if (server_start(run) != 0) {
+        return ATLS_ERR_INTERNAL;
+    }
+    atls_session_config cc = override != NULL ? *override : client_config(f, policy);
+    atls_session *c = NULL;
+    atls_error rc = atls_session_new(run->pair->client, &cc, &c);
+    if (rc == ATLS_OK) {
+        rc = atls_session_attest(c, a);
+        atls_session_close(c);
+    }
+    atls_session_free(c);
+    shutdown(run->pair->client_fd, SHUT_RDWR);
+    server_join(run);
+    return rc;
+}
+
+/* ---- policies for the attester under test ------------------------------------------------- */
+
+static char *dump(json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_SORT_KEYS);
+    json_decref(doc);
+    return text;
+}
+
+static char *with_section(const char *type, json_t *section)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "version", json_integer(1));
+    json_object_set_new(doc, type, section);
+    return dump(doc);
+}
+
+/* tofu_section: attest once without a policy and turn the result into a strict section, as
+ * `atls policy init` does. */
+static json_t *tofu_section(fixture *f)
+{
+    tls_pair *pair = fixture_pair(f, NULL);
+    if (pair == NULL) {
+        return NULL;
+    }
+    server_run run = {.pair = pair};
+    server_config_attest(f, &run);
+    atls_session_config cc = client_config(f, NULL);
+    cc.accept_warning = 1;
+    atls_appraisal a = {0};
+    atls_error rc = attest_once(f, &run, NULL, &cc, &a);
+    json_t *section = NULL;
+    const atls_verifier_ops *ops = atls_verifier_by_name(f->att->name);
+    if (rc == ATLS_OK && a.num_results == 1 && ops != NULL &&
+        ops->policy_from_result(&a.results[0], &section) != ATLS_OK) {
+        section = NULL;
+    }
+    atls_appraisal_cleanup(&a);
+    tls_pair_free(pair);
+    return section;
+}
+
+static const char ZEROS[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+int fixture_make_policies(fixture *f)
+{
+    json_t *good = tofu_section(f);
+    if (good == NULL) {
+        fprintf(stderr, "trust-on-first-use policy failed: %s\n", atls_error_detail());
+        return -1;
+    }
+    json_t *mismatch = json_deep_copy(good);
+    json_t *untrusted = json_deep_copy(good);
+    /* a value no fresh TPM or test measurement has (fresh swtpm PCRs are all zero) */
+    json_t *zero_list = json_array();
+    json_array_append_new(zero_list, json_string(
+        "abababababababababababababababababababababababababababababababab"));
+    if (strcmp(f->att->name, "tpm2") == 0) {
+        json_object_set(json_object_get(json_object_get(mismatch, "pcrs"), "sha256"), "23",
+                        zero_list);
+        json_object_set(untrusted, "ak_keys", zero_list);
+        f->other_type_policy = dump(json_pack("{s:i, s:{s:[s], s:b}}", "version", 1, "sim", "keys",
+                                           ZEROS, "any_measurements", 1));
+    } else {
+        json_object_set(json_object_get(mismatch, "measurements"), "kernel", zero_list);
+        json_object_set(untrusted, "keys", zero_list);
+        f->other_type_policy = dump(json_pack("{s:i, s:{s:b, s:b}}", "version", 1, "tpm2", "ak_any",
+                                           1, "any_pcrs", 1));
+    }
+    json_decref(zero_list);
+    f->good_policy = with_section(f->att->name, good);
+    f->mismatch_policy = with_section(f->att->name, mismatch);
+    f->untrusted_policy = with_section(f->att->name, untrusted);
+    return f->good_policy && f->mismatch_policy && f->untrusted_policy && f->other_type_policy ? 0 : -1;
+}
+

@@ -14,6 +14,8 @@
 
 #include <pthread.h>
 
+#include "swtpm.h"
+
 typedef struct fixture {
     char dir[256];                 /* temp dir: sim key, measurements, policies */
     testcert *ca, *leaf;           /* server identity ("server.test") */
@@ -22,14 +24,30 @@ typedef struct fixture {
     char sim_key_path[300], meas_path[300];
     char sim_key_id[65];
     const atls_attester_ops *sim;
-    void *sim_state;               /* server's sim attester */
+    void *sim_state;               /* a sim attester (the client's in mutual tests) */
+    /* the server's attester under test (fixture_attester) */
+    const char *kind;              /* "sim" or "tpm2" */
+    const atls_attester_ops *att;
+    void *att_state;
+    test_swtpm tpm;                /* running when kind is tpm2 */
+    /* policies for the attester under test (fixture_make_policies), JSON text */
+    char *good_policy, *mismatch_policy, *untrusted_policy, *other_type_policy;
 } fixture;
 
 /* fixture_init: CA, leaves, a sim key and measurements file. Returns 0 on success. */
 int fixture_init(fixture *f);
 void fixture_cleanup(fixture *f);
 
-/* fixture_policy loads a policy built from |json_fmt| (printf format; %s is the sim key id). */
+/* fixture_attester selects the server's attester: "sim", or "tpm2" on a private swtpm started
+ * here (stopped by fixture_cleanup). Returns 0, 77 when swtpm is missing, -1 on error. */
+int fixture_attester(fixture *f, const char *kind);
+
+/* fixture_make_policies writes the four policies for the attester under test: good (trust on
+ * first use from an honest attestation, as `atls policy init` does), mismatch (one reference
+ * value changed), untrusted (another key), other_type (a section for another evidence type). */
+int fixture_make_policies(fixture *f);
+
+/* fixture_policy parses a policy from JSON text (NULL on error, detail on stderr). */
 atls_policy *fixture_policy(fixture *f, const char *json_text);
 
 /* fixture_sim_policy: the strict policy that accepts the fixture's sim measurements. */
@@ -46,9 +64,12 @@ typedef struct server_run {
     atls_error result;             /* how the server loop ended */
     atls_error client_appraisal;   /* mutual: result of appraising the client */
     pthread_t thread;
-    /* hostile mode: when set, called for each REQUEST frame instead of a session */
-    atls_error (*hostile)(struct server_run *run, const uint8_t *req, size_t len,
-                          uint8_t **auth, size_t *auth_len);
+    /* hostile mode: when set, no session runs on the server side; instead |hostile| sees every
+     * frame the client sends and answers through hostile_send / hostile_send_raw. Returning
+     * non-OK ends the loop (and the connection). |hostile_begin|, when set, runs first. */
+    atls_error (*hostile)(struct server_run *run, uint8_t type, const uint8_t *payload,
+                          size_t len);
+    atls_error (*hostile_begin)(struct server_run *run);
     void *hostile_arg;
     int hostile_calls;
 } server_run;
@@ -56,8 +77,21 @@ typedef struct server_run {
 /* server_start runs the server side in a thread: an echo loop on an atls session, or the
  * hostile answerer. */
 int server_start(server_run *run);
+/* hostile_send writes one frame to the client (blocking until written). */
+atls_error hostile_send(server_run *run, uint8_t type, const uint8_t *payload, size_t len);
+/* hostile_send_raw writes raw bytes (malformed frames). */
+atls_error hostile_send_raw(server_run *run, const uint8_t *bytes, size_t len);
+
 /* server_join waits for the thread (the client closes first). */
 void server_join(server_run *run);
+
+/* server_config_attest: an honest server answering with the attester under test. */
+void server_config_attest(fixture *f, server_run *run);
+
+/* attest_once: start |run|'s server, attest once from a client (|override| or the usual client
+ * config with |policy|), close both; *a gets the appraisal. */
+atls_error attest_once(fixture *f, server_run *run, const atls_policy *policy,
+                       atls_session_config *override, atls_appraisal *a);
 
 /* client_config: the usual client configuration (policy, trust, host, TLS identity binding). */
 atls_session_config client_config(fixture *f, const atls_policy *policy);
