@@ -69,6 +69,10 @@ ATLS_MUST_CHECK atls_error atls_frame_reader_feed(atls_frame_reader *r, const ui
 ATLS_MUST_CHECK atls_error atls_frame_reader_next(atls_frame_reader *r, int *have, uint8_t *type,
                                                   const uint8_t **payload, size_t *payload_len);
 
+/* atls_frame_reader_has_frame: 1 when a complete frame (or a header that breaks the rules, which
+ * _next will report) is buffered, so _next would make progress without more input. */
+int atls_frame_reader_has_frame(const atls_frame_reader *r);
+
 /* atls_frame_reader_buffered: bytes held that have not been handed out yet. */
 size_t atls_frame_reader_buffered(const atls_frame_reader *r);
 

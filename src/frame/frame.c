@@ -104,6 +104,18 @@ atls_error atls_frame_reader_next(atls_frame_reader *r, int *have, uint8_t *type
     return ATLS_OK;
 }
 
+int atls_frame_reader_has_frame(const atls_frame_reader *r)
+{
+    atls_cursor c;
+    atls_cursor_init(&c, r->buf + r->consumed, r->len - r->consumed);
+    uint8_t t;
+    uint32_t n;
+    if (!atls_cursor_get_u8(&c, &t) || !atls_cursor_get_u24(&c, &n)) {
+        return 0;
+    }
+    return n > ATLS_FRAME_MAX_PAYLOAD || atls_cursor_remaining(&c) >= n;
+}
+
 atls_error atls_frame_encode(uint8_t type, const uint8_t *payload, size_t len, uint8_t **out,
                              size_t *out_len)
 {

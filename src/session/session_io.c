@@ -211,7 +211,7 @@ int atls_session_has_pending(const atls_session *s)
     /* held DATA counts only when it can be delivered, or a caller waiting for an appraisal
      * would spin on data it cannot have */
     return SSL_pending(s->ssl) > 0 || (may_deliver(s) && queue_size(&s->held) > 0) ||
-           atls_frame_reader_buffered(&s->reader) >= ATLS_FRAME_HEADER_LEN;
+           atls_frame_reader_has_frame(&s->reader);
 }
 
 int atls_session_fd(const atls_session *s)

@@ -71,12 +71,12 @@ static atls_error feed_and_next(const uint8_t *bytes, size_t n, int *have)
 static void test_hostile_headers(void)
 {
     int have;
+    static const uint8_t huge[] = {0x00, 0xff, 0xff, 0xff};
     static const uint8_t unknown[] = {0x04, 0, 0, 0};
     CHECK_ERR(feed_and_next(unknown, sizeof(unknown), &have), ATLS_ERR_PROTOCOL_FRAME);
     static const uint8_t unknown_ff[] = {0xff, 0, 0, 1, 0};
     CHECK_ERR(feed_and_next(unknown_ff, sizeof(unknown_ff), &have), ATLS_ERR_PROTOCOL_FRAME);
     /* oversized: refused from the header alone, no payload needed */
-    static const uint8_t huge[] = {0x00, 0xff, 0xff, 0xff};
     CHECK_ERR(feed_and_next(huge, sizeof(huge), &have), ATLS_ERR_PROTOCOL_FRAME);
     static const uint8_t just_over[] = {0x02, 0x04, 0x00, 0x01};
     CHECK_ERR(feed_and_next(just_over, sizeof(just_over), &have), ATLS_ERR_PROTOCOL_FRAME);
@@ -86,6 +86,19 @@ static void test_hostile_headers(void)
     CHECK_ERR(feed_and_next(empty_auth, sizeof(empty_auth), &have), ATLS_ERR_PROTOCOL_FRAME);
     static const uint8_t short_error[] = {0x03, 0, 0, 1, 0};
     CHECK_ERR(feed_and_next(short_error, sizeof(short_error), &have), ATLS_ERR_PROTOCOL_FRAME);
+    /* has_frame: only a complete frame (or a header that will be refused) counts */
+    atls_frame_reader rr;
+    atls_frame_reader_init(&rr);
+    static const uint8_t two[] = {0x00, 0, 0, 2, 'a'};
+    CHECK_OK(atls_frame_reader_feed(&rr, two, sizeof(two)));
+    CHECK(atls_frame_reader_has_frame(&rr) == 0);
+    CHECK_OK(atls_frame_reader_feed(&rr, (const uint8_t *)"b", 1));
+    CHECK(atls_frame_reader_has_frame(&rr) == 1);
+    atls_frame_reader_cleanup(&rr);
+    atls_frame_reader_init(&rr);
+    CHECK_OK(atls_frame_reader_feed(&rr, huge, sizeof(huge)));
+    CHECK(atls_frame_reader_has_frame(&rr) == 1);
+    atls_frame_reader_cleanup(&rr);
     /* truncated frames are simply incomplete */
     static const uint8_t partial[] = {0x00, 0, 0, 5, 'a', 'b'};
     for (size_t i = 0; i <= sizeof(partial); i++) {
