@@ -3,6 +3,7 @@
 #include "snp/snp_internal.h"
 
 #include "base/result.h"
+#include "evidence/claims.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -26,32 +27,6 @@ static const char *const tcb_keys[] = {"bootloader", "tee", "snp", "microcode", 
 static const char *const bool_keys[] = {"allow_debug", "allow_smt", "allow_migration_agent",
                                         "require_challenge"};
 
-static int is_hex(const char *s, size_t bytes)
-{
-    if (strlen(s) != 2 * bytes) {
-        return 0;
-    }
-    for (size_t i = 0; s[i] != '\0'; i++) {
-        char ch = s[i];
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-ATLS_MUST_CHECK static atls_error check_hex_list(const json_t *v, const char *key, size_t bytes)
-{
-    size_t i;
-    json_t *e;
-    ATLS_ENSURE(json_is_array(v), INVALID, "policy snp.%s: expected an array of hex strings", key);
-    json_array_foreach(v, i, e) {
-        ATLS_ENSURE(json_is_string(e) && is_hex(json_string_value(e), bytes), INVALID,
-                    "policy snp.%s[%zu]: expected %zu bytes of hex", key, i, bytes);
-    }
-    return ATLS_OK;
-}
-
 ATLS_MUST_CHECK static atls_error check_int(const json_t *v, const char *key, json_int_t max)
 {
     ATLS_ENSURE(json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= max,
@@ -68,7 +43,7 @@ atls_error atls_snp_check_policy(const json_t *policy)
         int known = 0;
         for (size_t i = 0; i < N_HEX_LISTS && !known; i++) {
             if (strcmp(key, hex_lists[i].key) == 0) {
-                ATLS_GUARD(check_hex_list(v, key, hex_lists[i].len));
+                ATLS_GUARD(atls_policy_check_hex_list(v, hex_lists[i].len, key));
                 known = 1;
             }
         }

@@ -3,6 +3,7 @@
 #include "tdx/tdx_internal.h"
 
 #include "base/result.h"
+#include "evidence/claims.h"
 
 #include <string.h>
 #include <strings.h>
@@ -22,20 +23,6 @@ static const struct {
 };
 #define N_HEX_LISTS (sizeof(hex_lists) / sizeof(hex_lists[0]))
 
-static int is_hex(const char *s, size_t bytes)
-{
-    if (strlen(s) != 2 * bytes) {
-        return 0;
-    }
-    for (size_t i = 0; s[i] != '\0'; i++) {
-        char ch = s[i];
-        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 atls_error atls_tdx_check_policy(const json_t *policy)
 {
     const char *key;
@@ -45,15 +32,7 @@ atls_error atls_tdx_check_policy(const json_t *policy)
         int known = 0;
         for (size_t i = 0; i < N_HEX_LISTS && !known; i++) {
             if (strcmp(key, hex_lists[i].key) == 0) {
-                size_t j;
-                json_t *e;
-                ATLS_ENSURE(json_is_array(v), INVALID,
-                            "policy tdx.%s: expected an array of hex strings", key);
-                json_array_foreach(v, j, e) {
-                    ATLS_ENSURE(json_is_string(e) && is_hex(json_string_value(e), hex_lists[i].len),
-                                INVALID, "policy tdx.%s[%zu]: expected %zu bytes of hex", key, j,
-                                hex_lists[i].len);
-                }
+                ATLS_GUARD(atls_policy_check_hex_list(v, hex_lists[i].len, key));
                 known = 1;
             }
         }
@@ -80,13 +59,14 @@ atls_error atls_tdx_check_policy(const json_t *policy)
     return ATLS_OK;
 }
 
-static int in_list(const json_t *list, const char *have, int nocase)
+/* status_in_list: |have| is one of the (case-sensitive) TCB status names in |list|. */
+static int status_in_list(const json_t *list, const char *have)
 {
     size_t j;
     json_t *e;
     json_array_foreach(list, j, e) {
         const char *s = json_string_value(e);
-        if (have != NULL && s != NULL && (nocase ? strcasecmp(have, s) : strcmp(have, s)) == 0) {
+        if (have != NULL && s != NULL && strcmp(have, s) == 0) {
             return 1;
         }
     }
@@ -102,7 +82,7 @@ atls_error atls_tdx_appraise(const json_t *policy, const atls_evidence_result *r
     for (size_t i = 0; i < N_HEX_LISTS; i++) {
         const json_t *allowed = json_object_get(policy, hex_lists[i].key);
         const char *have = json_string_value(json_object_get(c, hex_lists[i].key));
-        ATLS_ENSURE(allowed == NULL || in_list(allowed, have, 1), MISMATCH,
+        ATLS_ENSURE(allowed == NULL || (have != NULL && atls_policy_hex_in_list(allowed, have)), MISMATCH,
                     "TDX policy: %s %s is not an allowed value", hex_lists[i].key,
                     have != NULL ? have : "(absent)");
     }
@@ -112,7 +92,7 @@ atls_error atls_tdx_appraise(const json_t *policy, const atls_evidence_result *r
                 "TDX policy: td_attributes.debug is set and allow_debug is false");
     const json_t *st = json_object_get(policy, "allowed_tcb_statuses");
     const char *status = json_string_value(json_object_get(c, "tcb_status"));
-    ATLS_ENSURE(st == NULL || in_list(st, status, 0), MISMATCH,
+    ATLS_ENSURE(st == NULL || status_in_list(st, status), MISMATCH,
                 "TDX policy: tcb_status %s is not allowed", status != NULL ? status : "(absent)");
     ATLS_ENSURE(!json_is_true(json_object_get(policy, "require_challenge")) ||
                     res->challenge_checked,
