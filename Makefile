@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build demo test test-asan valgrind fuzz bench soak clean
+.PHONY: all deps build demo test test-asan test-valgrind fuzz bench soak clean
 
 all: build
 
@@ -32,5 +32,11 @@ test-asan: deps
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  ctest --output-on-failure -j$(JOBS) --label-exclude 'soak|nosan' $(CTEST_ARGS)
 
+# The suite under valgrind memcheck (slow; not part of CI): no errors, no leaks.
+test-valgrind: deps
+	@cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build build-valgrind -j$(JOBS)
+	@scripts/test-valgrind build-valgrind $(CTEST_ARGS)
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-valgrind
