@@ -59,6 +59,10 @@ typedef struct atls_evidence_result {
     int challenge_checked;   /* 1 if a challenge was supplied and matched */
     atls_trust_vector tv;    /* claims the verifier can already make (hardware, ...) */
     int is_sim;              /* 1 for the software attester: never real attestation */
+    /* the verifier whose policy section appraises this result, NULL: |type|'s own. A wrapper
+     * (tsm) sets the type of what it wraps, so the "snp"/"tdx"/"cca" sections of a policy
+     * apply to Evidence however it was delivered (static string) */
+    const char *policy_type;
 } atls_evidence_result;
 
 /* atls_evidence_result_cleanup releases the claims and zeroes the result. */

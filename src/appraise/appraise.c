@@ -124,13 +124,17 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
     atls_trust_vector tv = res.tv;
     rc = check_age(&res, policy, in);
     if (rc == ATLS_OK && policy != NULL) {
-        const json_t *section = atls_policy_get0_section(policy, ops->name);
+        /* a wrapper's result is appraised by the section of what it wraps */
+        const atls_verifier_ops *pops =
+            res.policy_type != NULL ? atls_verifier_by_name(res.policy_type) : ops;
+        const json_t *section = pops != NULL ? atls_policy_get0_section(policy, pops->name) : NULL;
         if (section == NULL) {
+            const char *name = pops != NULL ? pops->name : res.policy_type;
             rc = atls_error_raise(ATLS_ERR_POLICY, __FILE__, __LINE__,
                                   "the policy has no \"%s\" section: %s Evidence is not accepted",
-                                  ops->name, ops->name);
+                                  name, name);
         } else {
-            rc = ops->appraise(section, &res, &tv);
+            rc = pops->appraise(section, &res, &tv);
         }
     }
     if (rc != ATLS_OK) {

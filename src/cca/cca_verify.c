@@ -10,6 +10,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* rak_pkey builds the Realm Attestation Key from claim 44237: a COSE_Key (2023 realm profile)
