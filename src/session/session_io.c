@@ -328,7 +328,11 @@ static atls_error pull_tls(atls_session *s, int *progress)
 {
     uint8_t buf[16384];
     *progress = 0;
-    for (int rounds = 0; rounds < 8; rounds++) {
+    /* never hold more than one maximal frame undecoded: frames left in the reader (the
+     * application has not drained earlier DATA) are decoded before more is read */
+    for (int rounds = 0; rounds < 8 && atls_frame_reader_buffered(&s->reader) <=
+                                           ATLS_FRAME_MAX_PAYLOAD;
+         rounds++) {
         ERR_clear_error();
         int n = SSL_read(s->ssl, buf, sizeof(buf));
         if (n > 0) {

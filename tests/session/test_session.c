@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 static fixture F;
 
@@ -123,6 +124,67 @@ static void test_reattest_100(void)
     CHECK(fresh);
     CHECK(intact);
     CHECK(atls_session_appraisals(c) == 101);
+    atls_session_close(c);
+    atls_session_free(c);
+    server_join(&run);
+    CHECK_OK(run.result);
+    atls_policy_free(policy);
+    tls_pair_free(pair);
+}
+
+/* 3 MB echoed back and read 100 bytes at a time: frames the application has not drained must
+ * not pile up in the session (regression: the frame reader overflowed). */
+static void test_small_reads(void)
+{
+    tls_pair *pair = fixture_pair(&F, NULL);
+    atls_policy *policy = good_policy();
+    CHECK(pair != NULL && policy != NULL);
+    if (pair == NULL || policy == NULL) {
+        return;
+    }
+    server_run run = {.pair = pair};
+    server_config_attest(&F, &run);
+    CHECK(server_start(&run) == 0);
+    atls_session_config cc = client_config(&F, policy);
+    atls_session *c = NULL;
+    CHECK_OK(atls_session_new(pair->client, &cc, &c));
+    CHECK_OK(atls_session_attest(c, NULL));
+    const size_t total = 3u * 1024u * 1024u;
+    uint8_t *data = malloc(total);
+    CHECK(data != NULL);
+    for (size_t i = 0; data != NULL && i < total; i++) {
+        data[i] = (uint8_t)(i * 7 + i / 251);
+    }
+    /* send everything first (the echo piles up in the server's queue and the socket), then
+     * read back in small pieces while more is always available on the socket */
+    atls_error rc = ATLS_OK;
+    for (size_t sent = 0; data != NULL && sent < total && rc == ATLS_OK;) {
+        size_t n = total - sent < 64 * 1024 ? total - sent : 64 * 1024;
+        rc = atls_session_write(c, data + sent, n);
+        sent += n;
+    }
+    for (int i = 0; rc == ATLS_OK && atls_session_queued(c) > 0 && i < 100000; i++) {
+        rc = atls_session_flush(c);
+        struct pollfd p = {.fd = atls_session_fd(c), .events = POLLOUT};
+        (void)poll(&p, 1, 10);
+    }
+    size_t got = 0;
+    int intact = 1;
+    time_t deadline = time(NULL) + 60;
+    while (data != NULL && got < total && rc == ATLS_OK && time(NULL) < deadline) {
+        uint8_t small[100];
+        size_t n = 0;
+        rc = atls_session_read(c, small, sizeof(small), &n);
+        intact &= n == 0 || memcmp(small, data + got, n) == 0;
+        got += n;
+        if (n == 0 && rc == ATLS_OK && !atls_session_has_pending(c)) {
+            struct pollfd p = {.fd = atls_session_fd(c), .events = atls_session_poll_events(c)};
+            (void)poll(&p, 1, 100);
+        }
+    }
+    CHECK_OK(rc);
+    CHECK(got == total && intact);
+    free(data);
     atls_session_close(c);
     atls_session_free(c);
     server_join(&run);
@@ -297,6 +359,7 @@ int main(int argc, char **argv)
     test_affirming("TLS_AES_128_GCM_SHA256");
     test_affirming("TLS_AES_256_GCM_SHA384");
     test_reattest_100();
+    test_small_reads();
     test_policy_failures();
     test_no_policy();
     test_mutual();
