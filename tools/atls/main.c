@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct {
@@ -36,8 +37,12 @@ int main(int argc, char **argv)
 {
     /* a peer closing mid-write must be an error return, not a signal */
     signal(SIGPIPE, SIG_IGN);
+    /* tpm2-tss logs to stderr by itself; errors reach the user as one atls line instead */
+    if (getenv("TSS2_LOG") == NULL) {
+        setenv("TSS2_LOG", "all+NONE", 1);
+    }
     if (argc < 2) {
-        usage(stderr);
+        fprintf(stderr, "atls: a command is required (see atls --help)\n");
         return CLI_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

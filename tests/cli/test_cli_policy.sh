@@ -1,0 +1,96 @@
+# test_cli_policy: `atls policy init` then `atls connect --policy` affirms; the same policy
+# against a server with another attestation key (and against a tpm2 server) is
+# contraindicated; the policy is exactly what --policy reads; EAR JSON and signed JWT output.
+source "$(dirname "$0")/lib.sh"
+
+make_pki
+make_sim sim
+make_sim other
+ECHO=$(free_port)
+SRV=$(free_port)
+SRV2=$(free_port)
+start_backend echo "$ECHO"
+start_serve "$T/serve.log" "$SRV" --backend "127.0.0.1:$ECHO" --attester sim \
+    --sim-key "$T/sim.key" --sim-measurements "$T/meas.json"
+start_serve "$T/serve2.log" "$SRV2" --backend "127.0.0.1:$ECHO" --attester sim \
+    --sim-key "$T/other.key" --sim-measurements "$T/meas.json"
+
+rc=0
+timeout 20 "$ATLS" policy init "localhost:$SRV" --ca "$T/ca.pem" > "$T/policy.json" || rc=$?
+check "policy init exits 0" [ "$rc" -eq 0 ]
+check "the policy is JSON with version 1 and a sim section" \
+    grep -q '"version": 1' "$T/policy.json"
+check "the policy pins the measurements" grep -q "$(printf '11%.0s' $(seq 32))" "$T/policy.json"
+
+rc=0
+timeout 20 "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/policy.json" \
+    > "$T/out.txt" 2> "$T/err.txt" || rc=$?
+check "connect --policy affirms: exit 0" [ "$rc" -eq 0 ]
+check "the summary shows affirming" grep -q "^status: affirming" "$T/out.txt"
+check "the summary says SIMULATED" grep -q "SIMULATED, not real attestation" "$T/out.txt"
+check "nothing on stderr when affirming" [ ! -s "$T/err.txt" ]
+
+rc=0
+timeout 20 "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/policy.json" --json \
+    > "$T/ear.json" || rc=$?
+check "--json: exit 0" [ "$rc" -eq 0 ]
+check "--json prints the EAR with ear_status affirming" \
+    grep -q '"ear_status": "affirming"' "$T/ear.json"
+if command -v python3 > /dev/null; then
+    check "--json output parses as JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/ear.json"
+fi
+
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ear.key" 2> /dev/null
+rc=0
+timeout 20 "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/policy.json" \
+    --ear-key "$T/ear.key" > "$T/ear.jwt" || rc=$?
+check "--ear-key: exit 0" [ "$rc" -eq 0 ]
+check "--ear-key prints a three-part JWT" grep -Eq '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "$T/ear.jwt"
+
+rc=0
+timeout 20 "$ATLS" connect "localhost:$SRV2" --ca "$T/ca.pem" --policy "$T/policy.json" \
+    > "$T/out2.txt" 2> "$T/err2.txt" || rc=$?
+check "another attestation key: contraindicated, exit 1" [ "$rc" -eq 1 ]
+check "the summary shows contraindicated" grep -q "^status: contraindicated" "$T/out2.txt"
+check "stderr is one line naming the untrusted key" one_line "$T/err2.txt"
+check "... which says the key is not in the policy" grep -q "not in the policy" "$T/err2.txt"
+cat "$T/err2.txt"
+
+rc=0
+timeout 20 "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" --no-policy > /dev/null || rc=$?
+check "--no-policy: verified but not appraised: warning, exit 3" [ "$rc" -eq 3 ]
+
+# wrong CA: the TLS handshake fails (exit 1), nothing is attested
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca2.key" \
+    -out "$T/ca2.pem" -days 2 -subj "/CN=other CA" 2> /dev/null
+rc=0
+timeout 20 "$ATLS" connect "localhost:$SRV" --ca "$T/ca2.pem" --policy "$T/policy.json" \
+    > /dev/null 2> "$T/err3.txt" || rc=$?
+check "an untrusted server certificate: exit 1" [ "$rc" -eq 1 ]
+check "one line saying the certificate did not verify" one_line "$T/err3.txt"
+grep -q "certificate verification failed" "$T/err3.txt" && ok "names the verification failure" || bad "names the verification failure"
+rc=0
+timeout 20 "$ATLS" connect "127.0.0.1:$SRV" --servername wrong.example --ca "$T/ca.pem" \
+    --policy "$T/policy.json" > /dev/null 2> "$T/err4.txt" || rc=$?
+check "a hostname mismatch: exit 1" [ "$rc" -eq 1 ]
+check "one line naming the hostname mismatch" grep -q "hostname mismatch" "$T/err4.txt"
+
+# mutual attestation: the server asks the client to attest under --client-policy
+SRV3=$(free_port)
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/client.key" \
+    -out "$T/client.pem" -days 2 -subj "/CN=client" 2> /dev/null
+timeout 20 "$ATLS" evidence --attester sim --sim-key "$T/other.key" \
+    --sim-measurements "$T/meas.json" --challenge "$(printf '00%.0s' $(seq 64))" > "$T/client.cmw"
+"$ATLS" verify --evidence "$T/client.cmw" --json > "$T/client-ear.json" || true
+kid=$(grep -o '"key_id": "[0-9a-f]*"' "$T/client-ear.json" | head -1 | cut -d'"' -f4)
+printf '{"version": 1, "sim": {"keys": ["%s"], "any_measurements": true}}\n' "$kid" > "$T/client-policy.json"
+start_serve "$T/serve3.log" "$SRV3" --backend "127.0.0.1:$ECHO" --attester sim \
+    --sim-key "$T/sim.key" --sim-measurements "$T/meas.json" --client-policy "$T/client-policy.json"
+rc=0
+timeout 20 "$ATLS" connect "localhost:$SRV3" --ca "$T/ca.pem" --policy "$T/policy.json" \
+    --cert "$T/client.pem" --key "$T/client.key" --attester sim --sim-key "$T/other.key" \
+    > /dev/null 2>&1 || rc=$?
+check "mutual attestation: the client attests to the server, exit 0" [ "$rc" -eq 0 ]
+sleep 0.3
+check "the server appraised the client" grep -q "client attested" "$T/serve3.log"
+finish

@@ -1,0 +1,261 @@
+/* cmd_serve.c: `atls serve`: options, start-up checks and the accept loop (serve.h). */
+#include "cmds.h"
+#include "serve.h"
+
+#include <atls/session.h>
+
+#include <openssl/err.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile sig_atomic_t serve_stopping = 0;
+static int stop_pipe[2] = {-1, -1};
+
+static const char help[] =
+    "usage: atls serve --listen ADDR:PORT --cert FILE --key FILE [--chain FILE]\n"
+    "                  --backend HOST:PORT --attester sim|tpm2 [attester options]\n"
+    "                  [--require-attestation] [--client-policy FILE]\n"
+    "                  [--max-connections N] [-v]\n"
+    "TLS 1.3 proxy in front of a TCP backend. Clients offering ALPN atls/1 get an attested\n"
+    "session (Evidence on request, DATA forwarded); other TLS clients get a plain TLS proxy\n"
+    "unless --require-attestation. Runs until SIGINT/SIGTERM.\n\n"
+    "  --listen ADDR:PORT         where to accept TLS ([::1]:PORT for IPv6)\n"
+    "  --cert FILE                server certificate (PEM; further certificates = chain)\n"
+    "  --key FILE                 its private key (PEM)\n"
+    "  --chain FILE               intermediate certificates (PEM)\n"
+    "  --backend HOST:PORT        the TCP service behind the proxy (checked at start)\n"
+    CLI_ATTESTER_HELP
+    "  --require-attestation      refuse clients that do not negotiate atls/1\n"
+    "  --client-policy FILE       ask every atls/1 client to attest and appraise it\n"
+    "  --max-connections N        concurrent connections (default 1024)\n"
+    "  -v, --verbose              log connections on stderr\n"
+    "  -h, --help                 this help\n"
+    "Exit: 0 after SIGINT/SIGTERM, 2 usage or start-up error.\n";
+
+enum { OPT_LISTEN = 1, OPT_CERT, OPT_KEY, OPT_CHAIN, OPT_BACKEND, OPT_REQUIRE, OPT_CLIENT_POLICY,
+       OPT_MAX };
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    serve_stopping = 1;
+    if (stop_pipe[1] >= 0) {
+        ssize_t w = write(stop_pipe[1], "x", 1);
+        (void)w;
+    }
+}
+
+static int setup_tls(server *srv, const char *cert, const char *key, const char *chain)
+{
+    int rc;
+    if ((rc = cli_load_cert_chain(cert, &srv->cert, &srv->chain)) != 0 ||
+        (chain != NULL && (rc = cli_load_certs(chain, &srv->chain)) != 0) ||
+        (rc = cli_load_private_key(key, &srv->key)) != 0) {
+        return rc;
+    }
+    if (X509_check_private_key(srv->cert, srv->key) != 1) {
+        ERR_clear_error();
+        cli_error("--key %s does not match --cert %s", key, cert);
+        return CLI_EXIT_USAGE;
+    }
+    srv->ctx = SSL_CTX_new(TLS_server_method());
+    if (srv->ctx == NULL || atls_ssl_ctx_configure(srv->ctx, 1, 0) != ATLS_OK ||
+        SSL_CTX_use_certificate(srv->ctx, srv->cert) != 1 ||
+        SSL_CTX_use_PrivateKey(srv->ctx, srv->key) != 1 ||
+        (srv->chain != NULL && SSL_CTX_set1_chain(srv->ctx, srv->chain) != 1)) {
+        ERR_clear_error();
+        cli_error("cannot set up TLS with --cert %s", cert);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* accept_loop runs until a signal; returns 0 */
+static int accept_loop(server *srv, int lfd)
+{
+    sigset_t block, old;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    while (!serve_stopping) {
+        struct pollfd pf[2] = {{.fd = lfd, .events = POLLIN}, {.fd = stop_pipe[0], .events = POLLIN}};
+        if (poll(pf, 2, 1000) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            cli_error("poll: %s", strerror(errno));
+            break;
+        }
+        if (serve_stopping || !(pf[0].revents & POLLIN)) {
+            continue;
+        }
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) {
+            if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+                cli_error("accept: %s", strerror(errno));
+                struct timespec ts = {0, 100000000L}; /* e.g. EMFILE: do not spin */
+                nanosleep(&ts, NULL);
+            }
+            continue;
+        }
+        pthread_mutex_lock(&srv->lock);
+        int full = srv->active >= srv->max_connections;
+        pthread_mutex_unlock(&srv->lock);
+        if (full) {
+            cli_log("refusing a connection: %d connections open (--max-connections)",
+                    srv->max_connections);
+            close(fd);
+            continue;
+        }
+        /* worker threads leave SIGINT/SIGTERM to this thread */
+        pthread_sigmask(SIG_BLOCK, &block, &old);
+        (void)serve_conn_start(srv, fd);
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
+    return 0;
+}
+
+/* wait_idle waits up to |ms| for every connection thread to finish. 1 if they did. */
+static int wait_idle(server *srv, int ms)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += ms / 1000;
+    pthread_mutex_lock(&srv->lock);
+    while (srv->active > 0) {
+        if (pthread_cond_timedwait(&srv->idle, &srv->lock, &deadline) == ETIMEDOUT) {
+            break;
+        }
+    }
+    int idle = srv->active == 0;
+    pthread_mutex_unlock(&srv->lock);
+    return idle;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
+        {"chain", required_argument, NULL, OPT_CHAIN},
+        {"backend", required_argument, NULL, OPT_BACKEND},
+        CLI_ATTESTER_LONGOPTS,
+        {"require-attestation", no_argument, NULL, OPT_REQUIRE},
+        {"client-policy", required_argument, NULL, OPT_CLIENT_POLICY},
+        {"max-connections", required_argument, NULL, OPT_MAX},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    static server srv;
+    memset(&srv, 0, sizeof(srv));
+    srv.max_connections = 1024;
+    srv.timeout_ms = 30000;
+    cli_attester_opts ao = {0};
+    const char *listen_s = NULL, *cert = NULL, *key = NULL, *chain = NULL, *backend = NULL;
+    const char *client_policy = NULL;
+    int c, rc = 0, lfd = -1, probe = -1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_LISTEN: listen_s = optarg; break;
+        case OPT_CERT: cert = optarg; break;
+        case OPT_KEY: key = optarg; break;
+        case OPT_CHAIN: chain = optarg; break;
+        case OPT_BACKEND: backend = optarg; break;
+        case OPT_REQUIRE: srv.require_attestation = 1; break;
+        case OPT_CLIENT_POLICY: client_policy = optarg; break;
+        case OPT_MAX: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 100000) {
+                cli_error("--max-connections '%s': expected 1..100000", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            srv.max_connections = (int)v;
+            break;
+        }
+        case 'v': cli_verbose = 1; break;
+        case 'h': fputs(help, stdout); return CLI_EXIT_OK;
+        default:
+            if (c >= CLI_OPT_ATTESTER_BASE && c < CLI_OPT_ATTESTER_END) {
+                cli_attester_option(&ao, c, optarg);
+                break;
+            }
+            return cli_bad_option(argv, c);
+        }
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (listen_s == NULL || cert == NULL || key == NULL || backend == NULL || ao.name == NULL) {
+        cli_error("--listen, --cert, --key, --backend and --attester are required (see --help)");
+        return CLI_EXIT_USAGE;
+    }
+    cli_hostport lhp;
+    if ((rc = cli_parse_hostport(listen_s, "--listen", &lhp)) != 0 ||
+        (rc = cli_parse_hostport(backend, "--backend", &srv.backend)) != 0 ||
+        (rc = setup_tls(&srv, cert, key, chain)) != 0 ||
+        (client_policy != NULL && (rc = cli_load_policy(client_policy, &srv.client_policy)) != 0) ||
+        (rc = cli_attester_open(&ao, &srv.attester, &srv.attester_state)) != 0) {
+        goto done;
+    }
+    /* fail early and clearly when the backend is not there (each connection re-checks) */
+    char err[300];
+    if (cli_connect_tcp(&srv.backend, 3000, &probe, err, sizeof(err)) != 0) {
+        cli_error("backend: %s", err);
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    close(probe);
+    if ((rc = cli_listen(&lhp, &lfd)) != 0) {
+        goto done;
+    }
+    if (pipe(stop_pipe) != 0 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) != 0) {
+        cli_error("pipe: %s", strerror(errno));
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    pthread_mutex_init(&srv.lock, NULL);
+    pthread_cond_init(&srv.idle, NULL);
+    pthread_mutex_init(&srv.attester_lock, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    cli_log("listening on %s:%s, backend %s:%s, attester %s%s", lhp.host, lhp.port,
+            srv.backend.host, srv.backend.port, srv.attester->name,
+            srv.client_policy != NULL ? ", clients must attest" : "");
+    rc = accept_loop(&srv, lfd);
+    close(lfd);
+    lfd = -1;
+    cli_log("stopping: closing %d connection(s)", srv.active);
+    if (!wait_idle(&srv, 5000)) {
+        cli_error("%d connection(s) did not close in time", srv.active);
+        return CLI_EXIT_OK; /* threads still use the shared state: leave it to exit() */
+    }
+done:
+    if (lfd >= 0) {
+        close(lfd);
+    }
+    if (srv.attester != NULL) {
+        srv.attester->destroy(srv.attester_state);
+    }
+    atls_policy_free(srv.client_policy);
+    SSL_CTX_free(srv.ctx);
+    X509_free(srv.cert);
+    sk_X509_pop_free(srv.chain, X509_free);
+    EVP_PKEY_free(srv.key);
+    return rc;
+}

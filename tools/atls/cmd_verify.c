@@ -1,0 +1,212 @@
+/* cmd_verify.c: `atls verify`: appraise Evidence from a file offline and print the EAR. */
+#include "cli.h"
+#include "cmds.h"
+#include "verify_inputs.h"
+
+#include "cmw/cmw.h"
+#include "tpm2/tpm2.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define VERIFY_MAX_EVIDENCE (1024u * 1024u)
+
+static const char help[] =
+    "usage: atls verify --evidence FILE [--format auto|cmw|tpm2|sim|snp|tdx] [--challenge HEX]\n"
+    "                   [--policy FILE] [--trust-anchor FILE]... [--intermediates FILE]...\n"
+    "                   [--vcek FILE] [--tcb-info FILE] [--qe-identity FILE]\n"
+    "                   [--tcb-signing-chain FILE] [--crl FILE]... [--at RFC3339-TIME]\n"
+    "                   [--json] [--ear-key FILE]\n"
+    "Appraise Evidence offline and print the EAR (all claims of the Evidence in it).\n\n"
+    "  --evidence FILE            the Evidence (a CMW from 'atls evidence', or bare)\n"
+    "  --format F                 auto (default), cmw, or a verifier name\n"
+    "  --challenge HEX            the 64-byte challenge the Evidence must carry\n"
+    "  --policy FILE              appraisal policy; without it a verified result is a warning\n"
+    "  --trust-anchor FILE        PEM root certificates, or PEM public keys to pin (repeatable)\n"
+    "  --intermediates FILE       PEM intermediate certificates (ASK, PCK chain...)\n"
+    "  --vcek FILE                SNP: the VCEK/VLEK certificate\n"
+    "  --tcb-info FILE            TDX: Intel TCB info JSON\n"
+    "  --qe-identity FILE         TDX: Intel QE identity JSON\n"
+    "  --tcb-signing-chain FILE   TDX: the TCB signing chain (PEM)\n"
+    "  --crl FILE                 PEM CRLs (repeatable)\n"
+    "  --at TIME                  verification time for certificates and collateral\n"
+    "  --json                     print the EAR as JSON (default: a human summary)\n"
+    "  --ear-key FILE             print the EAR as a JWT signed with this P-256 key (PEM)\n"
+    "  -v, --verbose              log progress on stderr\n"
+    "  -h, --help                 this help\n"
+    "Exit: 0 affirming, 1 contraindicated or invalid, 2 usage or I/O error, 3 warning.\n";
+
+enum {
+    OPT_EVIDENCE = 1,
+    OPT_FORMAT,
+    OPT_CHALLENGE,
+    OPT_POLICY,
+    OPT_ANCHOR,
+    OPT_INTERMEDIATES,
+    OPT_VCEK,
+    OPT_TCB_INFO,
+    OPT_QE_IDENTITY,
+    OPT_TCB_CHAIN,
+    OPT_CRL,
+    OPT_AT,
+    OPT_JSON,
+    OPT_EAR_KEY
+};
+
+/* sniff tells the format of bare Evidence from its first bytes (--format auto). NULL name:
+ * a CMW. */
+static int sniff(const uint8_t *d, size_t len, const char **name)
+{
+    atls_cmw_form form;
+    atls_cmw cmw;
+    *name = NULL;
+    if (atls_cmw_detect_form(d, len, &form) == ATLS_OK &&
+        (form == ATLS_CMW_FORM_CBOR_RECORD ||
+         (form == ATLS_CMW_FORM_CBOR_COLLECTION && atls_cmw_decode(d, len, &cmw) == ATLS_OK))) {
+        return 0;
+    }
+    atls_tpm2_quote q;
+    memset(&q, 0, sizeof(q));
+    int is_tpm2 = atls_tpm2_quote_decode(d, len, &q) == ATLS_OK;
+    atls_tpm2_quote_cleanup(&q);
+    if (is_tpm2) {
+        *name = "tpm2";
+    } else if (len > 0 && d[0] == 0xd2) { /* COSE_Sign1 tag 18: the sim EAT */
+        *name = "sim";
+    } else if (len == 1184 && (d[0] == 2 || d[0] == 3 || d[0] == 5) && d[1] == 0 && d[2] == 0 &&
+               d[3] == 0) { /* SNP ATTESTATION_REPORT, VERSION (LE u32) */
+        *name = "snp";
+    } else if (len > 48 && (d[0] == 4 || d[0] == 5) && d[1] == 0 && d[4] == 0x81 && d[5] == 0 &&
+               d[6] == 0 && d[7] == 0) { /* TDX quote: version (LE u16), tee_type 0x81 */
+        *name = "tdx";
+    } else {
+        cli_error("cannot tell the Evidence format: give --format");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cmd_verify(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"evidence", required_argument, NULL, OPT_EVIDENCE},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"challenge", required_argument, NULL, OPT_CHALLENGE},
+        {"policy", required_argument, NULL, OPT_POLICY},
+        {"trust-anchor", required_argument, NULL, OPT_ANCHOR},
+        {"intermediates", required_argument, NULL, OPT_INTERMEDIATES},
+        {"vcek", required_argument, NULL, OPT_VCEK},
+        {"tcb-info", required_argument, NULL, OPT_TCB_INFO},
+        {"qe-identity", required_argument, NULL, OPT_QE_IDENTITY},
+        {"tcb-signing-chain", required_argument, NULL, OPT_TCB_CHAIN},
+        {"crl", required_argument, NULL, OPT_CRL},
+        {"at", required_argument, NULL, OPT_AT},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"ear-key", required_argument, NULL, OPT_EAR_KEY},
+        {"verbose", no_argument, NULL, 'v'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    verify_inputs vi;
+    verify_inputs_init(&vi);
+    const char *evidence_path = NULL, *format = "auto", *policy_path = NULL, *ear_key_path = NULL;
+    const char *challenge_hex = NULL;
+    int json = 0, c, rc = 0;
+    uint8_t challenge[ATLS_CHALLENGE_LEN];
+    uint8_t *evidence = NULL;
+    size_t evidence_len = 0;
+    atls_policy *policy = NULL;
+    EVP_PKEY *ear_key = NULL;
+    atls_appraisal a;
+    memset(&a, 0, sizeof(a));
+
+    opterr = 0;
+    while (rc == 0 && (c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_EVIDENCE: evidence_path = optarg; break;
+        case OPT_FORMAT: format = optarg; break;
+        case OPT_CHALLENGE: challenge_hex = optarg; break;
+        case OPT_POLICY: policy_path = optarg; break;
+        case OPT_ANCHOR: rc = verify_inputs_add_anchor(&vi, optarg); break;
+        case OPT_INTERMEDIATES: rc = verify_inputs_add_intermediates(&vi, optarg); break;
+        case OPT_VCEK: vi.in.vcek_path = optarg; break;
+        case OPT_TCB_INFO: vi.in.tcb_info_path = optarg; break;
+        case OPT_QE_IDENTITY: vi.in.qe_identity_path = optarg; break;
+        case OPT_TCB_CHAIN: vi.in.tcb_signing_chain_path = optarg; break;
+        case OPT_CRL: rc = verify_inputs_add_crl(&vi, optarg); break;
+        case OPT_AT: rc = verify_parse_time(optarg, &vi.in.at); break;
+        case OPT_JSON: json = 1; break;
+        case OPT_EAR_KEY: ear_key_path = optarg; break;
+        case 'v': cli_verbose = 1; break;
+        case 'h': fputs(help, stdout); goto done;
+        default: rc = cli_bad_option(argv, c); break;
+        }
+    }
+    if (rc != 0) {
+        goto done;
+    }
+    if (optind < argc) {
+        cli_error("unexpected argument '%s' (see --help)", argv[optind]);
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (evidence_path == NULL) {
+        cli_error("--evidence FILE is required (see --help)");
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (challenge_hex != NULL) {
+        if ((rc = cli_parse_challenge(challenge_hex, challenge)) != 0) {
+            goto done;
+        }
+        vi.in.challenge = challenge;
+    }
+    if ((policy_path != NULL && (rc = cli_load_policy(policy_path, &policy)) != 0) ||
+        (ear_key_path != NULL && (rc = cli_load_private_key(ear_key_path, &ear_key)) != 0) ||
+        (rc = cli_read_file(evidence_path, VERIFY_MAX_EVIDENCE, &evidence, &evidence_len)) != 0) {
+        goto done;
+    }
+    const char *name = NULL;
+    if (strcmp(format, "auto") == 0) {
+        if ((rc = sniff(evidence, evidence_len, &name)) != 0) {
+            goto done;
+        }
+    } else if (strcmp(format, "cmw") != 0) {
+        name = format;
+    }
+    const atls_verifier_ops *ops = name != NULL ? atls_verifier_by_name(name) : NULL;
+    if (name != NULL && ops == NULL) {
+        cli_error("--format '%s': no such verifier in this atls", name);
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    cli_log("appraising %zu bytes as %s", evidence_len, name != NULL ? name : "CMW");
+    atls_error arc = ops != NULL
+                         ? atls_appraise_evidence(ops, evidence, evidence_len, &vi.in, policy, &a)
+                         : atls_appraise_cmw(evidence, evidence_len, &vi.in, policy, &a);
+    const char *category = atls_error_category(arc);
+    if (arc != ATLS_OK && (strcmp(category, "usage") == 0 || strcmp(category, "io") == 0)) {
+        rc = cli_fail_atls(CLI_EXIT_USAGE, "verify");
+        goto done;
+    }
+    if (a.status == ATLS_TIER_NONE && arc != ATLS_OK) {
+        a.status = ATLS_TIER_CONTRAINDICATED;
+    }
+    if ((rc = cli_print_appraisal(stdout, &a, json, 0, ear_key)) != 0) {
+        goto done;
+    }
+    rc = cli_exit_for_status(a.status);
+    if (rc == CLI_EXIT_FAIL) {
+        cli_error("%s: %s", atls_tier_name(a.status),
+                  a.reason[0] != '\0' ? a.reason : atls_error_message());
+    } else if (rc == CLI_EXIT_WARNING && policy == NULL) {
+        cli_log("warning: no --policy given, the Evidence was verified but not appraised");
+    }
+done:
+    atls_appraisal_cleanup(&a);
+    atls_policy_free(policy);
+    EVP_PKEY_free(ear_key);
+    free(evidence);
+    verify_inputs_cleanup(&vi);
+    return rc;
+}

@@ -1,0 +1,78 @@
+/* proxy.h: the byte pumps shared by `atls serve` (client ↔ backend) and `atls connect -L`
+ * (local client ↔ server): an attested session on one side, a plain socket on the other.
+ * Both are non-blocking and driven by poll(2) from the caller's loop; neither side can block
+ * the other (no deadlock), and reading stops while the other side cannot take more
+ * (backpressure). */
+#ifndef ATLS_TOOLS_PROXY_H
+#define ATLS_TOOLS_PROXY_H
+
+#include <atls/session.h>
+
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Stop reading the plain side while the session has more than this queued. */
+#define PROXY_MAX_QUEUED (1024u * 1024u)
+#define PROXY_BUF 65536u
+/* Session → plain side buffer: as large as what a session may hold, so that every
+ * atls_session_read drains the session completely (see proxy_pump_run). */
+#define PROXY_SESSION_BUF ATLS_SESSION_MAX_HELD
+
+typedef enum proxy_status {
+    PROXY_OK = 0,        /* keep going */
+    PROXY_PEER_CLOSED,   /* the TLS peer closed (close_notify or EOF) */
+    PROXY_FD_CLOSED,     /* the plain side reached EOF */
+    PROXY_FD_ERROR,      /* the plain side failed (errno in fd_errno) */
+    PROXY_SESSION_ERROR  /* the session failed: err (detail in atls_error_message()) */
+} proxy_status;
+
+/* An attested session pumped to/from a plain socket. */
+typedef struct proxy_pump {
+    atls_session *s;         /* borrowed */
+    int fd;                  /* borrowed, switched to non-blocking */
+    uint8_t buf[PROXY_SESSION_BUF]; /* session → fd bytes not yet written */
+    size_t off, len;
+    atls_error err;
+    int fd_errno;
+} proxy_pump;
+
+void proxy_pump_init(proxy_pump *p, atls_session *s, int fd);
+
+/* proxy_pump_events fills the poll entries (session, plain fd). |may_read_fd| 0 keeps the
+ * plain side unread (e.g. before the peer attested). Returns 1 when the session has buffered
+ * input and the caller should not wait. */
+int proxy_pump_events(const proxy_pump *p, int may_read_fd, struct pollfd *sess,
+                      struct pollfd *fd);
+
+/* proxy_pump_run moves bytes both ways after poll(2) returned. */
+proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents, int may_read_fd);
+
+/* proxy_pump_drain writes what is still buffered for the plain side (up to |timeout_ms|). */
+void proxy_pump_drain(proxy_pump *p, int timeout_ms);
+
+/* A plain TLS connection (no atls/1) pumped to/from a socket. */
+typedef struct proxy_plain {
+    SSL *ssl;                /* borrowed; its socket is switched to non-blocking */
+    int tls_fd, fd;
+    uint8_t up[PROXY_BUF];   /* tls → fd */
+    size_t up_off, up_len;
+    uint8_t down[PROXY_BUF]; /* fd → tls */
+    size_t down_off, down_len;
+    int want_write;          /* the last TLS call wanted POLLOUT */
+    int fd_eof;
+    int fd_errno;
+} proxy_plain;
+
+void proxy_plain_init(proxy_plain *p, SSL *ssl, int fd);
+int proxy_plain_events(const proxy_plain *p, struct pollfd *tls, struct pollfd *fd);
+proxy_status proxy_plain_run(proxy_plain *p);
+/* proxy_plain_finish flushes both buffers (up to |timeout_ms|) and sends close_notify. */
+void proxy_plain_finish(proxy_plain *p, int timeout_ms);
+
+/* proxy_set_nonblocking / proxy_set_blocking. */
+void proxy_set_nonblocking(int fd);
+void proxy_set_blocking(int fd);
+
+#endif /* ATLS_TOOLS_PROXY_H */
