@@ -15,7 +15,7 @@ deps:
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build $(BUILD) -j$(JOBS)
+	@cmake --build $(BUILD) -j$(JOBS) -- --no-print-directory
 
 # The main job: an attested connection on loopback, end to end.
 demo: build
@@ -28,14 +28,14 @@ test: build
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DATLS_SANITIZE=ON >/dev/null
-	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+	@cmake --build $(ASAN_BUILD) -j$(JOBS) -- --no-print-directory
 	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  ctest --output-on-failure -j$(JOBS) --label-exclude 'soak|nosan' $(CTEST_ARGS)
 
 # The suite under valgrind memcheck (slow; not part of CI): no errors, no leaks.
 test-valgrind: deps
 	@cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null
-	@cmake --build build-valgrind -j$(JOBS)
+	@cmake --build build-valgrind -j$(JOBS) -- --no-print-directory
 	@scripts/test-valgrind build-valgrind $(CTEST_ARGS)
 
 clean:

@@ -84,7 +84,7 @@ ATLS_MUST_CHECK static atls_error collect(const atls_tsm_config *cfg, const char
         ATLS_GUARD(hook(arg, dir, ATLS_TSM_STAGE_CREATED));
     }
     if (cfg->privlevel >= 0) {
-        char lv[4];
+        char lv[16];
         snprintf(lv, sizeof(lv), "%d\n", cfg->privlevel);
         ATLS_GUARD(write_attr(dir, "privlevel", (const uint8_t *)lv, strlen(lv)));
     }
