@@ -48,7 +48,7 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
     local n=${1:-1} p i
     for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-60999)
         local clash=0
         for ((i = 0; i < n; i++)); do
             if grep -qx "$((p + i))" "$T/ports" || port_busy $((p + i)); then clash=1; fi

@@ -36,8 +36,8 @@ timeout 20 "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/policy
 check "--json: exit 0" [ "$rc" -eq 0 ]
 check "--json prints the EAR with ear_status affirming" \
     grep -q '"ear_status": "affirming"' "$T/ear.json"
-if command -v python3 > /dev/null; then
-    check "--json output parses as JSON" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$T/ear.json"
+if command -v jq > /dev/null; then
+    check "--json output parses as JSON" jq -e . "$T/ear.json"
 fi
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ear.key" 2> /dev/null

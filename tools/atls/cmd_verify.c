@@ -4,6 +4,7 @@
 #include "verify_inputs.h"
 
 #include "cmw/cmw.h"
+#include "tdx/tdx.h"
 #include "tpm2/tpm2.h"
 
 #include <stdlib.h>
@@ -179,6 +180,15 @@ int cmd_verify(int argc, char **argv)
         cli_error("--format '%s': no such verifier in this atls", name);
         rc = CLI_EXIT_USAGE;
         goto done;
+    }
+    size_t qlen = 0;
+    if (ops != NULL && strcmp(ops->name, "tdx") == 0 &&
+        atls_tdx_quote_length(evidence, evidence_len, &qlen) == ATLS_OK && qlen < evidence_len) {
+        /* quote files from some tools carry padding after the quote; sig_data_len says where
+         * the quote ends (docs/EVIDENCE.md). A CMW record must not. */
+        cli_log("ignoring %zu bytes after the quote (sig_data_len ends it at %zu)",
+                evidence_len - qlen, qlen);
+        evidence_len = qlen;
     }
     cli_log("appraising %zu bytes as %s", evidence_len, name != NULL ? name : "CMW");
     atls_error arc = ops != NULL
