@@ -38,5 +38,21 @@ test-valgrind: deps
 	@cmake --build build-valgrind -j$(JOBS) -- --no-print-directory
 	@scripts/test-valgrind build-valgrind $(CTEST_ARGS)
 
+# Benchmarks (not tests): ratios against same-run baselines, written to docs/BENCHMARKS.md.
+bench: deps
+	@scripts/bench
+
+# The bounded soak test: N attested connections re-attesting for T seconds, misbehaving
+# clients mixed in (make soak N=50 T=120).
+N ?= 50
+T ?= 120
+soak: deps
+	@scripts/soak $(N) $(T)
+
+# Every libFuzzer target for FUZZ_SECONDS each (clang).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@scripts/fuzz $(FUZZ_SECONDS)
+
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-valgrind

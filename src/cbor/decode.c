@@ -313,7 +313,7 @@ static atls_error walk(atls_cursor *c, unsigned depth, bool strict)
     case 4:
     case 5: {
         atls_cursor again = *c;
-        size_t n;
+        size_t n = 0;
         ATLS_GUARD(read_container(&again, h.major, &n));
         t = again;
         atls_cursor prev_key = {NULL, 0};
@@ -372,7 +372,7 @@ bool atls_cbor_tstr_equals(const atls_cursor *text, const char *s)
 
 atls_error atls_cbor_read_key(atls_cursor *c, atls_cbor_key *out)
 {
-    atls_cbor_type type;
+    atls_cbor_type type = ATLS_CBOR_OTHER;
     ATLS_GUARD(atls_cbor_peek_type(c, &type));
     if (type == ATLS_CBOR_TSTR) {
         out->is_text = true;
@@ -411,7 +411,7 @@ bool atls_cbor_key_is_text(const atls_cbor_key *k, const char *label)
 atls_error atls_cbor_map_begin(atls_cursor *c, atls_cbor_map_iter *it)
 {
     atls_cursor t = *c;
-    size_t n;
+    size_t n = 0;
     ATLS_GUARD(atls_cbor_read_map(&t, &n));
     ATLS_ENSURE(n <= ATLS_CBOR_MAP_MAX_ENTRIES, ATLS_ERR_DECODE_TOO_LARGE,
                 "CBOR: map of %zu entries exceeds the limit of %d", n,

@@ -59,7 +59,7 @@ atls_error atls_cose_curve_of_key(EVP_PKEY *key, const atls_cose_curve **out)
 
 atls_error atls_cose_alg_for_key(EVP_PKEY *key, int64_t *alg)
 {
-    const atls_cose_curve *cv;
+    const atls_cose_curve *cv = NULL;
     ATLS_GUARD(atls_cose_curve_of_key(key, &cv));
     *alg = cv->alg;
     return ATLS_OK;
@@ -102,8 +102,10 @@ atls_error atls_ecdsa_der_to_raw(const uint8_t *der, size_t der_len, size_t coor
                 "ECDSA: bad DER signature or coordinate size");
     const unsigned char *p = der;
     ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-    ATLS_ENSURE(sig != NULL && p == der + der_len, ATLS_ERR_CRYPTO,
-                "ECDSA: signature from OpenSSL is not one DER ECDSA-Sig-Value");
+    if (sig == NULL || p != der + der_len) {
+        ECDSA_SIG_free(sig); /* trailing bytes after a valid SEQUENCE (found by fuzz_cose) */
+        ATLS_RAISE(ATLS_ERR_CRYPTO, "ECDSA: signature from OpenSSL is not one DER ECDSA-Sig-Value");
+    }
     const BIGNUM *r = NULL, *s = NULL;
     ECDSA_SIG_get0(sig, &r, &s);
     int ok = BN_bn2binpad(r, raw, (int)coord_len) == (int)coord_len &&

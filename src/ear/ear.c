@@ -205,7 +205,7 @@ atls_error atls_ear_add_submod(json_t *ear, const char *name, const atls_trust_v
     json_t *val;
     json_object_foreach(submods, key, val)
     {
-        atls_ear_tier t;
+        atls_ear_tier t = ATLS_EAR_TIER_NONE;
         if (atls_ear_tier_from_name(json_string_value(json_object_get(val, "ear_status")), &t) ==
                 ATLS_OK &&
             t > top) {

@@ -4,6 +4,8 @@
 #include "base/hex.h"
 #include "base/result.h"
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdlib.h>
@@ -51,14 +53,67 @@ atls_error atls_claims_set_bool(json_t *obj, const char *key, int v)
     return set_new(obj, key, json_boolean(v));
 }
 
+/* DER SubjectPublicKeyInfo prefixes (RFC 5480 section 2: id-ecPublicKey, named curve, then the
+ * BIT STRING header) for an uncompressed point of P-256 (65 bytes) and P-384 (97 bytes). */
+static const uint8_t SPKI_P256[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce,
+                                    0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+                                    0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+static const uint8_t SPKI_P384[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                    0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04,
+                                    0x00, 0x22, 0x03, 0x62, 0x00};
+
+/* ec_spki writes the DER SPKI of an EC key on P-256 / P-384 with an uncompressed point into
+ * |der| and returns its length, or 0 when the key is anything else (the caller then uses
+ * i2d_PUBKEY). Why: in OpenSSL 3.0, i2d_PUBKEY of a provider key searches every encoder of
+ * every provider, which costs more than verifying the ECDSA signature it identifies; the
+ * bytes are the same (tests/evidence/test_key_id.c compares both). */
+static size_t ec_spki(EVP_PKEY *pkey, uint8_t der[sizeof(SPKI_P384) + 97])
+{
+    char group[32], form[32];
+    uint8_t point[133];
+    size_t glen = 0, flen = 0, plen = 0;
+    /* i2d_PUBKEY follows the key's point conversion form; the encoded public key parameter
+     * does not, so only keys that i2d would write uncompressed take this path */
+    if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC ||
+        EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, form,
+                                       sizeof(form), &flen) != 1 ||
+        strcmp(form, "uncompressed") != 0 ||
+        EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &glen) != 1 ||
+        EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                        sizeof(point), &plen) != 1) {
+        ERR_clear_error();
+        return 0;
+    }
+    const uint8_t *prefix = NULL;
+    size_t prefix_len = 0;
+    if (strcmp(group, "prime256v1") == 0 && plen == 65) {
+        prefix = SPKI_P256, prefix_len = sizeof(SPKI_P256);
+    } else if (strcmp(group, "secp384r1") == 0 && plen == 97) {
+        prefix = SPKI_P384, prefix_len = sizeof(SPKI_P384);
+    }
+    if (prefix == NULL || point[0] != 0x04) {
+        return 0; /* another curve or a compressed point: the general encoder decides */
+    }
+    memcpy(der, prefix, prefix_len);
+    memcpy(der + prefix_len, point, plen);
+    return prefix_len + plen;
+}
+
 atls_error atls_key_id(EVP_PKEY *pkey, char out[65])
 {
-    unsigned char *der = NULL;
-    int n = i2d_PUBKEY(pkey, &der);
-    ATLS_ENSURE(n > 0, ATLS_ERR_CRYPTO_KEY, "cannot encode the attestation key");
-    uint8_t md[32];
-    int ok = EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL);
-    OPENSSL_free(der);
+    uint8_t md[32], fast[sizeof(SPKI_P384) + 97];
+    size_t fast_len = ec_spki(pkey, fast);
+    int ok;
+    if (fast_len > 0) {
+        ok = EVP_Digest(fast, fast_len, md, NULL, EVP_sha256(), NULL);
+    } else {
+        unsigned char *der = NULL;
+        int n = i2d_PUBKEY(pkey, &der);
+        ATLS_ENSURE(n > 0, ATLS_ERR_CRYPTO_KEY, "cannot encode the attestation key");
+        ok = EVP_Digest(der, (size_t)n, md, NULL, EVP_sha256(), NULL);
+        OPENSSL_free(der);
+    }
     ATLS_ENSURE(ok == 1, ATLS_ERR_CRYPTO, "SHA-256 failed");
     return atls_hex_encode(out, 65, md, sizeof(md));
 }

@@ -8,6 +8,10 @@
 #include "base/hex.h"
 #include "base/result.h"
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -68,6 +72,57 @@ static void signed_doc_cleanup(signed_doc *d)
     memset(d, 0, sizeof(*d));
 }
 
+/* ---- verified collateral signatures --------------------------------------------------------
+ * The TCB Info and QE Identity are the same documents for every quote of a platform until the
+ * next PCS update. An ECDSA verification is a pure function of (public key, signed bytes,
+ * signature): a success is remembered under the SHA-256 of all three and not recomputed.
+ * Failures are never cached; dates are checked on every appraisal (load_signed). Bounded:
+ * SIG_CACHE_SLOTS entries, round robin. */
+#define SIG_CACHE_SLOTS 8
+
+static uint8_t sig_cache[SIG_CACHE_SLOTS][32];
+static int sig_cache_used[SIG_CACHE_SLOTS];
+static size_t sig_cache_next;
+static pthread_mutex_t sig_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+ATLS_MUST_CHECK static atls_error verify_cached(EVP_PKEY *key, const uint8_t sig[64],
+                                                const uint8_t *msg, size_t len, const char *what)
+{
+    uint8_t point[133], id[32];
+    size_t plen = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int have_id =
+        md != NULL &&
+        EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                        sizeof(point), &plen) == 1 &&
+        EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+        EVP_DigestUpdate(md, &plen, sizeof(plen)) == 1 && EVP_DigestUpdate(md, point, plen) == 1 &&
+        EVP_DigestUpdate(md, sig, 64) == 1 && EVP_DigestUpdate(md, msg, len) == 1 &&
+        EVP_DigestFinal_ex(md, id, NULL) == 1;
+    EVP_MD_CTX_free(md);
+    ERR_clear_error();
+    int hit = 0;
+    if (have_id) {
+        pthread_mutex_lock(&sig_cache_lock);
+        for (size_t i = 0; i < SIG_CACHE_SLOTS && !hit; i++) {
+            hit = sig_cache_used[i] && memcmp(sig_cache[i], id, 32) == 0;
+        }
+        pthread_mutex_unlock(&sig_cache_lock);
+    }
+    if (hit) {
+        return ATLS_OK;
+    }
+    ATLS_GUARD(atls_tdx_ecdsa_p256_verify(key, sig, msg, len, COLL, what));
+    if (have_id) {
+        pthread_mutex_lock(&sig_cache_lock);
+        memcpy(sig_cache[sig_cache_next], id, 32);
+        sig_cache_used[sig_cache_next] = 1;
+        sig_cache_next = (sig_cache_next + 1) % SIG_CACHE_SLOTS;
+        pthread_mutex_unlock(&sig_cache_lock);
+    }
+    return ATLS_OK;
+}
+
 ATLS_MUST_CHECK static atls_error load_signed(const char *path, const char *member, EVP_PKEY *key,
                                               const atls_verify_input *in, signed_doc *d)
 {
@@ -87,10 +142,9 @@ ATLS_MUST_CHECK static atls_error load_signed(const char *path, const char *memb
     ATLS_ENSURE(json_is_object(d->body), COLL, "TDX collateral %s: \"%s\" is not an object", path,
                 member);
     ATLS_GUARD(hex_field(d->root, "signature", sig, sizeof(sig), "collateral"));
-    ATLS_GUARD(atls_tdx_ecdsa_p256_verify(key, sig, span, span_len, COLL,
-                                          strcmp(member, "tcbInfo") == 0
-                                              ? "TCB Info signature"
-                                              : "QE Identity signature"));
+    ATLS_GUARD(verify_cached(key, sig, span, span_len,
+                             strcmp(member, "tcbInfo") == 0 ? "TCB Info signature"
+                                                            : "QE Identity signature"));
     ATLS_ENSURE(parse_time(json_string_value(json_object_get(d->body, "issueDate")), &issue) &&
                     parse_time(json_string_value(json_object_get(d->body, "nextUpdate")), &next),
                 COLL, "TDX collateral %s: bad issueDate/nextUpdate", member);

@@ -11,7 +11,9 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_CHAIN_CERTS 8
 
@@ -36,6 +38,66 @@ int atls_tdx_tcb_status_parse(const char *name, atls_tdx_tcb_status *out)
     return 0;
 }
 
+/* ---- parsed-chain cache -------------------------------------------------------------------
+ * Every quote of a platform carries the same PCK chain, and the TCB signing chain is the same
+ * for every appraisal; decoding certificates is the largest cost of a TDX appraisal in OpenSSL
+ * 3.0 (the key of each certificate goes through the provider decoders). Parsing is a pure
+ * function of the bytes, so parsed chains are kept, keyed by the SHA-256 of the PEM text; only
+ * successful parses are cached, nothing about trust or time is. Bounded: PEM_CACHE_SLOTS chains,
+ * replaced round robin; the certificates are shared by reference count. */
+#define PEM_CACHE_SLOTS 8
+
+typedef struct pem_cache_slot {
+    uint8_t digest[32];
+    STACK_OF(X509) *chain; /* NULL: empty slot */
+} pem_cache_slot;
+
+static pem_cache_slot pem_cache[PEM_CACHE_SLOTS];
+static size_t pem_cache_next;
+static pthread_mutex_t pem_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* chain_ref: a new stack holding new references to the certificates of |sk|, or NULL. */
+static STACK_OF(X509) *chain_ref(STACK_OF(X509) *sk)
+{
+    STACK_OF(X509) *copy = sk_X509_new_reserve(NULL, sk_X509_num(sk));
+    for (int i = 0; copy != NULL && i < sk_X509_num(sk); i++) {
+        X509 *x = sk_X509_value(sk, i);
+        if (X509_up_ref(x) != 1 || sk_X509_push(copy, x) <= 0) {
+            sk_X509_pop_free(copy, X509_free);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
+static STACK_OF(X509) *pem_cache_get(const uint8_t digest[32])
+{
+    STACK_OF(X509) *hit = NULL;
+    pthread_mutex_lock(&pem_cache_lock);
+    for (size_t i = 0; i < PEM_CACHE_SLOTS && hit == NULL; i++) {
+        if (pem_cache[i].chain != NULL && memcmp(pem_cache[i].digest, digest, 32) == 0) {
+            hit = chain_ref(pem_cache[i].chain);
+        }
+    }
+    pthread_mutex_unlock(&pem_cache_lock);
+    return hit;
+}
+
+static void pem_cache_put(const uint8_t digest[32], STACK_OF(X509) *sk)
+{
+    STACK_OF(X509) *copy = chain_ref(sk);
+    if (copy == NULL) {
+        return; /* out of memory: simply not cached */
+    }
+    pthread_mutex_lock(&pem_cache_lock);
+    pem_cache_slot *slot = &pem_cache[pem_cache_next];
+    pem_cache_next = (pem_cache_next + 1) % PEM_CACHE_SLOTS;
+    sk_X509_pop_free(slot->chain, X509_free);
+    memcpy(slot->digest, digest, 32);
+    slot->chain = copy;
+    pthread_mutex_unlock(&pem_cache_lock);
+}
+
 atls_error atls_tdx_load_pem_chain(const uint8_t *pem, size_t len, atls_error code,
                                    STACK_OF(X509) **out)
 {
@@ -44,6 +106,11 @@ atls_error atls_tdx_load_pem_chain(const uint8_t *pem, size_t len, atls_error co
         len--; /* the chain in a quote often ends with a NUL (evidence-formats.md 3.3) */
     }
     ATLS_ENSURE(len > 0 && len < INT32_MAX, code, "TDX: empty certificate chain");
+    uint8_t digest[32];
+    int have_digest = EVP_Digest(pem, len, digest, NULL, EVP_sha256(), NULL) == 1;
+    if (have_digest && (*out = pem_cache_get(digest)) != NULL) {
+        return ATLS_OK;
+    }
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     STACK_OF(X509) *sk = sk_X509_new_null();
     X509 *x = NULL;
@@ -64,14 +131,135 @@ atls_error atls_tdx_load_pem_chain(const uint8_t *pem, size_t len, atls_error co
         sk_X509_free(sk);
         ATLS_RAISE(code, "TDX: no PEM certificate in the chain");
     }
+    if (have_digest) {
+        pem_cache_put(digest, sk);
+    }
     *out = sk;
     return ATLS_OK;
+}
+
+/* ---- verified-chain cache ------------------------------------------------------------------
+ * X509_verify_cert's outcome depends on the certificates offered (leaf, untrusted, anchors), the
+ * CRLs and the verification time only. A success is remembered under the SHA-256 of all of
+ * them (certificate and CRL DER digests, in order) together with the interval in which every
+ * certificate of the built chain and every CRL is valid; a later verification with the same
+ * inputs at a time strictly inside that interval has the same outcome and skips the signature
+ * checks. Failures are never cached. Bounded: CHAIN_CACHE_SLOTS entries, round robin. */
+#define CHAIN_CACHE_SLOTS 16
+
+typedef struct chain_cache_slot {
+    uint8_t key[32];
+    time_t lo, hi; /* valid when lo < at < hi; lo == hi == 0: empty */
+} chain_cache_slot;
+
+static chain_cache_slot chain_cache[CHAIN_CACHE_SLOTS];
+static size_t chain_cache_next;
+static pthread_mutex_t chain_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int digest_cert(EVP_MD_CTX *md, X509 *x)
+{
+    uint8_t d[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    return X509_digest(x, EVP_sha256(), d, &n) == 1 && EVP_DigestUpdate(md, d, n) == 1;
+}
+
+/* chain_key: the cache key of one verification's inputs; 0 on failure (then nothing is cached). */
+static int chain_key(X509 *leaf, STACK_OF(X509) *untrusted, const atls_verify_input *in,
+                     uint8_t key[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && digest_cert(md, leaf);
+    /* the counts separate the lists so that no input can be read as another */
+    int counts[3] = {sk_X509_num(untrusted), sk_X509_num(in->trust_anchors),
+                     in->crls != NULL ? sk_X509_CRL_num(in->crls) : 0};
+    ok = ok && EVP_DigestUpdate(md, counts, sizeof(counts)) == 1;
+    for (int i = 0; ok && i < counts[0]; i++) {
+        ok = digest_cert(md, sk_X509_value(untrusted, i));
+    }
+    for (int i = 0; ok && i < counts[1]; i++) {
+        ok = digest_cert(md, sk_X509_value(in->trust_anchors, i));
+    }
+    for (int i = 0; ok && i < counts[2]; i++) {
+        uint8_t d[EVP_MAX_MD_SIZE];
+        unsigned int n = 0;
+        ok = X509_CRL_digest(sk_X509_CRL_value(in->crls, i), EVP_sha256(), d, &n) == 1 &&
+             EVP_DigestUpdate(md, d, n) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(md, key, NULL) == 1;
+    EVP_MD_CTX_free(md);
+    ERR_clear_error();
+    return ok;
+}
+
+/* narrow shrinks [*lo, *hi] to end before |t| (is_end) or start after it; 0 if |t| is unusable. */
+static int narrow(const ASN1_TIME *t, int is_end, time_t *lo, time_t *hi)
+{
+    struct tm tm;
+    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
+        return 0;
+    }
+    time_t v = timegm(&tm);
+    if (is_end && v < *hi) {
+        *hi = v;
+    } else if (!is_end && v > *lo) {
+        *lo = v;
+    }
+    return 1;
+}
+
+static int chain_cache_hit(const uint8_t key[32], time_t at)
+{
+    int hit = 0;
+    pthread_mutex_lock(&chain_cache_lock);
+    for (size_t i = 0; i < CHAIN_CACHE_SLOTS && !hit; i++) {
+        const chain_cache_slot *e = &chain_cache[i];
+        hit = e->lo < e->hi && e->lo < at && at < e->hi && memcmp(e->key, key, 32) == 0;
+    }
+    pthread_mutex_unlock(&chain_cache_lock);
+    return hit;
+}
+
+/* chain_cache_put remembers a verified chain: the interval is that of every certificate in the
+ * chain OpenSSL built and of every CRL offered. */
+static void chain_cache_put(const uint8_t key[32], X509_STORE_CTX *ctx,
+                            const atls_verify_input *in)
+{
+    time_t lo = 0, hi = (time_t)INT64_MAX;
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+    int ok = chain != NULL && sk_X509_num(chain) > 0;
+    for (int i = 0; ok && i < sk_X509_num(chain); i++) {
+        X509 *x = sk_X509_value(chain, i);
+        ok = narrow(X509_get0_notBefore(x), 0, &lo, &hi) &&
+             narrow(X509_get0_notAfter(x), 1, &lo, &hi);
+    }
+    for (int i = 0; ok && in->crls != NULL && i < sk_X509_CRL_num(in->crls); i++) {
+        X509_CRL *c = sk_X509_CRL_value(in->crls, i);
+        ok = narrow(X509_CRL_get0_lastUpdate(c), 0, &lo, &hi) &&
+             narrow(X509_CRL_get0_nextUpdate(c), 1, &lo, &hi);
+    }
+    if (!ok || lo >= hi) {
+        return;
+    }
+    pthread_mutex_lock(&chain_cache_lock);
+    chain_cache_slot *slot = &chain_cache[chain_cache_next];
+    chain_cache_next = (chain_cache_next + 1) % CHAIN_CACHE_SLOTS;
+    memcpy(slot->key, key, 32);
+    slot->lo = lo;
+    slot->hi = hi;
+    pthread_mutex_unlock(&chain_cache_lock);
 }
 
 atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
                                  const atls_verify_input *in, atls_error code, const char *what)
 {
     atls_error rc = ATLS_OK;
+    uint8_t key[32];
+    time_t at = in->at != 0 ? in->at : time(NULL);
+    int have_key = in->trust_anchors != NULL && sk_X509_num(in->trust_anchors) > 0 &&
+                   chain_key(leaf, untrusted, in, key);
+    if (have_key && chain_cache_hit(key, at)) {
+        return ATLS_OK;
+    }
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     if (store == NULL || ctx == NULL) {
@@ -99,12 +287,15 @@ atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
     if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
         ATLS_FAIL_GOTO(rc, out, ATLS_ERR_INTERNAL_ALLOC, "TDX: X509_STORE_CTX_init failed");
     }
-    X509_STORE_CTX_set_time(ctx, 0, in->at != 0 ? in->at : time(NULL));
+    X509_STORE_CTX_set_time(ctx, 0, at);
     if (X509_verify_cert(ctx) != 1) {
         int err = X509_STORE_CTX_get_error(ctx);
         ERR_clear_error();
         ATLS_FAIL_GOTO(rc, out, code, "TDX: %s does not verify to the root: %s (depth %d)", what,
                        X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
+    }
+    if (have_key) {
+        chain_cache_put(key, ctx, in);
     }
 out:
     X509_STORE_CTX_free(ctx);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,7 +33,11 @@ static int64_t now_ms(void)
 
 void proxy_pump_init(proxy_pump *p, atls_session *s, int fd)
 {
-    memset(p, 0, sizeof(*p));
+    /* not the buffer: touching it would make every idle connection resident */
+    memset(p, 0, offsetof(proxy_pump, buf));
+    p->off = p->len = 0;
+    p->err = ATLS_OK;
+    p->fd_errno = 0;
     p->s = s;
     p->fd = fd;
     proxy_set_nonblocking(fd);
@@ -79,10 +84,7 @@ static int write_fd(proxy_pump *p)
 proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents, int may_read_fd)
 {
     (void)sess_revents;
-    /* session → plain side; a few rounds so one busy connection cannot starve the loop. The
-     * buffer takes everything the session holds: a session that is read in smaller pieces
-     * than it pulls from TLS accumulates undecoded frames until its frame reader refuses
-     * more (reported to the library owner) */
+    /* session → plain side; a few rounds so one busy connection cannot starve the loop */
     if (p->len > 0 && write_fd(p) != 0) {
         return PROXY_FD_ERROR;
     }

@@ -16,9 +16,9 @@
 /* Stop reading the plain side while the session has more than this queued. */
 #define PROXY_MAX_QUEUED (1024u * 1024u)
 #define PROXY_BUF 65536u
-/* Session → plain side buffer: as large as what a session may hold, so that every
- * atls_session_read drains the session completely (see proxy_pump_run). */
-#define PROXY_SESSION_BUF ATLS_SESSION_MAX_HELD
+/* Session → plain side buffer: one TLS record's worth. Small on purpose: it is per connection,
+ * and the session itself holds what has not been read yet. */
+#define PROXY_SESSION_BUF 16384u
 
 typedef enum proxy_status {
     PROXY_OK = 0,        /* keep going */
