@@ -13,6 +13,8 @@
 #ifndef ATLS_FUZZ_FUZZ_H
 #define ATLS_FUZZ_FUZZ_H
 
+#include <atls/error.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +32,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                                        \
         }                                                                                   \
     } while (0)
+
+/* fuzz_ignore discards an atls_error on purpose (a (void) cast does not silence gcc's
+ * warn_unused_result): for calls made only to exercise code whose outcome the target does not
+ * judge. */
+static inline void fuzz_ignore(atls_error rc)
+{
+    (void)rc;
+}
 
 /* FUZZ_SETUP aborts when a fixture cannot be built (not an input problem). */
 #define FUZZ_SETUP(cond) FUZZ_REQUIRE(cond)

@@ -106,6 +106,7 @@ void atls_error_clear(void)
     message_offset = 0;
 }
 
+ATLS_PRINTF(3, 0)
 static void record(const char *file, int line, const char *fmt, va_list ap, const char *suffix)
 {
     const char *base = strrchr(file, '/');

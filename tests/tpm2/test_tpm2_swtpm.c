@@ -19,7 +19,7 @@ static test_swtpm tpm;
 
 /* run: a shell command in the swtpm's directory (tpm2-tools read TPM2TOOLS_TCTI); returns its
  * exit status and shows its output only on failure. */
-static int run(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) static int run(const char *fmt, ...)
 {
     char cmd[2048], full[2600];
     va_list ap;
@@ -278,7 +278,7 @@ static void test_tools_quote_atls(void)
             "tpm2_flushcontext -t && tpm2_flushcontext -s && "
             "tpm2_evictcontrol -C o -c ak.ctx 0x81010002 && tpm2_flushcontext -t && "
             "tpm2_flushcontext -s") != 0) {
-        CHECK(!"tpm2-tools could not make an AK");
+        check_report(0, __FILE__, __LINE__, "tpm2-tools could not make an AK", NULL);
         return;
     }
     uint8_t ch[64];

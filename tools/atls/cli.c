@@ -18,7 +18,7 @@ const char *cli_cmd = "";
 int cli_verbose = 0;
 
 /* one_line prints the message with newlines flattened, so every error is exactly one line */
-static void vprint_line(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vprint_line(const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -1,0 +1,597 @@
+/*
+ * make_seeds.c: writes the seed corpora fuzz/corpus/<target>/ from atls's own encoders and the
+ * test generators (tests/snp/snp_testgen.c, tests/tdx/tdx_testgen.c, tests/tpm2/tpm2_fake.c).
+ * No third-party file is used. Usage: fuzz_make_seeds <corpus-dir>. Re-running replaces the
+ * seed files it writes (names "seed-*"); inputs merged by scripts/fuzz --merge are kept.
+ */
+#include "fuzz.h"
+#include "fuzz_ea_fixture.h"
+#include "fuzz_key.h"
+
+#include "cbor/cbor.h"
+#include "cmw/cmw.h"
+#include "cose/cose.h"
+#include "sim/sim.h"
+#include "snp/snp.h"
+#include "tdx/tdx.h"
+#include "tpm2/tpm2.h"
+
+#include "snp_testgen.h"
+#include "tdx_testgen.h"
+#include "testcert.h"
+#include "tls_pair.h"
+#include "tpm2_fake.h"
+#ifdef ATLS_FUZZ_HAVE_TSM
+#include "tsm/tsm.h"
+#endif
+#ifdef ATLS_FUZZ_HAVE_CCA
+#include "cca/cca.h"
+#include "cca_testgen.h"
+#endif
+
+#include <atls/ea.h>
+#include <atls/frame.h>
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *root;
+static size_t written;
+
+static void put(const char *target, const char *name, const uint8_t *data, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", root, target);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "make_seeds: mkdir %s failed\n", path);
+        exit(1);
+    }
+    snprintf(path, sizeof(path), "%s/%s/seed-%s", root, target, name);
+    FILE *fp = fopen(path, "wb");
+    FUZZ_SETUP(fp != NULL);
+    FUZZ_SETUP(len == 0 || fwrite(data, 1, len, fp) == len);
+    FUZZ_SETUP(fclose(fp) == 0);
+    written++;
+}
+
+static void put_str(const char *target, const char *name, const char *s)
+{
+    put(target, name, (const uint8_t *)s, strlen(s));
+}
+
+/* ---- frames ---- */
+static void seeds_frame(void)
+{
+    static const struct {
+        uint8_t type;
+        const char *payload;
+    } frames[] = {{ATLS_FRAME_DATA, "hello"}, {ATLS_FRAME_DATA, ""},
+                  {ATLS_FRAME_REQUEST, "\x11\x00\x00\x02\x00\x00"},
+                  {ATLS_FRAME_AUTHENTICATOR, "\x14\x00\x00\x00"}};
+    atls_writer w;
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(atls_writer_add_u8(&w, 0)); /* chunk size 1 */
+    for (size_t i = 0; i < sizeof(frames) / sizeof(frames[0]); i++) {
+        uint8_t *enc = NULL;
+        size_t len = 0;
+        FUZZ_SETUP(atls_frame_encode(frames[i].type, (const uint8_t *)frames[i].payload,
+                                     strlen(frames[i].payload), &enc, &len) == ATLS_OK);
+        FUZZ_SETUP(atls_writer_add_bytes(&w, enc, len));
+        uint8_t one[1 + 64];
+        one[0] = 7;
+        memcpy(one + 1, enc, len);
+        char name[32];
+        snprintf(name, sizeof(name), "frame%zu", i);
+        put("frame", name, one, len + 1);
+        free(enc);
+    }
+    uint8_t *err = NULL;
+    size_t err_len = 0;
+    FUZZ_SETUP(atls_frame_encode_error(ATLS_ERR_EVIDENCE_NONCE, "nonce mismatch \xc3\xa9", &err,
+                                       &err_len) == ATLS_OK);
+    FUZZ_SETUP(atls_writer_add_bytes(&w, err, err_len));
+    uint8_t e1[128];
+    e1[0] = 255;
+    memcpy(e1 + 1, err, err_len);
+    put("frame", "error", e1, err_len + 1);
+    free(err);
+    uint8_t *all = NULL;
+    size_t all_len = 0;
+    FUZZ_SETUP(atls_writer_finish(&w, &all, &all_len) == ATLS_OK);
+    put("frame", "stream", all, all_len);
+    all[0] = 3;
+    put("frame", "stream-chunk4", all, all_len);
+    free(all);
+}
+
+/* ---- EA ---- */
+static void seeds_ea(void)
+{
+    tls_pair *p = NULL;
+    FUZZ_SETUP(tls_pair_new(&(tls_pair_options){0}, &p) == ATLS_OK);
+    atls_ea_extension ext = {FUZZ_EA_EXT_CMW, NULL, 0};
+    atls_ea_request_options o;
+    memset(&o, 0, sizeof(o));
+    o.context = FUZZ_EA_CONTEXT;
+    o.context_len = FUZZ_EA_CONTEXT_LEN;
+    o.extensions = &ext;
+    o.num_extensions = 1;
+    atls_ea_request *req = NULL, *req13 = NULL, *plain = NULL;
+    FUZZ_SETUP(atls_ea_request_new(p->client, ATLS_EA_CLIENT_CERTIFICATE_REQUEST, &o, &req) ==
+               ATLS_OK);
+    FUZZ_SETUP(atls_ea_request_new(p->server, ATLS_EA_CERTIFICATE_REQUEST, &o, &req13) ==
+               ATLS_OK);
+    FUZZ_SETUP(atls_ea_request_new(p->client, ATLS_EA_CLIENT_CERTIFICATE_REQUEST, NULL, &plain) ==
+               ATLS_OK);
+    size_t len = 0;
+    const uint8_t *b = atls_ea_request_get0_bytes(req, &len);
+    put("ea_request", "req17-cmw", b, len);
+    b = atls_ea_request_get0_bytes(req13, &len);
+    put("ea_request", "req13-cmw", b, len);
+    b = atls_ea_request_get0_bytes(plain, &len);
+    put("ea_request", "req17-default", b, len);
+
+    testcert *ca = NULL;
+    FUZZ_SETUP(testcert_ca_new("fuzz CA", &ca) == ATLS_OK);
+    uint8_t *cmw = NULL;
+    size_t cmw_len = 0;
+    FUZZ_SETUP(atls_cmw_encode_record(ATLS_SIM_MEDIA_TYPE, (const uint8_t *)"evidence", 8,
+                                      ATLS_CMW_IND_EVIDENCE, &cmw, &cmw_len) == ATLS_OK);
+    atls_ea_extension cmw_ext = {FUZZ_EA_EXT_CMW, cmw, cmw_len};
+    STACK_OF(X509) *chain = sk_X509_new_null();
+    FUZZ_SETUP(chain != NULL && sk_X509_push(chain, ca->cert) > 0);
+    static const testcert_keytype types[] = {TESTCERT_P256, TESTCERT_P384, TESTCERT_ED25519};
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        testcert *leaf = NULL;
+        FUZZ_SETUP(testcert_leaf_new(ca, types[i], "server.test", &leaf) == ATLS_OK);
+        uint8_t *auth = NULL;
+        size_t auth_len = 0;
+        char name[48];
+        FUZZ_SETUP(atls_ea_authenticate(p->server, req, leaf->cert, i == 0 ? chain : NULL,
+                                        leaf->key, &cmw_ext, 1, &auth, &auth_len) == ATLS_OK);
+        snprintf(name, sizeof(name), "auth-cmw-%s", testcert_keytype_name(types[i]));
+        put("ea_auth", name, auth, auth_len);
+        free(auth);
+        if (i == 0) {
+            FUZZ_SETUP(atls_ea_authenticate(p->server, NULL, leaf->cert, NULL, leaf->key, NULL,
+                                            0, &auth, &auth_len) == ATLS_OK);
+            put("ea_auth", "auth-spontaneous", auth, auth_len);
+            free(auth);
+            FUZZ_SETUP(atls_ea_authenticate_empty(p->server, req, &auth, &auth_len) == ATLS_OK);
+            put("ea_auth", "auth-empty", auth, auth_len);
+            free(auth);
+        }
+        testcert_free(leaf);
+    }
+    sk_X509_free(chain);
+    free(cmw);
+    testcert_free(ca);
+    atls_ea_request_free(req);
+    atls_ea_request_free(req13);
+    atls_ea_request_free(plain);
+    tls_pair_free(p);
+}
+
+/* ---- CMW, CBOR ---- */
+static void seeds_cmw_cbor(void)
+{
+    uint8_t *out = NULL;
+    size_t len = 0;
+    FUZZ_SETUP(atls_cmw_encode_record(ATLS_SIM_MEDIA_TYPE, (const uint8_t *)"\xd2\x84", 2,
+                                      ATLS_CMW_IND_EVIDENCE, &out, &len) == ATLS_OK);
+    put("cmw", "record3", out, len);
+    put("cbor", "cmw-record3", out, len);
+    free(out);
+    FUZZ_SETUP(atls_cmw_encode_record("application/eat+jwt", (const uint8_t *)"ab", 2, 0, &out,
+                                      &len) == ATLS_OK);
+    put("cmw", "record2", out, len);
+    free(out);
+    atls_cmw_entry e[2] = {
+        {"ev", ATLS_TPM2_MEDIA_TYPE, (const uint8_t *)"quote", 5, ATLS_CMW_IND_EVIDENCE},
+        {"ar", "application/eat+jwt", (const uint8_t *)"jwt", 3,
+         ATLS_CMW_IND_ATTESTATION_RESULTS}};
+    FUZZ_SETUP(atls_cmw_encode_collection("tag:atls.invalid,2026:bundle", e, 2, &out, &len) ==
+               ATLS_OK);
+    put("cmw", "collection", out, len);
+    put("cbor", "cmw-collection", out, len);
+    free(out);
+    FUZZ_SETUP(atls_cmw_encode_collection(NULL, e, 1, &out, &len) == ATLS_OK);
+    put("cmw", "collection1", out, len);
+    free(out);
+
+    /* hand-built: CoAP content-format record, nested collection, int labels, OID type */
+    atls_writer w;
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(atls_cbor_put_array(&w, 2) && atls_cbor_put_uint(&w, 10571) &&
+               atls_cbor_put_bstr(&w, (const uint8_t *)"x", 1));
+    FUZZ_SETUP(atls_writer_finish(&w, &out, &len) == ATLS_OK);
+    put("cmw", "record-cf", out, len);
+    free(out);
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(atls_cbor_put_map(&w, 3) && atls_cbor_put_tstr(&w, "__cmwc_t") &&
+               atls_cbor_put_bstr(&w, (const uint8_t *)"\x2b\x06\x01", 3) &&
+               atls_cbor_put_int(&w, -1) && atls_cbor_put_array(&w, 3) &&
+               atls_cbor_put_tstr(&w, "a/b") && atls_cbor_put_bstr(&w, NULL, 0) &&
+               atls_cbor_put_uint(&w, 4) && atls_cbor_put_tstr(&w, "inner") &&
+               atls_cbor_put_map(&w, 1) && atls_cbor_put_uint(&w, 7) &&
+               atls_cbor_put_array(&w, 2) && atls_cbor_put_tstr(&w, "c/d") &&
+               atls_cbor_put_bstr(&w, (const uint8_t *)"v", 1));
+    FUZZ_SETUP(atls_writer_finish(&w, &out, &len) == ATLS_OK);
+    put("cmw", "nested", out, len);
+    put("cbor", "nested-map", out, len);
+    free(out);
+
+    /* CBOR: every major type, integer widths, tags, simple values, floats (skipped by readers) */
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(atls_cbor_put_array(&w, 14) && atls_cbor_put_uint(&w, 23) &&
+               atls_cbor_put_uint(&w, 24) && atls_cbor_put_uint(&w, 0x1234) &&
+               atls_cbor_put_uint(&w, 0x12345678) && atls_cbor_put_uint(&w, UINT64_MAX) &&
+               atls_cbor_put_nint(&w, 0) && atls_cbor_put_int(&w, INT64_MIN) &&
+               atls_cbor_put_tstr(&w, "caf\xc3\xa9") && atls_cbor_put_tag(&w, 18) &&
+               atls_cbor_put_bstr(&w, (const uint8_t *)"sig", 3) && atls_cbor_put_bool(&w, true) &&
+               atls_cbor_put_null(&w) && atls_cbor_put_tag(&w, 399) &&
+               atls_cbor_put_map(&w, 2) && atls_cbor_put_int(&w, 1) && atls_cbor_put_int(&w, -7) &&
+               atls_cbor_put_tstr(&w, "k") && atls_cbor_put_array(&w, 0) &&
+               atls_cbor_put_raw(&w, (const uint8_t *)"\xf9\x3c\x00", 3) &&
+               atls_cbor_put_raw(&w, (const uint8_t *)"\xfb\x40\x09\x21\xfb\x54\x44\x2d\x18", 9));
+    FUZZ_SETUP(atls_writer_finish(&w, &out, &len) == ATLS_OK);
+    put("cbor", "all-types", out, len);
+    free(out);
+    /* non-preferred encodings (accepted, not deterministic), unsorted map */
+    put("cbor", "non-shortest", (const uint8_t *)"\x82\x18\x01\x59\x00\x01\x41", 7);
+    put("cbor", "unsorted-map", (const uint8_t *)"\xa2\x02\x01\x01\x02", 5);
+}
+
+/* ---- COSE, sim ---- */
+static void seeds_cose_sim(EVP_PKEY *key)
+{
+    uint8_t *out = NULL;
+    size_t len = 0;
+    atls_cose_sign_opts o;
+    memset(&o, 0, sizeof(o));
+    FUZZ_SETUP(atls_cose_sign1_sign((const uint8_t *)"payload", 7, key, &o, &out, &len) ==
+               ATLS_OK);
+    put("cose", "sign1-untagged", out, len);
+    free(out);
+    o.tagged = true;
+    o.content_type = "application/eat+cwt";
+    o.kid = (const uint8_t *)"kid-1";
+    o.kid_len = 5;
+    FUZZ_SETUP(atls_cose_sign1_sign((const uint8_t *)"{}", 2, key, &o, &out, &len) == ATLS_OK);
+    put("cose", "sign1-tagged-ct-kid", out, len);
+    put("cbor", "cose-sign1", out, len);
+    free(out);
+
+    /* COSE_Key EC2 of the fuzz key */
+    uint8_t *point = NULL;
+    size_t point_len = 0;
+    int64_t crv = 0;
+    FUZZ_SETUP(atls_cose_ec_pkey_to_point(key, &crv, &point, &point_len) == ATLS_OK);
+    atls_writer w;
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(atls_cbor_put_map(&w, 4) && atls_cbor_put_int(&w, 1) && atls_cbor_put_int(&w, 2) &&
+               atls_cbor_put_int(&w, -1) && atls_cbor_put_int(&w, crv) &&
+               atls_cbor_put_int(&w, -2) && atls_cbor_put_bstr(&w, point + 1, 32) &&
+               atls_cbor_put_int(&w, -3) && atls_cbor_put_bstr(&w, point + 33, 32));
+    FUZZ_SETUP(atls_writer_finish(&w, &out, &len) == ATLS_OK);
+    put("cose", "cose-key-p256", out, len);
+    put("cbor", "cose-key", out, len);
+    free(out);
+    /* a DER ECDSA signature */
+    uint8_t raw[64];
+    FUZZ_SETUP(atls_ecdsa_sign_raw(key, EVP_sha256(), (const uint8_t *)"m", 1, 32, raw) ==
+               ATLS_OK);
+    uint8_t *der = NULL;
+    size_t der_len = 0;
+    FUZZ_SETUP(atls_ecdsa_raw_to_der(raw, 64, &der, &der_len) == ATLS_OK);
+    put("cose", "ecdsa-der", der, der_len);
+    OPENSSL_free(der);
+
+    /* sim: claims signed by the fuzz key, with the challenge fuzz_sim.c expects */
+    uint8_t challenge[ATLS_CHALLENGE_LEN];
+    memset(challenge, 0xc5, sizeof(challenge));
+    atls_sim_measurement m[2];
+    memset(m, 0, sizeof(m));
+    snprintf(m[0].name, sizeof(m[0].name), "kernel");
+    memset(m[0].digest, 0x11, 32);
+    m[0].digest_len = 32;
+    snprintf(m[1].name, sizeof(m[1].name), "initrd");
+    memset(m[1].digest, 0x22, 48);
+    m[1].digest_len = 48;
+    for (size_t n = 0; n <= 2; n += 2) {
+        uint8_t *claims = NULL;
+        size_t claims_len = 0;
+        FUZZ_SETUP(atls_sim_encode_claims(challenge, 1750000000, m, n, point, point_len, &claims,
+                                          &claims_len) == ATLS_OK);
+        char name[32];
+        snprintf(name, sizeof(name), "claims-%zu", n);
+        put("sim", name, claims, claims_len);
+        if (n == 2) {
+            put("cbor", "sim-claims", claims, claims_len);
+        }
+        atls_cose_sign_opts so;
+        memset(&so, 0, sizeof(so));
+        so.tagged = true;
+        FUZZ_SETUP(atls_cose_sign1_sign(claims, claims_len, key, &so, &out, &len) == ATLS_OK);
+        snprintf(name, sizeof(name), "evidence-%zu", n);
+        put("sim", name, out, len);
+        if (n == 2) {
+            put("cose", "sim-evidence", out, len);
+        }
+        free(out);
+        free(claims);
+    }
+    free(point);
+}
+
+/* ---- TPM 2.0 ---- */
+static void seeds_tpm2(void)
+{
+    static const struct {
+        const char *name;
+        const char *pcrs;
+        uint16_t sig_hash;
+    } v[] = {{"default", NULL, 0},
+             {"two-banks", "sha1:0,1+sha256:0-3", 0},
+             {"sha384", "sha384:0,23", ATLS_TPM2_ALG_SHA384}};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        EVP_PKEY *ak = fake_key();
+        FUZZ_SETUP(ak != NULL);
+        fake_opts fo;
+        memset(&fo, 0, sizeof(fo));
+        fo.pcr_spec = v[i].pcrs;
+        fo.sig_hash = v[i].sig_hash;
+        fo.extra = (const uint8_t *)"challenge-challenge-challenge-32";
+        fo.extra_len = 32;
+        atls_tpm2_quote q;
+        memset(&q, 0, sizeof(q));
+        FUZZ_SETUP(fake_quote(ak, &fo, &q) == 0);
+        put("tpm2_attest", v[i].name, q.attest.data, q.attest.len);
+        put("tpm2_sig", v[i].name, q.sig.data, q.sig.len);
+        put("tpm2_public", v[i].name, q.ak_public.data, q.ak_public.len);
+        uint8_t *enc = NULL;
+        size_t enc_len = 0;
+        FUZZ_SETUP(atls_tpm2_quote_encode(&q, &enc, &enc_len) == ATLS_OK);
+        put("tpm2_quote", v[i].name, enc, enc_len);
+        if (i == 0) {
+            put("cbor", "tpm2-quote", enc, enc_len);
+        }
+        free(enc);
+        atls_tpm2_quote_cleanup(&q);
+        EVP_PKEY_free(ak);
+    }
+    /* an RSASSA TPMT_SIGNATURE: sigAlg, hash, TPM2B size 256, zero signature */
+    uint8_t rsa[2 + 2 + 2 + 256];
+    memset(rsa, 0, sizeof(rsa));
+    rsa[1] = 0x14;
+    rsa[3] = 0x0b;
+    rsa[4] = 0x01;
+    put("tpm2_sig", "rsassa", rsa, sizeof(rsa));
+}
+
+/* ---- SNP, TDX ---- */
+static void seeds_snp(void)
+{
+    tg_snp_fields f;
+    tg_snp_defaults(&f);
+    time_t now = time(NULL);
+    tg_snp_pki pki;
+    FUZZ_SETUP(tg_snp_pki_new(&pki, f.tcb, 0, f.chip_id, 64, "SEV-VCEK", "Milan-B0",
+                              now - 3600, now + 86400));
+    static const uint32_t versions[] = {2, 3, 5};
+    for (size_t i = 0; i < 3; i++) {
+        uint8_t rep[ATLS_SNP_REPORT_LEN];
+        f.version = versions[i];
+        f.signer_info = i == 2 ? (1u << 2) : 0;
+        FUZZ_SETUP(tg_snp_report(&f, pki.leaf_key, rep));
+        char name[16];
+        snprintf(name, sizeof(name), "report-v%u", versions[i]);
+        put("snp", name, rep, sizeof(rep));
+#ifdef ATLS_FUZZ_HAVE_TSM
+        if (i == 1) {
+            /* SNP certificate table: VCEK entry (RFC 4122 GUID order), zero entry, the DER */
+            uint8_t *der = NULL;
+            int der_len = i2d_X509(pki.leaf, &der);
+            FUZZ_SETUP(der_len > 0);
+            static const uint8_t vcek_guid[16] = {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45,
+                                                  0x64, 0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8,
+                                                  0xac, 0xcd};
+            atls_writer w;
+            atls_writer_init(&w, 0);
+            FUZZ_SETUP(atls_writer_add_bytes(&w, vcek_guid, 16) &&
+                       atls_writer_add_u32_le(&w, 48) &&
+                       atls_writer_add_u32_le(&w, (uint32_t)der_len) &&
+                       atls_writer_add_zeros(&w, 24) &&
+                       atls_writer_add_bytes(&w, der, (size_t)der_len));
+            uint8_t *table = NULL;
+            size_t table_len = 0;
+            FUZZ_SETUP(atls_writer_finish(&w, &table, &table_len) == ATLS_OK);
+            put("tsm", "snp-certtable", table, table_len);
+            uint8_t *tsm = NULL;
+            size_t tsm_len = 0;
+            FUZZ_SETUP(atls_tsm_report_encode(rep, sizeof(rep), "sev_guest", table, table_len,
+                                              &tsm, &tsm_len) == ATLS_OK);
+            put("tsm", "report-sev", tsm, tsm_len);
+            free(tsm);
+            free(table);
+            OPENSSL_free(der);
+        }
+#endif
+    }
+    tg_snp_pki_free(&pki);
+}
+
+static const uint8_t FMSPC[6] = {0x00, 0x11, 0x22, 0x33, 0xaa, 0xbb};
+static const uint8_t COMP[16] = {5, 5, 2, 2, 3, 1, 0, 3};
+
+static void seeds_tdx(void)
+{
+    tg_tdx_pki pki;
+    FUZZ_SETUP(tg_tdx_pki_new(&pki, FMSPC, COMP, 11));
+    static const struct {
+        uint16_t version, body;
+    } v[] = {{4, 2}, {5, 2}, {5, 3}};
+    for (size_t i = 0; i < 3; i++) {
+        tg_tdx_fields f;
+        tg_tdx_defaults(&f);
+        f.version = v[i].version;
+        f.body_type = v[i].body;
+        size_t len = 0, chain_off = 0;
+        uint8_t *q = tg_tdx_quote(&pki, &f, &len, &chain_off);
+        FUZZ_SETUP(q != NULL);
+        char name[32];
+        snprintf(name, sizeof(name), "quote-v%u-body%u", v[i].version, v[i].body);
+        put("tdx_quote", name, q, len);
+#ifdef ATLS_FUZZ_HAVE_TSM
+        if (i == 0) {
+            uint8_t *tsm = NULL;
+            size_t tsm_len = 0;
+            FUZZ_SETUP(atls_tsm_report_encode(q, len, "tdx_guest\n", NULL, 0, &tsm, &tsm_len) ==
+                       ATLS_OK);
+            put("tsm", "report-tdx", tsm, tsm_len);
+            free(tsm);
+        }
+#endif
+        free(q);
+    }
+    tg_tdx_pki_free(&pki);
+
+    /* collateral bodies, as in tests/tdx/test_tdx.c (two TCB levels, module identity, QE) */
+    const char *z13 = "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+                      "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+                      "{\"svn\":0},{\"svn\":0}";
+    char ti[4096], qe[2048], both[6200], doc[4300];
+    snprintf(ti, sizeof(ti),
+             "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"2020-01-01T00:00:00Z\","
+             "\"nextUpdate\":\"2099-01-01T00:00:00Z\",\"fmspc\":\"00112233aabb\","
+             "\"pceId\":\"0000\",\"tcbType\":0,\"tcbEvaluationDataNumber\":1,"
+             "\"tdxModule\":{\"mrsigner\":\"%096d\",\"attributes\":\"0000000000000000\","
+             "\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},"
+             "\"tdxModuleIdentities\":[{\"id\":\"TDX_01\",\"mrsigner\":\"%096d\","
+             "\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\","
+             "\"tcbLevels\":[{\"tcb\":{\"isvsvn\":2},\"tcbDate\":\"2024-01-01T00:00:00Z\","
+             "\"tcbStatus\":\"UpToDate\"}]}],\"tcbLevels\":["
+             "{\"tcb\":{\"sgxtcbcomponents\":[{\"svn\":5},{\"svn\":5},{\"svn\":2},{\"svn\":2},"
+             "{\"svn\":3},{\"svn\":1},{\"svn\":0},{\"svn\":3},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+             "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0}],\"pcesvn\":11,"
+             "\"tdxtcbcomponents\":[{\"svn\":3},{\"svn\":0},{\"svn\":5},%s]},"
+             "\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"},"
+             "{\"tcb\":{\"sgxtcbcomponents\":[{\"svn\":1},{\"svn\":1},{\"svn\":1},%s],"
+             "\"pcesvn\":5,\"tdxtcbcomponents\":[{\"svn\":2},{\"svn\":0},{\"svn\":4},%s]},"
+             "\"tcbDate\":\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\","
+             "\"advisoryIDs\":[\"INTEL-SA-00001\"]}]}",
+             0, 0, z13, z13, z13);
+    snprintf(qe, sizeof(qe),
+             "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"2020-01-01T00:00:00Z\","
+             "\"nextUpdate\":\"2099-01-01T00:00:00Z\",\"tcbEvaluationDataNumber\":1,"
+             "\"miscselect\":\"00000000\",\"miscselectMask\":\"FFFFFFFF\","
+             "\"attributes\":\"11000000000000000000000000000000\","
+             "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\","
+             "\"mrsigner\":\"DCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDC\","
+             "\"isvprodid\":2,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":8},"
+             "\"tcbDate\":\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"},"
+             "{\"tcb\":{\"isvsvn\":0},\"tcbDate\":\"2023-01-01T00:00:00Z\","
+             "\"tcbStatus\":\"OutOfDate\"}]}");
+    put_str("tdx_collateral", "tcbinfo-only", ti);
+    size_t tl = strlen(ti), ql = strlen(qe);
+    memcpy(both, ti, tl);
+    both[tl] = '\0';
+    memcpy(both + tl + 1, qe, ql);
+    put("tdx_collateral", "tcbinfo-qe", (const uint8_t *)both, tl + 1 + ql);
+    snprintf(doc, sizeof(doc), "{\"tcbInfo\":%s,\"signature\":\"%0128d\"}", ti, 0);
+    put_str("tdx_json", "tcbinfo-doc", doc);
+    snprintf(doc, sizeof(doc), "{\"enclaveIdentity\":%s,\"signature\":\"%0128d\"}\n", qe, 0);
+    put_str("tdx_json", "qeidentity-doc", doc);
+    put_str("tdx_json", "escapes",
+            "{\"a\":[1,2.5e3,-0,true,false,null,{\"b\":\"\\u00e9\\\"\\\\\"}],"
+            "\"tcbInfo\":{\"x\":\"y\"}}");
+}
+
+/* ---- CCA (when src/cca exists) ---- */
+static void seeds_cca(EVP_PKEY *key)
+{
+#ifdef ATLS_FUZZ_HAVE_CCA
+    /* the fuzz key as both CPAK and RAK, so fuzz_cca.c can verify the seeds */
+    for (int cose_key = 0; cose_key <= 1; cose_key++) {
+        tg_cca_fields f;
+        tg_cca_defaults(&f);
+        f.cose_key = cose_key;
+        size_t len = 0;
+        uint8_t *tok = tg_cca_token(&f, key, key, &len);
+        FUZZ_SETUP(tok != NULL);
+        put("cca", cose_key ? "token-2023" : "token-legacy", tok, len);
+#ifdef ATLS_FUZZ_HAVE_TSM
+        if (cose_key) {
+            uint8_t *tsm = NULL;
+            size_t tsm_len = 0;
+            FUZZ_SETUP(atls_tsm_report_encode(tok, len, "arm_cca_guest", NULL, 0, &tsm,
+                                              &tsm_len) == ATLS_OK);
+            put("tsm", "report-cca", tsm, tsm_len);
+            free(tsm);
+        }
+#endif
+        if (cose_key) {
+            put("cbor", "cca-token", tok, len);
+        }
+        free(tok);
+    }
+#else
+    (void)key;
+#endif
+}
+
+/* ---- policy ---- */
+static void seeds_policy(void)
+{
+    put_str("policy", "sim",
+            "{\"version\":1,\"max_age_seconds\":300,\"sim\":{\"keys\":[\"" 
+            "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"],"
+            "\"measurements\":{\"kernel\":[\"1111111111111111111111111111111111111111111111111111111111111111\"]}}}");
+    put_str("policy", "sim-any",
+            "{\"version\":1,\"sim\":{\"keys\":[\"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\"],"
+            "\"any_measurements\":true}}");
+    put_str("policy", "tpm2",
+            "{\"version\":1,\"tpm2\":{\"ak_any\":true,\"require_challenge\":true,"
+            "\"pcrs\":{\"sha256\":{\"0\":[\"0000000000000000000000000000000000000000000000000000000000000000\"],"
+            "\"23\":[\"0000000000000000000000000000000000000000000000000000000000000000\"]}}}}");
+    put_str("policy", "snp",
+            "{\"version\":1,\"snp\":{\"measurements\":[\"" 
+            "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\"],"
+            "\"min_tcb\":{\"bootloader\":3,\"tee\":0,\"snp\":8,\"microcode\":115},"
+            "\"min_guest_svn\":0,\"vmpl\":[0],\"signers\":[\"vcek\",\"vlek\"],"
+            "\"allow_debug\":false,\"allow_smt\":true,\"require_challenge\":true}}");
+    put_str("policy", "tdx",
+            "{\"version\":1,\"tdx\":{\"mrtd\":[\"" 
+            "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000\"],"
+            "\"fmspc\":[\"00112233aabb\"],\"allowed_tcb_statuses\":[\"UpToDate\",\"SWHardeningNeeded\"],"
+            "\"allow_debug\":false,\"require_challenge\":true}}");
+    put_str("policy", "empty", "{\"version\":1}");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s <corpus-dir>\n", argv[0]);
+        return 2;
+    }
+    root = argv[1];
+    if (mkdir(root, 0755) != 0 && errno != EEXIST) {
+        fprintf(stderr, "make_seeds: cannot create %s\n", root);
+        return 1;
+    }
+    EVP_PKEY *key = fuzz_key_load();
+    FUZZ_SETUP(key != NULL);
+    seeds_frame();
+    seeds_ea();
+    seeds_cmw_cbor();
+    seeds_cose_sim(key);
+    seeds_tpm2();
+    seeds_snp();
+    seeds_tdx();
+    seeds_cca(key);
+    seeds_policy();
+    EVP_PKEY_free(key);
+    printf("make_seeds: %zu files under %s\n", written, root);
+    return 0;
+}
