@@ -12,6 +12,7 @@
 #include "base/file.h"
 #include "base/writer.h"
 #include "cbor/cbor.h"
+#include "session_fixture.h"
 #include "tsm/tsm.h"
 
 #include <atls/appraisal.h>
@@ -499,6 +500,83 @@ static void test_policy(void)
     CHECK_ERR(atls_policy_parse(doc, strlen(doc), "t", &policy), ATLS_ERR_POLICY_INVALID);
 }
 
+/* ---- over the wire: an atls session whose server attests through tsm (prepared dir) -------- */
+
+static fake *wire_fake;
+
+static atls_error wire_produce(void *state, const uint8_t *challenge, uint8_t **out,
+                               size_t *out_len)
+{
+    (void)state;
+    atls_tsm_config cfg = {.root = root_, .privlevel = -1};
+    return atls_tsm_attest(&cfg, challenge, fake_kernel, wire_fake, out, out_len);
+}
+
+/* the tsm attester as a session uses it, but with the simulated kernel of this test */
+static const atls_attester_ops wire_tsm_ops = {
+    .name = "tsm", .media_type = ATLS_TSM_MEDIA_TYPE, .produce = wire_produce};
+
+static void test_over_tls(fake *f)
+{
+    printf("-- over a real TLS 1.3 connection: SNP in a tsm report, appraised by the snp section\n");
+    fixture F;
+    CHECK(fixture_init(&F) == 0);
+    wire_fake = f;
+    /* a strict snp section from one offline verification (trust on first use) */
+    uint8_t chal[64] = {1};
+    uint8_t *ev = NULL;
+    size_t len = 0;
+    atls_evidence_result res;
+    json_t *section = NULL;
+    CHECK_OK(wire_produce(NULL, chal, &ev, &len));
+    CHECK_OK(verify(f, ev, len, chal, &res));
+    CHECK_OK(atls_tsm_verifier_ops.policy_from_result(&res, &section));
+    atls_evidence_result_cleanup(&res);
+    free(ev);
+    for (int bad = 0; bad <= 1; bad++) {
+        json_t *doc = json_pack("{s:i, s:O}", "version", 1, "snp", section);
+        if (bad) { /* another launch measurement */
+            json_object_set_new(json_object_get(doc, "snp"), "measurements",
+                                json_pack("[s]", "00000000000000000000000000000000000000000000"
+                                                 "0000000000000000000000000000000000000000000000"
+                                                 "000000"));
+        }
+        char *text = json_dumps(doc, 0);
+        json_decref(doc);
+        atls_policy *policy = fixture_policy(&F, text);
+        free(text);
+        CHECK(policy != NULL);
+        tls_pair *pair = fixture_pair(&F, NULL);
+        server_run run = {.pair = pair};
+        server_config_attest(&F, &run);
+        run.cfg.attester = &wire_tsm_ops;
+        run.cfg.attester_state = NULL;
+        atls_session_config cc = client_config(&F, policy);
+        STACK_OF(X509) *anchors = NULL;
+        EVP_PKEY *keys[1];
+        verify_input(f, NULL, &cc.verify_input, &anchors, keys);
+        atls_appraisal a;
+        memset(&a, 0, sizeof(a));
+        atls_error rc = attest_once(&F, &run, policy, &cc, &a);
+        if (bad) {
+            CHECK_ERR(rc, ATLS_ERR_POLICY_MISMATCH);
+        } else {
+            CHECK_OK(rc);
+            CHECK(a.status == ATLS_TIER_AFFIRMING);
+            json_t *claims = json_object_get(
+                json_object_get(json_object_get(a.ear, "submods"), "tsm"), "atls_evidence_claims");
+            const char *type = json_string_value(json_object_get(claims, "evidence_type"));
+            CHECK(type != NULL && strcmp(type, "snp") == 0);
+        }
+        atls_appraisal_cleanup(&a);
+        sk_X509_free(anchors);
+        atls_policy_free(policy);
+        tls_pair_free(pair);
+    }
+    json_decref(section);
+    fixture_cleanup(&F);
+}
+
 static void test_cca_policy_mismatch(fake *f)
 {
     printf("-- tsm delegates appraisal to cca\n");
@@ -547,6 +625,7 @@ int main(void)
     f.kind = K_SNP;
     test_end_to_end(&f, "sev_guest", "snp");
     test_snp_without_auxblob(&f);
+    test_over_tls(&f);
     f.kind = K_TDX;
     test_end_to_end(&f, "tdx_guest", "tdx");
     f.kind = K_CCA;
