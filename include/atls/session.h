@@ -153,7 +153,10 @@ const atls_appraisal *atls_session_last_appraisal(const atls_session *s);
 ATLS_MUST_CHECK atls_error atls_session_send_error(atls_session *s, atls_error code,
                                                    const char *reason);
 
-/* atls_session_close sends TLS close_notify after flushing queued bytes (best effort). */
+/* atls_session_close flushes queued bytes, sends TLS close_notify and then reads (dropping it)
+ * what the peer still sends until its close_notify or EOF, at most 2 s in all, so that the
+ * caller's close(2) never finds unread bytes and resets a connection whose peer has not read
+ * everything yet. Best effort; the caller still closes the socket. */
 void atls_session_close(atls_session *s);
 
 /* atls_ssl_ctx_configure sets what an attested connection needs on |ctx|: TLS 1.3 only, no

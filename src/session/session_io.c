@@ -275,8 +275,8 @@ atls_error atls_session_send_error(atls_session *s, atls_error code, const char 
 
 void atls_session_close(atls_session *s)
 {
+    int64_t deadline = atls_session_now_ms() + 2000;
     if (!s->closed) {
-        int64_t deadline = atls_session_now_ms() + 2000;
         while (queue_size(&s->out) > 0 && atls_session_now_ms() < deadline) {
             if (atls_session_flush(s) != ATLS_OK) {
                 break;
@@ -286,7 +286,29 @@ void atls_session_close(atls_session *s)
         }
     }
     s->closed = 1;
-    (void)SSL_shutdown(s->ssl);
+    if (SSL_shutdown(s->ssl) < 0) {
+        ERR_clear_error();
+        return;
+    }
+    /* Lingering close: read (and drop) what the peer still sends until its close_notify or EOF.
+     * Closing a socket with unread bytes in its receive buffer makes the kernel send RST, and
+     * an RST can destroy data the peer has received but not yet read (the tail of a transfer,
+     * when an answer to a re-attestation request was still on its way to us). */
+    uint8_t sink[4096];
+    while (atls_session_now_ms() < deadline) {
+        ERR_clear_error();
+        int n = SSL_read(s->ssl, sink, sizeof(sink));
+        if (n > 0) {
+            continue;
+        }
+        int err = SSL_get_error(s->ssl, n);
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+            break; /* close_notify, EOF or an error: nothing more will come */
+        }
+        struct pollfd p = {.fd = s->fd, .events = POLLIN};
+        (void)poll(&p, 1, 100);
+    }
+    ERR_clear_error();
 }
 
 /* ---- requests ---------------------------------------------------------------------------- */

@@ -191,6 +191,7 @@ static void *echo_server(void *arg)
             }
         }
     }
+    atls_session_close(s);
     atls_session_free(s);
     return NULL;
 }
@@ -268,6 +269,7 @@ static void *hostile_server(void *arg)
         }
     }
     atls_frame_reader_cleanup(&r);
+    SSL_shutdown(ssl); /* close_notify: the client's lingering close need not wait */
     return NULL;
 }
 
