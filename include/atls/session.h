@@ -114,6 +114,13 @@ ATLS_MUST_CHECK atls_error atls_session_attest(atls_session *s, atls_appraisal *
 ATLS_MUST_CHECK atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap,
                                              size_t *n);
 
+/* atls_session_process is atls_session_read without handing DATA to the application: it
+ * answers requests and appraises authenticators that have arrived, and holds DATA (up to the
+ * session's own ceiling, after which it stops reading the socket). For an application whose
+ * destination for DATA is momentarily full, so attestation does not stall behind it. Same
+ * errors as atls_session_read (ATLS_ERR_IO_CLOSED only once held DATA was read). */
+ATLS_MUST_CHECK atls_error atls_session_process(atls_session *s);
+
 /* atls_session_write queues |len| bytes as DATA frames and tries to send them. Refused with
  * ATLS_ERR_PROTOCOL_SESSION while the peer must attest and has not, and with
  * ATLS_ERR_IO (queue full) beyond ATLS_SESSION_MAX_QUEUED. */
@@ -125,8 +132,9 @@ ATLS_MUST_CHECK atls_error atls_session_flush(atls_session *s);
 /* atls_session_queued: bytes not yet sent. */
 size_t atls_session_queued(const atls_session *s);
 
-/* atls_session_poll_events: the poll(2) events to wait for on the socket (POLLIN always,
- * POLLOUT while bytes are queued). */
+/* atls_session_poll_events: the poll(2) events to wait for on the socket: POLLIN unless the
+ * session holds as much undelivered DATA as it will (backpressure: read some first), POLLOUT
+ * while bytes are queued. */
 short atls_session_poll_events(const atls_session *s);
 
 /* atls_session_has_pending: 1 when decrypted bytes are buffered and atls_session_read should

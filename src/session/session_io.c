@@ -195,15 +195,23 @@ size_t atls_session_queued(const atls_session *s)
     return queue_size(&s->out);
 }
 
-short atls_session_poll_events(const atls_session *s)
-{
-    return (short)(POLLIN | (queue_size(&s->out) > 0 ? POLLOUT : 0));
-}
-
 /* may_deliver: DATA may reach the application (the peer is attested, or need not be). */
 static int may_deliver(const atls_session *s)
 {
     return !s->cfg.peer_must_attest || s->peer_attested;
+}
+
+/* wants_input: the session reads from the socket on its next pump. Backpressure: not while the
+ * application has not drained what it may read. Before the first appraisal nothing can be
+ * drained, so it reads on and lets the held-data ceiling close a peer that floods. */
+static int wants_input(const atls_session *s)
+{
+    return queue_size(&s->held) < ATLS_SESSION_MAX_HELD / 2 || !may_deliver(s);
+}
+
+short atls_session_poll_events(const atls_session *s)
+{
+    return (short)((wants_input(s) ? POLLIN : 0) | (queue_size(&s->out) > 0 ? POLLOUT : 0));
 }
 
 int atls_session_has_pending(const atls_session *s)
@@ -442,14 +450,21 @@ static atls_error pump(atls_session *s)
     }
     ATLS_GUARD(atls_session_flush(s));
     int progress = 0;
-    /* backpressure: stop reading while the application has not drained what it may read;
-     * before the first appraisal nothing can be drained, so read on and let the held-data
-     * ceiling close a peer that floods */
-    if (queue_size(&s->held) < ATLS_SESSION_MAX_HELD / 2 || !may_deliver(s)) {
+    if (wants_input(s)) {
         ATLS_GUARD(pull_tls(s, &progress));
     }
     ATLS_GUARD(dispatch(s));
     return atls_session_flush(s);
+}
+
+atls_error atls_session_process(atls_session *s)
+{
+    atls_error rc = pump(s);
+    if (rc == ATLS_OK && s->eof && queue_size(&s->held) == 0) {
+        s->closed = 1;
+        ATLS_RAISE(ATLS_ERR_IO_CLOSED, "session: the peer closed the connection");
+    }
+    return rc;
 }
 
 atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap, size_t *n)
@@ -500,7 +515,12 @@ atls_error atls_session_attest(atls_session *s, atls_appraisal *out)
         int64_t left = deadline - atls_session_now_ms();
         ATLS_ENSURE(left > 0, ATLS_ERR_IO_TIMEOUT,
                     "session: no attestation answer within %d ms", s->cfg.timeout_ms);
-        if (!atls_session_has_pending(s)) {
+        /* held DATA does not count as input here: this call does not consume it */
+        if (SSL_pending(s->ssl) == 0 && !atls_frame_reader_has_frame(&s->reader)) {
+            ATLS_ENSURE(wants_input(s), ATLS_ERR_USAGE_STATE,
+                        "session: the answer is queued behind %zu bytes of data the application "
+                        "has not read",
+                        queue_size(&s->held));
             struct pollfd p = {.fd = s->fd, .events = atls_session_poll_events(s)};
             int r = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
             ATLS_ENSURE(r >= 0 || errno == EINTR, ATLS_ERR_IO, "poll failed: %s",

@@ -46,10 +46,8 @@ void proxy_pump_init(proxy_pump *p, atls_session *s, int fd)
 int proxy_pump_events(const proxy_pump *p, int may_read_fd, struct pollfd *sess,
                       struct pollfd *fd)
 {
+    /* the session itself stops asking for input once it holds what it may (backpressure) */
     short se = atls_session_poll_events(p->s);
-    if (p->len > 0) {
-        se = (short)(se & ~POLLIN); /* the plain side is full: leave TLS input in the kernel */
-    }
     sess->fd = atls_session_fd(p->s);
     sess->events = se;
     sess->revents = 0;
@@ -87,6 +85,18 @@ proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents,
     /* session → plain side; a few rounds so one busy connection cannot starve the loop */
     if (p->len > 0 && write_fd(p) != 0) {
         return PROXY_FD_ERROR;
+    }
+    if (p->len > 0) {
+        /* the plain side is full: still answer requests and take in authenticators, so a
+         * slow reader does not hold re-attestation up (DATA waits in the session) */
+        atls_error rc = atls_session_process(p->s);
+        if (rc == ATLS_ERR_IO_CLOSED) {
+            return PROXY_PEER_CLOSED;
+        }
+        if (rc != ATLS_OK) {
+            p->err = rc;
+            return PROXY_SESSION_ERROR;
+        }
     }
     for (int round = 0; round < 16 && p->len == 0; round++) {
         size_t n = 0;
