@@ -3,7 +3,9 @@
 #include "snp/snp_internal.h"
 
 #include "base/file.h"
+#include "base/mem.h"
 #include "base/result.h"
+#include "evidence/verify_cache.h"
 
 #include <openssl/asn1.h>
 #include <openssl/ec.h>
@@ -91,10 +93,49 @@ out:
     return rc;
 }
 
+/* ---- verified chains ------------------------------------------------------------------------
+ * The VCEK/VLEK -> ASK/ASVK -> ARK check (two RSA-4096-PSS verifications) is the same for every
+ * report of a chip until its TCB changes. X509_verify_cert's outcome depends only on the leaf,
+ * the untrusted certificates, the trust anchors and the time: a success (including the
+ * three-certificate shape below) is remembered (verify_cache.h) under SHA-256("snp x509 chain",
+ * leaf, untrusted, anchors, CRLs as DER) with the window in which every certificate of the built
+ * chain is valid, and served only at times strictly inside it. Failures are never stored. */
+ATLS_VCACHE_DEFINE(chain_cache, 16, NULL);
+
+static int chain_key(X509 *leaf, STACK_OF(X509) *untrusted, const atls_verify_input *in,
+                     uint8_t key[ATLS_VCACHE_KEY_LEN])
+{
+    atls_vcache_hash h;
+    atls_vcache_hash_init(&h, "snp x509 chain");
+    /* the leaf is usually one of the untrusted certificates (the pool it was found in): then
+     * its position stands for it (their DER follows); otherwise its own DER */
+    int pos = -1;
+    for (int i = 0; pos < 0 && untrusted != NULL && i < sk_X509_num(untrusted); i++) {
+        pos = sk_X509_value(untrusted, i) == leaf ? i : -1;
+    }
+    if (pos >= 0) {
+        atls_vcache_hash_u64(&h, UINT64_MAX - 1); /* a tag no DER length equals */
+        atls_vcache_hash_u64(&h, (uint64_t)pos);
+    } else {
+        atls_vcache_hash_cert(&h, leaf);
+    }
+    atls_vcache_hash_certs(&h, untrusted);
+    atls_vcache_hash_certs(&h, in->trust_anchors);
+    atls_vcache_hash_crls(&h, in->crls);
+    return atls_vcache_hash_final(&h, key);
+}
+
 atls_error atls_snp_check_chain(X509 *leaf, STACK_OF(X509) *untrusted,
                                 const atls_verify_input *in)
 {
     atls_error rc = ATLS_OK;
+    uint8_t key[ATLS_VCACHE_KEY_LEN];
+    time_t at = atls_vcache_at(in->at);
+    int have_key = in->trust_anchors != NULL && sk_X509_num(in->trust_anchors) > 0 &&
+                   chain_key(leaf, untrusted, in, key);
+    if (have_key && atls_vcache_lookup(&chain_cache, key, at, NULL)) {
+        return ATLS_OK;
+    }
     X509_STORE *store = X509_STORE_new();
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     if (store == NULL || ctx == NULL) {
@@ -112,7 +153,7 @@ atls_error atls_snp_check_chain(X509 *leaf, STACK_OF(X509) *untrusted,
     if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
         ATLS_FAIL_GOTO(rc, out, ATLS_ERR_INTERNAL_ALLOC, "SNP: X509_STORE_CTX_init failed");
     }
-    X509_STORE_CTX_set_time(ctx, 0, in->at != 0 ? in->at : time(NULL));
+    X509_STORE_CTX_set_time(ctx, 0, at);
     if (X509_verify_cert(ctx) != 1) {
         int err = X509_STORE_CTX_get_error(ctx);
         ERR_clear_error();
@@ -127,6 +168,14 @@ atls_error atls_snp_check_chain(X509 *leaf, STACK_OF(X509) *untrusted,
         ATLS_FAIL_GOTO(rc, out, ATLS_ERR_EVIDENCE_CHAIN,
                        "SNP: chain has %d certificates, expected VCEK/VLEK, ASK/ASVK, ARK",
                        chain != NULL ? sk_X509_num(chain) : 0);
+    }
+    atls_vcache_window w = atls_vcache_window_all();
+    int ok = 1;
+    for (int i = 0; ok && i < sk_X509_num(chain); i++) {
+        ok = atls_vcache_window_cert(&w, sk_X509_value(chain, i));
+    }
+    if (have_key && ok) {
+        atls_vcache_store(&chain_cache, key, &w, NULL);
     }
 out:
     X509_STORE_CTX_free(ctx);
@@ -176,7 +225,8 @@ ATLS_MUST_CHECK static atls_error ext_spl(X509 *x, const char *oid, const char *
     return ATLS_OK;
 }
 
-atls_error atls_snp_product_name(X509 *cert, char *out, size_t out_size)
+/* product_name copies the VCEK productName or "" if absent. */
+ATLS_MUST_CHECK static atls_error product_name(X509 *cert, char *out, size_t out_size)
 {
     out[0] = '\0';
     const ASN1_OCTET_STRING *os = ext_data(cert, ATLS_SNP_OID_PRODUCT);
@@ -202,38 +252,87 @@ atls_error atls_snp_product_name(X509 *cert, char *out, size_t out_size)
     return ATLS_OK;
 }
 
-atls_error atls_snp_check_cert_tcb(X509 *cert, const atls_snp_report *r, int turin)
+static const struct {
+    const char *oid, *name;
+} spl_ext[ATLS_SNP_NUM_SPL] = {{ATLS_SNP_OID_BL_SPL, "blSPL"},     {ATLS_SNP_OID_TEE_SPL, "teeSPL"},
+                               {ATLS_SNP_OID_SNP_SPL, "snpSPL"},   {ATLS_SNP_OID_UCODE_SPL, "ucodeSPL"},
+                               {ATLS_SNP_OID_FMC_SPL, "fmcSPL"}};
+
+ATLS_MUST_CHECK static atls_error cert_ext_parse(X509 *cert, atls_snp_cert_ext *out)
 {
-    static const struct {
-        const char *oid, *name;
-    } spl[] = {{ATLS_SNP_OID_BL_SPL, "blSPL"},     {ATLS_SNP_OID_TEE_SPL, "teeSPL"},
-               {ATLS_SNP_OID_SNP_SPL, "snpSPL"},   {ATLS_SNP_OID_UCODE_SPL, "ucodeSPL"},
-               {ATLS_SNP_OID_FMC_SPL, "fmcSPL"}};
+    memset(out, 0, sizeof(*out));
+    ATLS_GUARD(product_name(cert, out->product, sizeof(out->product)));
+    for (size_t i = 0; i < ATLS_SNP_NUM_SPL; i++) {
+        ATLS_GUARD(ext_spl(cert, spl_ext[i].oid, spl_ext[i].name, &out->spl_present[i],
+                           &out->spl[i]));
+    }
+    const ASN1_OCTET_STRING *os = ext_data(cert, ATLS_SNP_OID_HWID);
+    if (os != NULL) {
+        out->have_hwid = 1;
+        out->hwid_len = (size_t)ASN1_STRING_length(os);
+        if (out->hwid_len <= sizeof(out->hwid)) {
+            memcpy(out->hwid, ASN1_STRING_get0_data(os), out->hwid_len);
+        }
+    }
+    return ATLS_OK;
+}
+
+/* The extensions of a VCEK/VLEK are parsed once per certificate: an object cache keyed by
+ * SHA-256("snp vcek extensions", certificate DER) (verify_cache.h); only successful parses are
+ * stored, and what they say is compared with each report in atls_snp_check_cert_tcb. */
+static void *ext_dup(const void *p)
+{
+    return atls_memdup(p, sizeof(atls_snp_cert_ext));
+}
+
+static const atls_vcache_obj_ops ext_ops = {ext_dup, free};
+ATLS_VCACHE_DEFINE(ext_cache, 16, &ext_ops);
+
+atls_error atls_snp_cert_ext_get(X509 *cert, atls_snp_cert_ext *out)
+{
+    uint8_t id[ATLS_VCACHE_KEY_LEN];
+    atls_vcache_hash h;
+    void *hit = NULL;
+    atls_vcache_hash_init(&h, "snp vcek extensions");
+    atls_vcache_hash_cert(&h, cert);
+    int have_id = atls_vcache_hash_final(&h, id);
+    if (have_id && atls_vcache_lookup(&ext_cache, id, 0, &hit)) {
+        memcpy(out, hit, sizeof(*out));
+        free(hit);
+        return ATLS_OK;
+    }
+    ATLS_GUARD(cert_ext_parse(cert, out));
+    if (have_id) {
+        atls_vcache_store(&ext_cache, id, NULL, out);
+    }
+    return ATLS_OK;
+}
+
+atls_error atls_snp_check_cert_tcb(const atls_snp_cert_ext *ext, const atls_snp_report *r,
+                                   int turin)
+{
     atls_snp_tcb t;
     atls_snp_tcb_decode(r->reported_tcb, turin, &t);
-    const uint8_t want[] = {t.bootloader, t.tee, t.snp, t.microcode, t.fmc};
-    for (size_t i = 0; i < sizeof(spl) / sizeof(spl[0]); i++) {
-        int present = 0;
-        uint8_t v = 0;
-        ATLS_GUARD(ext_spl(cert, spl[i].oid, spl[i].name, &present, &v));
+    const uint8_t want[ATLS_SNP_NUM_SPL] = {t.bootloader, t.tee, t.snp, t.microcode, t.fmc};
+    for (size_t i = 0; i < ATLS_SNP_NUM_SPL; i++) {
         if (i == 4 && !turin) {
             continue; /* fmcSPL exists only on Turin */
         }
-        ATLS_ENSURE(present, ATLS_ERR_EVIDENCE_CHAIN, "SNP: VCEK/VLEK lacks the %s extension",
-                    spl[i].name);
-        ATLS_ENSURE(v == want[i], ATLS_ERR_EVIDENCE_CHAIN,
-                    "SNP: VCEK %s %u does not match REPORTED_TCB (%u)", spl[i].name, v, want[i]);
+        ATLS_ENSURE(ext->spl_present[i], ATLS_ERR_EVIDENCE_CHAIN,
+                    "SNP: VCEK/VLEK lacks the %s extension", spl_ext[i].name);
+        ATLS_ENSURE(ext->spl[i] == want[i], ATLS_ERR_EVIDENCE_CHAIN,
+                    "SNP: VCEK %s %u does not match REPORTED_TCB (%u)", spl_ext[i].name,
+                    ext->spl[i], want[i]);
     }
     if (atls_snp_report_signer(r) == ATLS_SNP_SIGNER_VLEK) {
         return ATLS_OK; /* a VLEK is not chip-specific: CHIP_ID is zero, no HWID */
     }
     /* HWID = CHIP_ID: 64 bytes on Milan/Genoa, the first 8 bytes on Turin [U for Turin]. */
-    const ASN1_OCTET_STRING *os = ext_data(cert, ATLS_SNP_OID_HWID);
-    ATLS_ENSURE(os != NULL, ATLS_ERR_EVIDENCE_CHAIN, "SNP: VCEK lacks the hwID extension");
+    ATLS_ENSURE(ext->have_hwid, ATLS_ERR_EVIDENCE_CHAIN, "SNP: VCEK lacks the hwID extension");
     size_t want_len = turin ? 8 : 64;
-    ATLS_ENSURE((size_t)ASN1_STRING_length(os) == want_len, ATLS_ERR_EVIDENCE_CHAIN,
-                "SNP: VCEK hwID is %d bytes, expected %zu", ASN1_STRING_length(os), want_len);
-    ATLS_ENSURE(memcmp(ASN1_STRING_get0_data(os), r->chip_id, want_len) == 0,
-                ATLS_ERR_EVIDENCE_CHAIN, "SNP: VCEK hwID does not match the report CHIP_ID");
+    ATLS_ENSURE(ext->hwid_len == want_len, ATLS_ERR_EVIDENCE_CHAIN,
+                "SNP: VCEK hwID is %zu bytes, expected %zu", ext->hwid_len, want_len);
+    ATLS_ENSURE(memcmp(ext->hwid, r->chip_id, want_len) == 0, ATLS_ERR_EVIDENCE_CHAIN,
+                "SNP: VCEK hwID does not match the report CHIP_ID");
     return ATLS_OK;
 }

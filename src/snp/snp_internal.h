@@ -29,13 +29,25 @@ ATLS_MUST_CHECK atls_error atls_snp_check_signature(const uint8_t *report,
 ATLS_MUST_CHECK atls_error atls_snp_check_chain(X509 *leaf, STACK_OF(X509) *untrusted,
                                                 const atls_verify_input *in);
 
-/* atls_snp_product_name copies the VCEK productName (e.g. "Milan-B0") or "" if absent. */
-ATLS_MUST_CHECK atls_error atls_snp_product_name(X509 *cert, char *out, size_t out_size);
+/* What a VCEK/VLEK says about itself (its extensions), parsed once per certificate. */
+#define ATLS_SNP_NUM_SPL 5 /* blSPL, teeSPL, snpSPL, ucodeSPL, fmcSPL */
+typedef struct atls_snp_cert_ext {
+    char product[64];                 /* productName (e.g. "Milan-B0") or "" if absent */
+    int spl_present[ATLS_SNP_NUM_SPL];
+    uint8_t spl[ATLS_SNP_NUM_SPL];
+    int have_hwid;
+    size_t hwid_len;                  /* its length, even when above sizeof(hwid) */
+    uint8_t hwid[64];
+} atls_snp_cert_ext;
+
+/* atls_snp_cert_ext_get reads the productName, SPL and hwID extensions of |cert| (cached per
+ * certificate DER). ATLS_ERR_EVIDENCE_CHAIN when one is malformed. */
+ATLS_MUST_CHECK atls_error atls_snp_cert_ext_get(X509 *cert, atls_snp_cert_ext *out);
 
 /* atls_snp_check_cert_tcb checks the SPL extensions against REPORTED_TCB (layout per |turin|)
  * and, for a VCEK, hwID against CHIP_ID. ATLS_ERR_EVIDENCE_CHAIN naming the mismatch. */
-ATLS_MUST_CHECK atls_error atls_snp_check_cert_tcb(X509 *cert, const atls_snp_report *r,
-                                                   int turin);
+ATLS_MUST_CHECK atls_error atls_snp_check_cert_tcb(const atls_snp_cert_ext *ext,
+                                                   const atls_snp_report *r, int turin);
 
 /* atls_snp_claims builds the claims object for |r| (new reference in *out). */
 ATLS_MUST_CHECK atls_error atls_snp_claims(const atls_snp_report *r, int turin,

@@ -4,6 +4,7 @@
 
 #include "base/hex.h"
 #include "base/result.h"
+#include "evidence/claims.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -24,19 +25,6 @@ static void add_all(STACK_OF(X509) *dst, STACK_OF(X509) *src)
     for (int i = 0; src != NULL && i < sk_X509_num(src); i++) {
         (void)sk_X509_push(dst, sk_X509_value(src, i));
     }
-}
-
-/* key_id_of: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo. */
-ATLS_MUST_CHECK static atls_error key_id_of(X509 *x, char out[65])
-{
-    unsigned char *der = NULL;
-    unsigned char dig[32];
-    int n = i2d_PUBKEY(X509_get0_pubkey(x), &der);
-    ATLS_ENSURE(n > 0, ATLS_ERR_CRYPTO, "SNP: cannot encode the VCEK public key");
-    int ok = EVP_Digest(der, (size_t)n, dig, NULL, EVP_sha256(), NULL);
-    OPENSSL_free(der);
-    ATLS_ENSURE(ok == 1, ATLS_ERR_CRYPTO, "SNP: SHA-256 failed");
-    return atls_hex_encode(out, 65, dig, sizeof(dig));
 }
 
 /* is_turin decides the TCB_VERSION layout: CPUID family 0x1A (v3+ reports) or, for v2 reports
@@ -64,7 +52,7 @@ atls_error atls_snp_verify_report(const uint8_t *evidence, size_t len,
     atls_snp_report r;
     X509 *file_cert = NULL, *signer = NULL;
     STACK_OF(X509) *pool = NULL;
-    char product[64] = "";
+    atls_snp_cert_ext ext;
     int turin = 0;
 
     ATLS_ENSURE(out != NULL && in != NULL, ATLS_ERR_USAGE, "SNP: NULL argument");
@@ -105,9 +93,9 @@ atls_error atls_snp_verify_report(const uint8_t *evidence, size_t len,
     }
     atls_error_clear();
     ATLS_GUARD_GOTO(rc, done, atls_snp_check_chain(signer, pool, in));
-    ATLS_GUARD_GOTO(rc, done, atls_snp_product_name(signer, product, sizeof(product)));
-    ATLS_GUARD_GOTO(rc, done, is_turin(&r, product, &turin));
-    ATLS_GUARD_GOTO(rc, done, atls_snp_check_cert_tcb(signer, &r, turin));
+    ATLS_GUARD_GOTO(rc, done, atls_snp_cert_ext_get(signer, &ext));
+    ATLS_GUARD_GOTO(rc, done, is_turin(&r, ext.product, &turin));
+    ATLS_GUARD_GOTO(rc, done, atls_snp_check_cert_tcb(&ext, &r, turin));
 
     if (in->challenge != NULL) {
         if (CRYPTO_memcmp(in->challenge, r.report_data, ATLS_CHALLENGE_LEN) != 0) {
@@ -116,8 +104,8 @@ atls_error atls_snp_verify_report(const uint8_t *evidence, size_t len,
         }
         out->challenge_checked = 1;
     }
-    ATLS_GUARD_GOTO(rc, done, key_id_of(signer, out->key_id));
-    ATLS_GUARD_GOTO(rc, done, atls_snp_claims(&r, turin, product, &out->claims));
+    ATLS_GUARD_GOTO(rc, done, atls_key_id(X509_get0_pubkey(signer), out->key_id));
+    ATLS_GUARD_GOTO(rc, done, atls_snp_claims(&r, turin, ext.product, &out->claims));
     out->type = "snp";
     /* AR4SI: the chip key chains to AMD and its TCB equals the reported one. */
     out->tv.hardware = 2;

@@ -7,11 +7,10 @@
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/result.h"
+#include "evidence/verify_cache.h"
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -72,79 +71,73 @@ static void signed_doc_cleanup(signed_doc *d)
     memset(d, 0, sizeof(*d));
 }
 
-/* ---- verified collateral signatures --------------------------------------------------------
- * The TCB Info and QE Identity are the same documents for every quote of a platform until the
- * next PCS update. An ECDSA verification is a pure function of (public key, signed bytes,
- * signature): a success is remembered under the SHA-256 of all three and not recomputed.
- * Failures are never cached; dates are checked on every appraisal (load_signed). Bounded:
- * SIG_CACHE_SLOTS entries, round robin. */
-#define SIG_CACHE_SLOTS 8
-
-static uint8_t sig_cache[SIG_CACHE_SLOTS][32];
-static int sig_cache_used[SIG_CACHE_SLOTS];
-static size_t sig_cache_next;
-static pthread_mutex_t sig_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-
-ATLS_MUST_CHECK static atls_error verify_cached(EVP_PKEY *key, const uint8_t sig[64],
-                                                const uint8_t *msg, size_t len, const char *what)
+/* ---- verified collateral documents ---------------------------------------------------------
+ * The TCB Info and QE Identity are the same files for every appraisal until the next PCS
+ * update. Parsing one and checking its signature is a pure function of (signer key, member
+ * name, file bytes): a success is remembered in an object cache (verify_cache.h) keyed by
+ * SHA-256("tdx signed collateral", signer SPKI, member, file bytes) holding the parsed document
+ * (shared read-only by reference count). Failures are never stored; issueDate / nextUpdate are
+ * checked against the verification time on every appraisal. */
+static void *doc_dup(const void *j)
 {
-    uint8_t point[133], id[32];
-    size_t plen = 0;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int have_id =
-        md != NULL &&
-        EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
-                                        sizeof(point), &plen) == 1 &&
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
-        EVP_DigestUpdate(md, &plen, sizeof(plen)) == 1 && EVP_DigestUpdate(md, point, plen) == 1 &&
-        EVP_DigestUpdate(md, sig, 64) == 1 && EVP_DigestUpdate(md, msg, len) == 1 &&
-        EVP_DigestFinal_ex(md, id, NULL) == 1;
-    EVP_MD_CTX_free(md);
-    ERR_clear_error();
-    int hit = 0;
-    if (have_id) {
-        pthread_mutex_lock(&sig_cache_lock);
-        for (size_t i = 0; i < SIG_CACHE_SLOTS && !hit; i++) {
-            hit = sig_cache_used[i] && memcmp(sig_cache[i], id, 32) == 0;
-        }
-        pthread_mutex_unlock(&sig_cache_lock);
-    }
-    if (hit) {
-        return ATLS_OK;
-    }
-    ATLS_GUARD(atls_tdx_ecdsa_p256_verify(key, sig, msg, len, COLL, what));
-    if (have_id) {
-        pthread_mutex_lock(&sig_cache_lock);
-        memcpy(sig_cache[sig_cache_next], id, 32);
-        sig_cache_used[sig_cache_next] = 1;
-        sig_cache_next = (sig_cache_next + 1) % SIG_CACHE_SLOTS;
-        pthread_mutex_unlock(&sig_cache_lock);
-    }
-    return ATLS_OK;
+    return json_incref((json_t *)j);
 }
 
-ATLS_MUST_CHECK static atls_error load_signed(const char *path, const char *member, EVP_PKEY *key,
-                                              const atls_verify_input *in, signed_doc *d)
+static void doc_free(void *j)
 {
-    size_t len = 0;
+    json_decref(j);
+}
+
+static const atls_vcache_obj_ops doc_ops = {doc_dup, doc_free};
+ATLS_VCACHE_DEFINE(doc_cache, 8, &doc_ops);
+
+/* parse_signed parses |bytes| and checks the signature over the exact |member| span. */
+ATLS_MUST_CHECK static atls_error parse_signed(const uint8_t *bytes, size_t len, const char *path,
+                                               const char *member, X509 *signer, json_t **root)
+{
     const uint8_t *span = NULL;
     size_t span_len = 0;
     json_error_t je;
     uint8_t sig[64];
-    time_t issue, next, at = in->at != 0 ? in->at : time(NULL);
+    ATLS_GUARD(atls_tdx_json_member_span(bytes, len, member, &span, &span_len));
+    *root = json_loadb((const char *)bytes, len, JSON_REJECT_DUPLICATES, &je);
+    ATLS_ENSURE(*root != NULL, COLL, "TDX collateral %s: invalid JSON: %s", path, je.text);
+    ATLS_ENSURE(json_is_object(json_object_get(*root, member)), COLL,
+                "TDX collateral %s: \"%s\" is not an object", path, member);
+    ATLS_GUARD(hex_field(*root, "signature", sig, sizeof(sig), "collateral"));
+    EVP_PKEY *key = X509_get0_pubkey(signer);
+    ATLS_ENSURE(key != NULL, COLL, "TDX collateral: the TCB signing key cannot be decoded");
+    ATLS_GUARD(atls_tdx_ecdsa_p256_verify(key, sig, span, span_len, COLL,
+                                          strcmp(member, "tcbInfo") == 0 ? "TCB Info signature"
+                                                                         : "QE Identity signature"));
+    return ATLS_OK;
+}
+
+ATLS_MUST_CHECK static atls_error load_signed(const char *path, const char *member, X509 *signer,
+                                              const atls_verify_input *in, signed_doc *d)
+{
+    size_t len = 0;
+    time_t issue, next, at = atls_vcache_at(in->at);
+    uint8_t id[ATLS_VCACHE_KEY_LEN];
+    atls_vcache_hash h;
+    void *hit = NULL;
 
     memset(d, 0, sizeof(*d));
     ATLS_GUARD(atls_file_read(path, COLLATERAL_MAX, &d->bytes, &len));
-    ATLS_GUARD(atls_tdx_json_member_span(d->bytes, len, member, &span, &span_len));
-    d->root = json_loadb((const char *)d->bytes, len, JSON_REJECT_DUPLICATES, &je);
-    ATLS_ENSURE(d->root != NULL, COLL, "TDX collateral %s: invalid JSON: %s", path, je.text);
+    atls_vcache_hash_init(&h, "tdx signed collateral");
+    atls_vcache_hash_cert_pubkey(&h, signer);
+    atls_vcache_hash_bytes(&h, member, strlen(member));
+    atls_vcache_hash_bytes(&h, d->bytes, len);
+    int have_id = atls_vcache_hash_final(&h, id);
+    if (have_id && atls_vcache_lookup(&doc_cache, id, 0, &hit)) {
+        d->root = hit;
+    } else {
+        ATLS_GUARD(parse_signed(d->bytes, len, path, member, signer, &d->root));
+        if (have_id) {
+            atls_vcache_store(&doc_cache, id, NULL, d->root);
+        }
+    }
     d->body = json_object_get(d->root, member);
-    ATLS_ENSURE(json_is_object(d->body), COLL, "TDX collateral %s: \"%s\" is not an object", path,
-                member);
-    ATLS_GUARD(hex_field(d->root, "signature", sig, sizeof(sig), "collateral"));
-    ATLS_GUARD(verify_cached(key, sig, span, span_len,
-                             strcmp(member, "tcbInfo") == 0 ? "TCB Info signature"
-                                                            : "QE Identity signature"));
     ATLS_ENSURE(parse_time(json_string_value(json_object_get(d->body, "issueDate")), &issue) &&
                     parse_time(json_string_value(json_object_get(d->body, "nextUpdate")), &next),
                 COLL, "TDX collateral %s: bad issueDate/nextUpdate", member);
@@ -335,14 +328,15 @@ atls_error atls_tdx_collateral_check(const atls_verify_input *in, const atls_tdx
     ATLS_ENSURE(in->tcb_info_path != NULL && in->tcb_signing_chain_path != NULL, COLL,
                 "TDX collateral: a TCB Info file and its signing chain are both needed");
     ATLS_GUARD(atls_file_read(in->tcb_signing_chain_path, COLLATERAL_MAX, &chain_pem, &chain_len));
-    rc = atls_tdx_load_pem_chain(chain_pem, chain_len, COLL, &chain);
+    atls_tdx_chain_id chain_id;
+    rc = atls_tdx_load_pem_chain_id(chain_pem, chain_len, COLL, &chain, &chain_id);
     free(chain_pem);
     ATLS_GUARD(rc);
     X509 *signer = sk_X509_value(chain, 0);
-    ATLS_GUARD_GOTO(rc, done, atls_tdx_verify_chain(signer, chain, in, COLL, "TCB signing chain"));
-    EVP_PKEY *key = X509_get0_pubkey(signer);
+    ATLS_GUARD_GOTO(rc, done, atls_tdx_verify_chain(signer, chain, &chain_id, in, COLL,
+                                                    "TCB signing chain"));
 
-    ATLS_GUARD_GOTO(rc, done, load_signed(in->tcb_info_path, "tcbInfo", key, in, &ti));
+    ATLS_GUARD_GOTO(rc, done, load_signed(in->tcb_info_path, "tcbInfo", signer, in, &ti));
     const char *id = json_string_value(json_object_get(ti.body, "id"));
     if (id == NULL || strcmp(id, "TDX") != 0 || int_field(ti.body, "version") != 3) {
         ATLS_FAIL_GOTO(rc, done, COLL, "TDX TCB Info: not a TDX TCB Info version 3");
@@ -361,7 +355,7 @@ atls_error atls_tdx_collateral_check(const atls_verify_input *in, const atls_tdx
     out->qe_status = ATLS_TDX_TCB_NOT_EVALUATED;
     if (in->qe_identity_path != NULL) {
         ATLS_GUARD_GOTO(rc, done,
-                        load_signed(in->qe_identity_path, "enclaveIdentity", key, in, &qi));
+                        load_signed(in->qe_identity_path, "enclaveIdentity", signer, in, &qi));
         ATLS_GUARD_GOTO(rc, done, qe_identity(qi.body, q, &out->qe_status));
         out->status = converge(out->status, out->qe_status);
     }

@@ -34,15 +34,30 @@ const char *atls_tdx_tcb_status_name(atls_tdx_tcb_status s);
 /* atls_tdx_tcb_status_parse maps a PCS tcbStatus string; returns 0 if unknown. */
 int atls_tdx_tcb_status_parse(const char *name, atls_tdx_tcb_status *out);
 
+/* What a parsed PEM chain is: the SHA-256 (under the label "tdx pem chain") of its PEM text
+ * and how many certificates it gave; num_certs == 0 when the digest could not be computed. */
+typedef struct atls_tdx_chain_id {
+    uint8_t digest[32];
+    size_t num_certs;
+} atls_tdx_chain_id;
+
 /* atls_tdx_load_pem_chain parses a PEM certificate list (a trailing NUL is allowed) into a new
  * stack (*out, caller frees with sk_X509_pop_free). |code| is raised on failure. */
 ATLS_MUST_CHECK atls_error atls_tdx_load_pem_chain(const uint8_t *pem, size_t len,
                                                    atls_error code, STACK_OF(X509) **out);
 
+/* atls_tdx_load_pem_chain_id is atls_tdx_load_pem_chain that also fills *id. */
+ATLS_MUST_CHECK atls_error atls_tdx_load_pem_chain_id(const uint8_t *pem, size_t len,
+                                                      atls_error code, STACK_OF(X509) **out,
+                                                      atls_tdx_chain_id *id);
+
 /* atls_tdx_verify_chain verifies |leaf| to a trust anchor of |in| through |untrusted| at in->at
- * or now, with in->crls when given (then every CA in the chain needs its CRL). Raises |code|
- * with |what| in the detail. */
+ * or now, with in->crls when given (then every CA in the chain needs its CRL). |id| (may be
+ * NULL) says that |leaf| and the first id->num_certs certificates of |untrusted| are the parse
+ * of the PEM chain |id| names, |leaf| being its first (then its digest keys the success cache
+ * instead of their DER). Raises |code| with |what| in the detail. */
 ATLS_MUST_CHECK atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
+                                                 const atls_tdx_chain_id *id,
                                                  const atls_verify_input *in, atls_error code,
                                                  const char *what);
 
@@ -52,9 +67,27 @@ ATLS_MUST_CHECK atls_error atls_tdx_ecdsa_p256_verify(EVP_PKEY *key, const uint8
                                                       const uint8_t *msg, size_t len,
                                                       atls_error code, const char *what);
 
+/* atls_tdx_ecdsa_p256_verify_cached is atls_tdx_ecdsa_p256_verify with successes remembered
+ * (verify_cache.h) under SHA-256(|label|, |signer|'s SPKI, signature, message); the key is
+ * |signer|'s. Failures always re-run. */
+ATLS_MUST_CHECK atls_error atls_tdx_ecdsa_p256_verify_cached(const char *label, X509 *signer,
+                                                             const uint8_t sig[64],
+                                                             const uint8_t *msg, size_t len,
+                                                             atls_error code, const char *what);
+
+/* atls_tdx_p256_key_from_raw builds a P-256 public key from X || Y (64 bytes, the quote's
+ * attestation key); *out is a new reference the caller frees (EVP_PKEY_free).
+ * ATLS_ERR_EVIDENCE_SIGNATURE when the point is not on the curve. */
+ATLS_MUST_CHECK atls_error atls_tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out);
+
 /* atls_tdx_pck_info_get reads the SGX extension of the PCK certificate. ATLS_ERR_EVIDENCE_CHAIN
  * when absent or malformed. */
 ATLS_MUST_CHECK atls_error atls_tdx_pck_info_get(X509 *pck, atls_tdx_pck_info *out);
+
+/* atls_tdx_pck_info_get_id is atls_tdx_pck_info_get for |pck| = the first certificate of the
+ * PEM chain |chain| names (NULL: keyed by |pck|'s DER); results are cached per key. */
+ATLS_MUST_CHECK atls_error atls_tdx_pck_info_get_id(X509 *pck, const atls_tdx_chain_id *chain,
+                                                    atls_tdx_pck_info *out);
 
 /* Collateral outcome. */
 typedef struct atls_tdx_collateral_result {

@@ -2,16 +2,18 @@
  * raw ECDSA P-256 signatures, and the SGX extension of the PCK certificate (tdx_internal.h). */
 #include "tdx/tdx_internal.h"
 
+#include "base/mem.h"
 #include "base/result.h"
+#include "evidence/verify_cache.h"
 
 #include <openssl/asn1t.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -42,19 +44,9 @@ int atls_tdx_tcb_status_parse(const char *name, atls_tdx_tcb_status *out)
  * Every quote of a platform carries the same PCK chain, and the TCB signing chain is the same
  * for every appraisal; decoding certificates is the largest cost of a TDX appraisal in OpenSSL
  * 3.0 (the key of each certificate goes through the provider decoders). Parsing is a pure
- * function of the bytes, so parsed chains are kept, keyed by the SHA-256 of the PEM text; only
- * successful parses are cached, nothing about trust or time is. Bounded: PEM_CACHE_SLOTS chains,
- * replaced round robin; the certificates are shared by reference count. */
-#define PEM_CACHE_SLOTS 8
-
-typedef struct pem_cache_slot {
-    uint8_t digest[32];
-    STACK_OF(X509) *chain; /* NULL: empty slot */
-} pem_cache_slot;
-
-static pem_cache_slot pem_cache[PEM_CACHE_SLOTS];
-static size_t pem_cache_next;
-static pthread_mutex_t pem_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+ * function of the bytes, so parsed chains are kept in an object cache (verify_cache.h) keyed by
+ * SHA-256("tdx pem chain", PEM text); only successful parses are stored, nothing about trust or
+ * time is. The certificates are shared by reference count. */
 
 /* chain_ref: a new stack holding new references to the certificates of |sk|, or NULL. */
 static STACK_OF(X509) *chain_ref(STACK_OF(X509) *sk)
@@ -70,45 +62,47 @@ static STACK_OF(X509) *chain_ref(STACK_OF(X509) *sk)
     return copy;
 }
 
-static STACK_OF(X509) *pem_cache_get(const uint8_t digest[32])
+static void *chain_dup(const void *sk)
 {
-    STACK_OF(X509) *hit = NULL;
-    pthread_mutex_lock(&pem_cache_lock);
-    for (size_t i = 0; i < PEM_CACHE_SLOTS && hit == NULL; i++) {
-        if (pem_cache[i].chain != NULL && memcmp(pem_cache[i].digest, digest, 32) == 0) {
-            hit = chain_ref(pem_cache[i].chain);
-        }
-    }
-    pthread_mutex_unlock(&pem_cache_lock);
-    return hit;
+    return chain_ref((STACK_OF(X509) *)sk);
 }
 
-static void pem_cache_put(const uint8_t digest[32], STACK_OF(X509) *sk)
+static void chain_free(void *sk)
 {
-    STACK_OF(X509) *copy = chain_ref(sk);
-    if (copy == NULL) {
-        return; /* out of memory: simply not cached */
-    }
-    pthread_mutex_lock(&pem_cache_lock);
-    pem_cache_slot *slot = &pem_cache[pem_cache_next];
-    pem_cache_next = (pem_cache_next + 1) % PEM_CACHE_SLOTS;
-    sk_X509_pop_free(slot->chain, X509_free);
-    memcpy(slot->digest, digest, 32);
-    slot->chain = copy;
-    pthread_mutex_unlock(&pem_cache_lock);
+    sk_X509_pop_free((STACK_OF(X509) *)sk, X509_free);
 }
+
+static const atls_vcache_obj_ops chain_ops = {chain_dup, chain_free};
+ATLS_VCACHE_DEFINE(pem_cache, 8, &chain_ops);
 
 atls_error atls_tdx_load_pem_chain(const uint8_t *pem, size_t len, atls_error code,
                                    STACK_OF(X509) **out)
 {
+    atls_tdx_chain_id id;
+    return atls_tdx_load_pem_chain_id(pem, len, code, out, &id);
+}
+
+atls_error atls_tdx_load_pem_chain_id(const uint8_t *pem, size_t len, atls_error code,
+                                      STACK_OF(X509) **out, atls_tdx_chain_id *id)
+{
     *out = NULL;
+    memset(id, 0, sizeof(*id));
     if (len > 0 && pem[len - 1] == 0) {
         len--; /* the chain in a quote often ends with a NUL (evidence-formats.md 3.3) */
     }
     ATLS_ENSURE(len > 0 && len < INT32_MAX, code, "TDX: empty certificate chain");
-    uint8_t digest[32];
-    int have_digest = EVP_Digest(pem, len, digest, NULL, EVP_sha256(), NULL) == 1;
-    if (have_digest && (*out = pem_cache_get(digest)) != NULL) {
+    uint8_t key[ATLS_VCACHE_KEY_LEN];
+    atls_vcache_hash h;
+    atls_vcache_hash_init(&h, "tdx pem chain");
+    atls_vcache_hash_bytes(&h, pem, len);
+    int have_key = atls_vcache_hash_final(&h, key);
+    void *hit = NULL;
+    if (have_key) {
+        memcpy(id->digest, key, sizeof(id->digest));
+    }
+    if (have_key && atls_vcache_lookup(&pem_cache, key, 0, &hit)) {
+        *out = hit;
+        id->num_certs = (size_t)sk_X509_num(*out);
         return ATLS_OK;
     }
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
@@ -131,8 +125,9 @@ atls_error atls_tdx_load_pem_chain(const uint8_t *pem, size_t len, atls_error co
         sk_X509_free(sk);
         ATLS_RAISE(code, "TDX: no PEM certificate in the chain");
     }
-    if (have_digest) {
-        pem_cache_put(digest, sk);
+    if (have_key) {
+        atls_vcache_store(&pem_cache, key, NULL, sk);
+        id->num_certs = (size_t)sk_X509_num(sk);
     }
     *out = sk;
     return ATLS_OK;
@@ -140,124 +135,63 @@ atls_error atls_tdx_load_pem_chain(const uint8_t *pem, size_t len, atls_error co
 
 /* ---- verified-chain cache ------------------------------------------------------------------
  * X509_verify_cert's outcome depends on the certificates offered (leaf, untrusted, anchors), the
- * CRLs and the verification time only. A success is remembered under the SHA-256 of all of
- * them (certificate and CRL DER digests, in order) together with the interval in which every
- * certificate of the built chain and every CRL is valid; a later verification with the same
- * inputs at a time strictly inside that interval has the same outcome and skips the signature
- * checks. Failures are never cached. Bounded: CHAIN_CACHE_SLOTS entries, round robin. */
-#define CHAIN_CACHE_SLOTS 16
-
-typedef struct chain_cache_slot {
-    uint8_t key[32];
-    time_t lo, hi; /* valid when lo < at < hi; lo == hi == 0: empty */
-} chain_cache_slot;
-
-static chain_cache_slot chain_cache[CHAIN_CACHE_SLOTS];
-static size_t chain_cache_next;
-static pthread_mutex_t chain_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int digest_cert(EVP_MD_CTX *md, X509 *x)
-{
-    uint8_t d[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    return X509_digest(x, EVP_sha256(), d, &n) == 1 && EVP_DigestUpdate(md, d, n) == 1;
-}
+ * CRLs and the verification time only. A success is remembered (verify_cache.h) under
+ * SHA-256("tdx x509 chain", leaf, untrusted, anchors, CRLs as DER) with the window in which
+ * every certificate of the built chain and every CRL is valid; a later verification with the
+ * same inputs at a time strictly inside that window has the same outcome and skips the
+ * signature checks. Failures are never stored. */
+ATLS_VCACHE_DEFINE(chain_cache, 16, NULL);
 
 /* chain_key: the cache key of one verification's inputs; 0 on failure (then nothing is cached). */
-static int chain_key(X509 *leaf, STACK_OF(X509) *untrusted, const atls_verify_input *in,
-                     uint8_t key[32])
+static int chain_key(X509 *leaf, STACK_OF(X509) *untrusted, const atls_tdx_chain_id *id,
+                     const atls_verify_input *in, uint8_t key[ATLS_VCACHE_KEY_LEN])
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 && digest_cert(md, leaf);
-    /* the counts separate the lists so that no input can be read as another */
-    int counts[3] = {sk_X509_num(untrusted), sk_X509_num(in->trust_anchors),
-                     in->crls != NULL ? sk_X509_CRL_num(in->crls) : 0};
-    ok = ok && EVP_DigestUpdate(md, counts, sizeof(counts)) == 1;
-    for (int i = 0; ok && i < counts[0]; i++) {
-        ok = digest_cert(md, sk_X509_value(untrusted, i));
+    atls_vcache_hash h;
+    int n = sk_X509_num(untrusted);
+    if (id != NULL && id->num_certs > 0 && (size_t)n >= id->num_certs) {
+        /* the leaf and the first num_certs untrusted certificates are the parse of the PEM
+         * text with this digest (atls_tdx_load_pem_chain): the digest stands for their DER */
+        atls_vcache_hash_init(&h, "tdx x509 chain (pem)");
+        atls_vcache_hash_bytes(&h, id->digest, sizeof(id->digest));
+        atls_vcache_hash_u64(&h, (uint64_t)n);
+        for (int i = (int)id->num_certs; i < n; i++) {
+            atls_vcache_hash_cert(&h, sk_X509_value(untrusted, i));
+        }
+    } else {
+        atls_vcache_hash_init(&h, "tdx x509 chain");
+        atls_vcache_hash_cert(&h, leaf);
+        atls_vcache_hash_certs(&h, untrusted);
     }
-    for (int i = 0; ok && i < counts[1]; i++) {
-        ok = digest_cert(md, sk_X509_value(in->trust_anchors, i));
-    }
-    for (int i = 0; ok && i < counts[2]; i++) {
-        uint8_t d[EVP_MAX_MD_SIZE];
-        unsigned int n = 0;
-        ok = X509_CRL_digest(sk_X509_CRL_value(in->crls, i), EVP_sha256(), d, &n) == 1 &&
-             EVP_DigestUpdate(md, d, n) == 1;
-    }
-    ok = ok && EVP_DigestFinal_ex(md, key, NULL) == 1;
-    EVP_MD_CTX_free(md);
-    ERR_clear_error();
-    return ok;
+    atls_vcache_hash_certs(&h, in->trust_anchors);
+    atls_vcache_hash_crls(&h, in->crls);
+    return atls_vcache_hash_final(&h, key);
 }
 
-/* narrow shrinks [*lo, *hi] to end before |t| (is_end) or start after it; 0 if |t| is unusable. */
-static int narrow(const ASN1_TIME *t, int is_end, time_t *lo, time_t *hi)
+/* chain_window: the window of every certificate in the chain OpenSSL built and every CRL. */
+static int chain_window(X509_STORE_CTX *ctx, const atls_verify_input *in, atls_vcache_window *w)
 {
-    struct tm tm;
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1) {
-        return 0;
-    }
-    time_t v = timegm(&tm);
-    if (is_end && v < *hi) {
-        *hi = v;
-    } else if (!is_end && v > *lo) {
-        *lo = v;
-    }
-    return 1;
-}
-
-static int chain_cache_hit(const uint8_t key[32], time_t at)
-{
-    int hit = 0;
-    pthread_mutex_lock(&chain_cache_lock);
-    for (size_t i = 0; i < CHAIN_CACHE_SLOTS && !hit; i++) {
-        const chain_cache_slot *e = &chain_cache[i];
-        hit = e->lo < e->hi && e->lo < at && at < e->hi && memcmp(e->key, key, 32) == 0;
-    }
-    pthread_mutex_unlock(&chain_cache_lock);
-    return hit;
-}
-
-/* chain_cache_put remembers a verified chain: the interval is that of every certificate in the
- * chain OpenSSL built and of every CRL offered. */
-static void chain_cache_put(const uint8_t key[32], X509_STORE_CTX *ctx,
-                            const atls_verify_input *in)
-{
-    time_t lo = 0, hi = (time_t)INT64_MAX;
+    *w = atls_vcache_window_all();
     STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
     int ok = chain != NULL && sk_X509_num(chain) > 0;
     for (int i = 0; ok && i < sk_X509_num(chain); i++) {
-        X509 *x = sk_X509_value(chain, i);
-        ok = narrow(X509_get0_notBefore(x), 0, &lo, &hi) &&
-             narrow(X509_get0_notAfter(x), 1, &lo, &hi);
+        ok = atls_vcache_window_cert(w, sk_X509_value(chain, i));
     }
     for (int i = 0; ok && in->crls != NULL && i < sk_X509_CRL_num(in->crls); i++) {
-        X509_CRL *c = sk_X509_CRL_value(in->crls, i);
-        ok = narrow(X509_CRL_get0_lastUpdate(c), 0, &lo, &hi) &&
-             narrow(X509_CRL_get0_nextUpdate(c), 1, &lo, &hi);
+        ok = atls_vcache_window_crl(w, sk_X509_CRL_value(in->crls, i));
     }
-    if (!ok || lo >= hi) {
-        return;
-    }
-    pthread_mutex_lock(&chain_cache_lock);
-    chain_cache_slot *slot = &chain_cache[chain_cache_next];
-    chain_cache_next = (chain_cache_next + 1) % CHAIN_CACHE_SLOTS;
-    memcpy(slot->key, key, 32);
-    slot->lo = lo;
-    slot->hi = hi;
-    pthread_mutex_unlock(&chain_cache_lock);
+    return ok;
 }
 
 atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
-                                 const atls_verify_input *in, atls_error code, const char *what)
+                                 const atls_tdx_chain_id *id, const atls_verify_input *in,
+                                 atls_error code, const char *what)
 {
     atls_error rc = ATLS_OK;
-    uint8_t key[32];
-    time_t at = in->at != 0 ? in->at : time(NULL);
+    uint8_t key[ATLS_VCACHE_KEY_LEN];
+    time_t at = atls_vcache_at(in->at);
     int have_key = in->trust_anchors != NULL && sk_X509_num(in->trust_anchors) > 0 &&
-                   chain_key(leaf, untrusted, in, key);
-    if (have_key && chain_cache_hit(key, at)) {
+                   chain_key(leaf, untrusted, id, in, key);
+    if (have_key && atls_vcache_lookup(&chain_cache, key, at, NULL)) {
         return ATLS_OK;
     }
     X509_STORE *store = X509_STORE_new();
@@ -294,8 +228,9 @@ atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
         ATLS_FAIL_GOTO(rc, out, code, "TDX: %s does not verify to the root: %s (depth %d)", what,
                        X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
     }
-    if (have_key) {
-        chain_cache_put(key, ctx, in);
+    atls_vcache_window w;
+    if (have_key && chain_window(ctx, in, &w)) {
+        atls_vcache_store(&chain_cache, key, &w, NULL);
     }
 out:
     X509_STORE_CTX_free(ctx);
@@ -338,6 +273,97 @@ out:
     OPENSSL_free(der);
     ECDSA_SIG_free(s);
     return rc;
+}
+
+/* ---- remembered signature successes -------------------------------------------------------
+ * An ECDSA verification is a pure function of (public key, signed bytes, signature): a success
+ * is remembered under SHA-256(label, signer's SPKI as encoded in its certificate, signature,
+ * signed bytes) and not
+ * recomputed (verify_cache.h). The QE report and its signature are the same for every quote of
+ * a platform, the TCB Info and QE Identity for every appraisal until the next PCS update.
+ * Failures are never stored. */
+ATLS_VCACHE_DEFINE(sig_cache, 16, NULL);
+
+atls_error atls_tdx_ecdsa_p256_verify_cached(const char *label, X509 *signer,
+                                             const uint8_t sig[64], const uint8_t *msg,
+                                             size_t len, atls_error code, const char *what)
+{
+    EVP_PKEY *key = X509_get0_pubkey(signer);
+    uint8_t id[ATLS_VCACHE_KEY_LEN];
+    atls_vcache_hash h;
+    atls_vcache_hash_init(&h, label);
+    atls_vcache_hash_cert_pubkey(&h, signer);
+    atls_vcache_hash_bytes(&h, sig, 64);
+    atls_vcache_hash_bytes(&h, msg, len);
+    int have_id = atls_vcache_hash_final(&h, id);
+    if (have_id && atls_vcache_lookup(&sig_cache, id, 0, NULL)) {
+        return ATLS_OK;
+    }
+    ATLS_ENSURE(key != NULL, code, "TDX: %s: the certificate key cannot be decoded", what);
+    ATLS_GUARD(atls_tdx_ecdsa_p256_verify(key, sig, msg, len, code, what));
+    if (have_id) {
+        atls_vcache_store(&sig_cache, id, NULL, NULL);
+    }
+    return ATLS_OK;
+}
+
+/* ---- P-256 keys from raw coordinates ------------------------------------------------------
+ * Building a key goes through the provider key management (and point validation) in OpenSSL
+ * 3.0; the attestation key is the same for every quote of a platform, so built keys are kept in
+ * an object cache keyed by SHA-256("tdx p256 raw key", X || Y), shared by reference count. */
+static void *pkey_dup(const void *k)
+{
+    EVP_PKEY *key = (EVP_PKEY *)k;
+    return EVP_PKEY_up_ref(key) == 1 ? key : NULL;
+}
+
+static void pkey_free(void *k)
+{
+    EVP_PKEY_free(k);
+}
+
+static const atls_vcache_obj_ops pkey_ops = {pkey_dup, pkey_free};
+ATLS_VCACHE_DEFINE(key_cache, 8, &pkey_ops);
+
+atls_error atls_tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out)
+{
+    uint8_t id[ATLS_VCACHE_KEY_LEN], point[65];
+    atls_vcache_hash h;
+    void *hit = NULL;
+    *out = NULL;
+    atls_vcache_hash_init(&h, "tdx p256 raw key");
+    atls_vcache_hash_bytes(&h, xy, 64);
+    int have_id = atls_vcache_hash_final(&h, id);
+    if (have_id && atls_vcache_lookup(&key_cache, id, 0, &hit)) {
+        *out = hit;
+        return ATLS_OK;
+    }
+    point[0] = 0x04; /* uncompressed (SEC 1, 2.3.3) */
+    memcpy(point + 1, xy, 64);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)),
+        OSSL_PARAM_construct_end(),
+    };
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *key = NULL;
+    int ok = ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
+             EVP_PKEY_fromdata(ctx, &key, EVP_PKEY_PUBLIC_KEY, params) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    /* explicit point validation (on the curve, not infinity, order), once per key */
+    ctx = ok ? EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL) : NULL;
+    ok = ok && ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    if (!ok) {
+        EVP_PKEY_free(key);
+        ERR_clear_error();
+        ATLS_RAISE(ATLS_ERR_EVIDENCE_SIGNATURE, "TDX quote: attestation key is not a P-256 point");
+    }
+    if (have_id) {
+        atls_vcache_store(&key_cache, id, NULL, key);
+    }
+    *out = key;
+    return ATLS_OK;
 }
 
 /* ---- SGX extension: SEQUENCE OF SEQUENCE { OID, value } (PCK Certificate Profile 1.3.5) ---- */
@@ -427,7 +453,7 @@ static int tcb_seq(const ASN1_TYPE *v, atls_tdx_pck_info *out)
     return ok && seen == 0x7fffeu; /* bits 1..18 */
 }
 
-atls_error atls_tdx_pck_info_get(X509 *pck, atls_tdx_pck_info *out)
+ATLS_MUST_CHECK static atls_error pck_info_parse(X509 *pck, atls_tdx_pck_info *out)
 {
     memset(out, 0, sizeof(*out));
     ASN1_OBJECT *obj = OBJ_txt2obj(SGX_OID, 1);
@@ -458,5 +484,48 @@ atls_error atls_tdx_pck_info_get(X509 *pck, atls_tdx_pck_info *out)
     ERR_clear_error();
     ATLS_ENSURE(ok && have_fmspc && have_pceid && have_tcb, ATLS_ERR_EVIDENCE_CHAIN,
                 "TDX: PCK certificate SGX extension is malformed or lacks FMSPC/PCE-ID/TCB");
+    return ATLS_OK;
+}
+
+/* The SGX extension of a PCK certificate is parsed once per certificate: an object cache keyed
+ * by SHA-256("tdx pck sgx extension", certificate DER), or by the digest of the PEM chain whose
+ * first certificate it is; only successful parses are stored. */
+static void *info_dup(const void *p)
+{
+    return atls_memdup(p, sizeof(atls_tdx_pck_info));
+}
+
+static const atls_vcache_obj_ops info_ops = {info_dup, free};
+ATLS_VCACHE_DEFINE(info_cache, 8, &info_ops);
+
+atls_error atls_tdx_pck_info_get(X509 *pck, atls_tdx_pck_info *out)
+{
+    return atls_tdx_pck_info_get_id(pck, NULL, out);
+}
+
+atls_error atls_tdx_pck_info_get_id(X509 *pck, const atls_tdx_chain_id *chain,
+                                    atls_tdx_pck_info *out)
+{
+    uint8_t id[ATLS_VCACHE_KEY_LEN];
+    atls_vcache_hash h;
+    void *hit = NULL;
+    if (chain != NULL && chain->num_certs > 0) {
+        /* |pck| is the first certificate of the PEM chain with this digest */
+        atls_vcache_hash_init(&h, "tdx pck sgx extension (pem)");
+        atls_vcache_hash_bytes(&h, chain->digest, sizeof(chain->digest));
+    } else {
+        atls_vcache_hash_init(&h, "tdx pck sgx extension");
+        atls_vcache_hash_cert(&h, pck);
+    }
+    int have_id = atls_vcache_hash_final(&h, id);
+    if (have_id && atls_vcache_lookup(&info_cache, id, 0, &hit)) {
+        memcpy(out, hit, sizeof(*out));
+        free(hit);
+        return ATLS_OK;
+    }
+    ATLS_GUARD(pck_info_parse(pck, out));
+    if (have_id) {
+        atls_vcache_store(&info_cache, id, NULL, out);
+    }
     return ATLS_OK;
 }

@@ -111,6 +111,7 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
     atls_tdx_collateral_result col;
     STACK_OF(X509) *chain = NULL, *untrusted = NULL;
     EVP_PKEY *ak = NULL;
+    atls_tdx_chain_id chain_id;
     uint8_t spki[sizeof(p256_spki_prefix) + 64], digest[32];
 
     ATLS_ENSURE(out != NULL && in != NULL, ATLS_ERR_USAGE, "TDX: NULL argument");
@@ -121,12 +122,7 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
     /* 1. quote signature by the attestation key over header || body */
     memcpy(spki, p256_spki_prefix, sizeof(p256_spki_prefix));
     memcpy(spki + sizeof(p256_spki_prefix), q.attestation_key, 64);
-    const unsigned char *p = spki;
-    ak = d2i_PUBKEY(NULL, &p, (long)sizeof(spki));
-    if (ak == NULL) {
-        ERR_clear_error();
-        ATLS_RAISE(ATLS_ERR_EVIDENCE_SIGNATURE, "TDX quote: attestation key is not a P-256 point");
-    }
+    ATLS_GUARD(atls_tdx_p256_key_from_raw(q.attestation_key, &ak));
     ATLS_GUARD_GOTO(rc, done, atls_tdx_ecdsa_p256_verify(ak, q.signature, q.signed_data,
                                                          q.signed_len, ATLS_ERR_EVIDENCE_SIGNATURE,
                                                          "quote signature (attestation key)"));
@@ -149,13 +145,16 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
         }
     }
     /* 3. QE report signature by the PCK key, 4. PCK chain to the Intel SGX Root CA */
-    ATLS_GUARD_GOTO(rc, done, atls_tdx_load_pem_chain(q.pck_chain, q.pck_chain_len,
-                                                      ATLS_ERR_EVIDENCE_CHAIN, &chain));
+    ATLS_GUARD_GOTO(rc, done, atls_tdx_load_pem_chain_id(q.pck_chain, q.pck_chain_len,
+                                                         ATLS_ERR_EVIDENCE_CHAIN, &chain, &chain_id));
     X509 *leaf = sk_X509_value(chain, 0);
-    ATLS_GUARD_GOTO(rc, done, atls_tdx_ecdsa_p256_verify(X509_get0_pubkey(leaf), q.qe_signature,
-                                                         q.qe.raw, sizeof(q.qe.raw),
-                                                         ATLS_ERR_EVIDENCE_SIGNATURE,
-                                                         "QE report signature (PCK key)"));
+    /* the QE report is the same for every quote of a platform: successes are remembered per
+     * (PCK key, QE report bytes, signature) */
+    ATLS_GUARD_GOTO(rc, done,
+                    atls_tdx_ecdsa_p256_verify_cached(
+                        "tdx qe report signature", leaf, q.qe_signature,
+                        q.qe.raw, sizeof(q.qe.raw), ATLS_ERR_EVIDENCE_SIGNATURE,
+                        "QE report signature (PCK key)"));
     untrusted = sk_X509_dup(chain);
     for (int i = 0; untrusted != NULL && in->intermediates != NULL &&
                     i < sk_X509_num(in->intermediates);
@@ -165,9 +164,10 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
     if (untrusted == NULL) {
         ATLS_FAIL_GOTO(rc, done, ATLS_ERR_INTERNAL_ALLOC, "TDX: out of memory");
     }
-    ATLS_GUARD_GOTO(rc, done, atls_tdx_verify_chain(leaf, untrusted, in, ATLS_ERR_EVIDENCE_CHAIN,
+    ATLS_GUARD_GOTO(rc, done, atls_tdx_verify_chain(leaf, untrusted, &chain_id, in,
+                                                    ATLS_ERR_EVIDENCE_CHAIN,
                                                     "PCK certificate chain"));
-    ATLS_GUARD_GOTO(rc, done, atls_tdx_pck_info_get(leaf, &pck));
+    ATLS_GUARD_GOTO(rc, done, atls_tdx_pck_info_get_id(leaf, &chain_id, &pck));
     /* 5. collateral (optional) */
     if (in->tcb_info_path != NULL || in->qe_identity_path != NULL ||
         in->tcb_signing_chain_path != NULL) {

@@ -576,11 +576,50 @@ static void test_samples(const char *dir)
     sk_X509_pop_free(genoa_rest, X509_free);
 }
 
+/* Caches (docs/EVIDENCE.md, "Caches"): after a success has been remembered (chain, VCEK
+ * extensions), changing any keyed input fails as with a cold cache: another ARK, another ASK, a
+ * time outside the chain's window, a report whose CHIP_ID or TCB differs from the VCEK's
+ * (signed by the same VCEK); the original still verifies afterwards. */
+static void test_cache_keyed(void)
+{
+    tg_snp_fields f;
+    tg_snp_pki pki, other;
+    uint8_t rep[1184], rep2[1184];
+    time_t nb = now_ - 86400, na = now_ + 86400 * 30;
+
+    tg_snp_defaults(&f);
+    CHECK(tg_snp_pki_new(&pki, f.tcb, 0, f.chip_id, 64, "SEV-VCEK", "Milan-B0", nb, na));
+    CHECK(tg_snp_pki_new(&other, f.tcb, 0, f.chip_id, 64, "SEV-VCEK", "Milan-B0", nb, na));
+    CHECK(tg_snp_report(&f, pki.leaf_key, rep));
+    CHECK_OK(run_quiet(rep, sizeof(rep), pki.ark, pki.ask, pki.leaf, 0));
+    CHECK_OK(run_quiet(rep, sizeof(rep), pki.ark, pki.ask, pki.leaf, 0)); /* cached */
+    CHECK_OK(run_quiet(rep, sizeof(rep), pki.ark, pki.ask, pki.leaf, na - 60));
+    CHECK_ERR(run_quiet(rep, sizeof(rep), other.ark, pki.ask, pki.leaf, 0), ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK_ERR(run_quiet(rep, sizeof(rep), pki.ark, other.ask, pki.leaf, 0), ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK_ERR(run_quiet(rep, sizeof(rep), pki.ark, pki.ask, pki.leaf, na + 1),
+              ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK_ERR(run_quiet(rep, sizeof(rep), pki.ark, pki.ask, pki.leaf, nb - 1),
+              ATLS_ERR_EVIDENCE_CHAIN);
+    /* same VCEK (extensions remembered), report with another CHIP_ID / another TCB */
+    tg_snp_fields g = f;
+    g.chip_id[3] ^= 1;
+    CHECK(tg_snp_report(&g, pki.leaf_key, rep2));
+    CHECK_ERR(run_quiet(rep2, sizeof(rep2), pki.ark, pki.ask, pki.leaf, 0), ATLS_ERR_EVIDENCE_CHAIN);
+    g = f;
+    g.tcb ^= 1;
+    CHECK(tg_snp_report(&g, pki.leaf_key, rep2));
+    CHECK_ERR(run_quiet(rep2, sizeof(rep2), pki.ark, pki.ask, pki.leaf, 0), ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK_OK(run_quiet(rep, sizeof(rep), pki.ark, pki.ask, pki.leaf, 0));
+    tg_snp_pki_free(&pki);
+    tg_snp_pki_free(&other);
+}
+
 int main(void)
 {
     now_ = time(NULL);
     test_generated();
     test_generated_turin_vlek();
+    test_cache_keyed();
     const char *dir = getenv("ATLS_SHARED_VECTORS");
     char probe[1024];
     snprintf(probe, sizeof(probe), "%s/sev-snp/gosevguest_attestation.bin", dir ? dir : "");

@@ -465,6 +465,56 @@ static void test_samples(const char *dir)
     X509_free(root);
 }
 
+/* Caches (docs/EVIDENCE.md, "Caches"): after a success has been remembered, changing any
+ * keyed input fails as it would with a cold cache: another root, a time outside the chain's
+ * window, a changed QE report signature, a collateral signature by another key; the original
+ * still verifies afterwards. */
+static void test_cache_keyed(void)
+{
+    tg_tdx_pki pki, other;
+    tg_tdx_fields f;
+    size_t len = 0, chain_off = 0;
+    atls_tdx_quote parsed;
+    time_t now = time(NULL);
+
+    CHECK(tg_tdx_pki_new(&pki, FMSPC, COMP, 11));
+    CHECK(tg_tdx_pki_new(&other, FMSPC, COMP, 11));
+    tg_tdx_defaults(&f);
+    uint8_t *q = tg_tdx_quote(&pki, &f, &len, &chain_off);
+    CHECK(q != NULL);
+    if (q == NULL) {
+        return;
+    }
+    write_collateral(&pki, now - 3600, now + 86400, "00112233AABB", "UpToDate", "UpToDate");
+    CHECK(tg_tdx_write_chain(&pki, chain_path));
+    CHECK_OK(run(q, len, pki.root, 0, NULL, 1, NULL));
+    CHECK_OK(run(q, len, pki.root, 0, NULL, 1, NULL)); /* now served from the caches */
+    CHECK_ERR(run(q, len, other.root, 0, NULL, 1, NULL), ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK_ERR(run(q, len, pki.root, now + 86400L * 400, NULL, 0, NULL), ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK_ERR(run(q, len, pki.root, now - 86400L * 40, NULL, 0, NULL), ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK_OK(atls_tdx_quote_parse(q, len, &parsed));
+    uint8_t *sig = NULL;
+    for (size_t i = 0; sig == NULL && i + 64 <= chain_off; i++) {
+        sig = memcmp(q + i, parsed.qe_signature, 64) == 0 ? q + i : NULL;
+    }
+    CHECK(sig != NULL);
+    if (sig != NULL) {
+        sig[10] ^= 1;
+        CHECK_ERR(run(q, len, pki.root, 0, NULL, 0, NULL), ATLS_ERR_EVIDENCE_SIGNATURE);
+        sig[10] ^= 1;
+    }
+    /* the same collateral documents signed by another TCB signing key (chain to another root) */
+    write_collateral(&other, now - 3600, now + 86400, "00112233AABB", "UpToDate", "UpToDate");
+    CHECK_ERR(run(q, len, pki.root, 0, NULL, 1, NULL), ATLS_ERR_EVIDENCE_COLLATERAL);
+    write_collateral(&pki, now - 3600, now + 86400, "00112233AABB", "UpToDate", "UpToDate");
+    /* collateral past its nextUpdate, although its signature success is remembered */
+    CHECK_ERR(run(q, len, pki.root, now + 86400 * 2, NULL, 1, NULL), ATLS_ERR_EVIDENCE_COLLATERAL);
+    CHECK_OK(run(q, len, pki.root, 0, NULL, 1, NULL));
+    free(q);
+    tg_tdx_pki_free(&pki);
+    tg_tdx_pki_free(&other);
+}
+
 int main(void)
 {
     snprintf(dir_, sizeof(dir_), "/tmp/atls_tdx_XXXXXX");
@@ -473,6 +523,7 @@ int main(void)
     snprintf(qe_path, sizeof(qe_path), "%s/qeidentity.json", dir_);
     snprintf(chain_path, sizeof(chain_path), "%s/chain.pem", dir_);
     test_generated();
+    test_cache_keyed();
     unlink(ti_path);
     unlink(qe_path);
     unlink(chain_path);
