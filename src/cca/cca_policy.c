@@ -28,7 +28,7 @@ static const struct {
 static const char *const policy_keys[] = {
     "realm_initial_measurements", "rem0", "rem1", "rem2", "rem3", "personalization_values",
     "implementation_ids", "platform_sw_components", "lifecycles", "cpak_key_ids",
-    "require_challenge", NULL};
+    "require_challenge", "any_realm_initial_measurement", NULL};
 
 static const char *const lifecycle_states[] = {"unknown", "assembly_and_test",
                                                "psa_rot_provisioning", "secured",
@@ -60,6 +60,13 @@ atls_error atls_cca_check_policy(const json_t *policy)
         ATLS_GUARD(atls_policy_check_hex_list(keys, 32, "cpak_key_ids"));
     }
     ATLS_GUARD(atls_policy_check_bool(policy, "require_challenge"));
+    ATLS_GUARD(atls_policy_check_bool(policy, "any_realm_initial_measurement"));
+    /* accepting any realm (any initial measurement) must be written out */
+    ATLS_ENSURE((json_object_get(policy, "realm_initial_measurements") != NULL) !=
+                    atls_policy_get_bool(policy, "any_realm_initial_measurement", 0),
+                INVALID,
+                "policy cca: give either \"realm_initial_measurements\" or "
+                "\"any_realm_initial_measurement\": true");
     const json_t *sw = json_object_get(policy, "platform_sw_components");
     if (sw != NULL) {
         ATLS_ENSURE(json_is_object(sw), INVALID,

@@ -25,7 +25,7 @@ static const struct {
 
 static const char *const tcb_keys[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
 static const char *const bool_keys[] = {"allow_debug", "allow_smt", "allow_migration_agent",
-                                        "require_challenge"};
+                                        "require_challenge", "any_measurement"};
 
 ATLS_MUST_CHECK static atls_error check_int(const json_t *v, const char *key, json_int_t max)
 {
@@ -91,6 +91,10 @@ atls_error atls_snp_check_policy(const json_t *policy)
             ATLS_RAISE(INVALID, "policy snp: unknown key \"%s\"", key);
         }
     }
+    /* accepting any launch measurement must be written out */
+    ATLS_ENSURE((json_object_get(policy, "measurements") != NULL) !=
+                    json_is_true(json_object_get(policy, "any_measurement")),
+                INVALID, "policy snp: give either \"measurements\" or \"any_measurement\": true");
     return ATLS_OK;
 }
 

@@ -39,7 +39,8 @@ atls_error atls_tdx_check_policy(const json_t *policy)
         if (known) {
             continue;
         }
-        if (strcmp(key, "allow_debug") == 0 || strcmp(key, "require_challenge") == 0) {
+        if (strcmp(key, "allow_debug") == 0 || strcmp(key, "require_challenge") == 0 ||
+            strcmp(key, "any_mrtd") == 0) {
             ATLS_ENSURE(json_is_boolean(v), INVALID, "policy tdx.%s: expected a boolean", key);
         } else if (strcmp(key, "allowed_tcb_statuses") == 0) {
             size_t j;
@@ -56,6 +57,10 @@ atls_error atls_tdx_check_policy(const json_t *policy)
             ATLS_RAISE(INVALID, "policy tdx: unknown key \"%s\"", key);
         }
     }
+    /* accepting any TD (any initial measurement) must be written out */
+    ATLS_ENSURE((json_object_get(policy, "mrtd") != NULL) !=
+                    json_is_true(json_object_get(policy, "any_mrtd")),
+                INVALID, "policy tdx: give either \"mrtd\" or \"any_mrtd\": true");
     return ATLS_OK;
 }
 

@@ -175,6 +175,10 @@ static atls_error appraise_with(const char *json, const atls_evidence_result *re
         printf("bad test JSON: %s\n", err.text);
         return ATLS_ERR_INTERNAL;
     }
+    /* the single-key policies below leave the realm measurement open, which must be explicit */
+    if (json_is_object(p) && json_object_get(p, "realm_initial_measurements") == NULL) {
+        json_object_set_new(p, "any_realm_initial_measurement", json_true());
+    }
     atls_error rc = atls_cca_verifier_ops.check_policy(p);
     if (rc == ATLS_OK) {
         atls_trust_vector tv;
@@ -207,7 +211,10 @@ static void test_policy(void)
     CHECK(tv.executables == 2 && tv.hardware == 2 && tv.configuration == 2);
     json_decref(gen);
 
-    CHECK_OK(appraise_with("{}", &res));
+    CHECK_OK(appraise_with("{}", &res)); /* + any_realm_initial_measurement */
+    json_t *empty = json_object();
+    CHECK_ERR(atls_cca_verifier_ops.check_policy(empty), ATLS_ERR_POLICY_INVALID);
+    json_decref(empty);
     /* invalid policies */
     CHECK_ERR(appraise_with("{\"nope\": 1}", &res), ATLS_ERR_POLICY_INVALID);
     CHECK_ERR(appraise_with("{\"rem0\": [\"zz\"]}", &res), ATLS_ERR_POLICY_INVALID);
@@ -268,7 +275,9 @@ static void test_policy(void)
     CHECK_OK(run(tok, len, cpak, NULL, &res));
     CHECK(strcmp(claim(&res, "platform", "lifecycle_state"), "non_psa_rot_debug") == 0);
     CHECK_ERR(appraise_with("{}", &res), ATLS_ERR_POLICY_MISMATCH);
-    json_t *p = json_loads("{\"lifecycles\": [\"non_psa_rot_debug\"]}", 0, NULL);
+    json_t *p = json_loads(
+        "{\"any_realm_initial_measurement\": true, \"lifecycles\": [\"non_psa_rot_debug\"]}", 0,
+        NULL);
     memset(&tv, 0, sizeof(tv));
     CHECK_OK(atls_cca_verifier_ops.appraise(p, &res, &tv));
     CHECK(tv.hardware == 32);

@@ -92,7 +92,7 @@ cat > "$T/ok.json" <<'P'
 {"version": 1, "cca": {"realm_initial_measurements": ["311314ab73620350cf758834ae5c65d9e8c2dc7febe6e7d9654bbe864e300d49"], "lifecycles": ["secured"]}}
 P
 cat > "$T/bad.json" <<'P'
-{"version": 1, "cca": {"rem0": ["0000000000000000000000000000000000000000000000000000000000000000"]}}
+{"version": 1, "cca": {"any_realm_initial_measurement": true, "rem0": ["0000000000000000000000000000000000000000000000000000000000000000"]}}
 P
 run 0 "cca rust policy" --evidence "$V/cca/rustccatoken_cca-token-draft-ffm-00.cbor" --format cca \
     --trust-anchor "$CPAK" --policy "$T/ok.json"

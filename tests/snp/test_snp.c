@@ -134,11 +134,17 @@ static void test_policy(const atls_evidence_result *res)
     for (size_t i = 0; i < sizeof(failing) / sizeof(failing[0]); i++) {
         json_t *f = json_loads(failing[i], 0, &je);
         CHECK(f != NULL);
+        if (json_object_get(f, "measurements") == NULL) {
+            json_object_set_new(f, "any_measurement", json_true()); /* must be explicit */
+        }
         CHECK_OK(ops->check_policy(f));
         CHECK_ERR(ops->appraise(f, res, &tv), ATLS_ERR_POLICY_MISMATCH);
         json_decref(f);
     }
     static const char *const invalid[] = {
+        "{}", /* accepting any measurement must be written out */
+        "{\"any_measurement\":true,\"measurements\":[]}",
+        "{\"any_measurement\":false}",
         "{\"measurement\":[]}",           "{\"measurements\":[\"zz\"]}",
         "{\"measurements\":\"00\"}",      "{\"min_tcb\":{\"bogus\":1}}",
         "{\"min_tcb\":{\"snp\":256}}",    "{\"allow_debug\":1}",
@@ -283,9 +289,11 @@ static void test_generated(void)
     {
         json_error_t je;
         atls_trust_vector tv;
-        json_t *p0 = json_loads("{}", 0, &je);
-        json_t *p1 = json_loads("{\"allow_debug\":true}", 0, &je);
-        json_t *p2 = json_loads("{\"allow_debug\":true,\"allow_migration_agent\":true}", 0, &je);
+        json_t *p0 = json_loads("{\"any_measurement\":true}", 0, &je);
+        json_t *p1 = json_loads("{\"any_measurement\":true,\"allow_debug\":true}", 0, &je);
+        json_t *p2 = json_loads(
+            "{\"any_measurement\":true,\"allow_debug\":true,\"allow_migration_agent\":true}", 0,
+            &je);
         CHECK_ERR(atls_snp_verifier_ops.appraise(p0, &res, &tv), ATLS_ERR_POLICY_MISMATCH);
         CHECK(strstr(atls_error_detail(), "debug") != NULL);
         CHECK_ERR(atls_snp_verifier_ops.appraise(p1, &res, &tv), ATLS_ERR_POLICY_MISMATCH);
@@ -502,7 +510,7 @@ static void test_samples(const char *dir)
         if (s[i].debug) {
             json_error_t je;
             atls_trust_vector tv;
-            json_t *p0 = json_loads("{}", 0, &je);
+            json_t *p0 = json_loads("{\"any_measurement\":true}", 0, &je);
             CHECK_ERR(atls_snp_verifier_ops.appraise(p0, &res, &tv), ATLS_ERR_POLICY_MISMATCH);
             json_decref(p0);
         }

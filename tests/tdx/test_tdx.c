@@ -98,7 +98,8 @@ static void test_policy(const atls_evidence_result *res)
                                          "mrowner", "mrownerconfig", "mrseam", "mrsignerseam"};
     char buf[256];
     for (size_t i = 0; i < sizeof(keys48) / sizeof(keys48[0]); i++) {
-        snprintf(buf, sizeof(buf), "{\"%s\":[\"%096d\"]}", keys48[i], 1);
+        snprintf(buf, sizeof(buf), "{\"%s\":[\"%096d\"]%s}", keys48[i], 1,
+                 strcmp(keys48[i], "mrtd") == 0 ? "" : ",\"any_mrtd\":true");
         json_t *f = json_loads(buf, 0, &je);
         CHECK_ERR(ops->appraise(f, res, &tv), ATLS_ERR_POLICY_MISMATCH);
         CHECK(strstr(atls_error_detail(), keys48[i]) != NULL);
@@ -111,11 +112,14 @@ static void test_policy(const atls_evidence_result *res)
     };
     for (size_t i = 0; i < sizeof(failing) / sizeof(failing[0]); i++) {
         json_t *f = json_loads(failing[i], 0, &je);
+        json_object_set_new(f, "any_mrtd", json_true()); /* must be explicit */
         CHECK_OK(ops->check_policy(f));
         CHECK_ERR(ops->appraise(f, res, &tv), ATLS_ERR_POLICY_MISMATCH);
         json_decref(f);
     }
     static const char *const invalid[] = {
+        "{}", /* accepting any MRTD must be written out */
+        "{\"any_mrtd\":true,\"mrtd\":[]}",
         "{\"mrtds\":[]}", "{\"mrtd\":[\"00\"]}", "{\"mrtd\":\"\"}", "{\"allow_debug\":\"no\"}",
         "{\"allowed_tcb_statuses\":[\"Fine\"]}", "[]",
     };
@@ -285,7 +289,8 @@ static void test_generated(void)
     {
         json_error_t je;
         atls_trust_vector tv;
-        json_t *p0 = json_loads("{}", 0, &je), *p1 = json_loads("{\"allow_debug\":true}", 0, &je);
+        json_t *p0 = json_loads("{\"any_mrtd\":true}", 0, &je);
+        json_t *p1 = json_loads("{\"any_mrtd\":true,\"allow_debug\":true}", 0, &je);
         CHECK_ERR(atls_tdx_verifier_ops.appraise(p0, &res, &tv), ATLS_ERR_POLICY_MISMATCH);
         CHECK(strstr(atls_error_detail(), "debug") != NULL);
         CHECK_OK(atls_tdx_verifier_ops.appraise(p1, &res, &tv));

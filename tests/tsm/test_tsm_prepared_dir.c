@@ -587,8 +587,8 @@ static void test_cca_policy_mismatch(fake *f)
     CHECK_OK(atls_tsm_attest(&cfg, chal, fake_kernel, f, &ev, &len));
     atls_evidence_result res;
     CHECK_OK(verify(f, ev, len, chal, &res));
-    json_t *p = json_loads("{\"rem0\": [\"0000000000000000000000000000000000000000000000"
-                           "000000000000000000\"]}",
+    json_t *p = json_loads("{\"any_realm_initial_measurement\": true, \"rem0\": [\"0000000000"
+                           "000000000000000000000000000000000000000000000000000000\"]}",
                            0, NULL);
     atls_trust_vector tv;
     memset(&tv, 0, sizeof(tv));
