@@ -34,7 +34,7 @@ test-asan: deps
 
 # The suite under valgrind memcheck (slow; not part of CI): no errors, no leaks.
 test-valgrind: deps
-	@cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=Debug -DATLS_TEST_TIMEOUT_SCALE=20 >/dev/null
 	@cmake --build build-valgrind -j$(JOBS) -- --no-print-directory
 	@scripts/test-valgrind build-valgrind $(CTEST_ARGS)
 
