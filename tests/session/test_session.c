@@ -39,21 +39,55 @@ static atls_error client_read_exact(atls_session *s, uint8_t *buf, size_t want)
     return ATLS_OK;
 }
 
+/* honest: an echo server attesting with the attester under test, and a client session with the
+ * good policy on the other end of a fresh TLS 1.3 pair. */
+typedef struct honest {
+    tls_pair *pair;
+    atls_policy *policy;
+    server_run run;
+    atls_session *c;
+} honest;
+
+static int honest_open(honest *h, const char *suite)
+{
+    memset(h, 0, sizeof(*h));
+    h->pair = fixture_pair(&F, suite);
+    h->policy = good_policy();
+    CHECK(h->pair != NULL && h->policy != NULL);
+    if (h->pair == NULL || h->policy == NULL) {
+        atls_policy_free(h->policy);
+        tls_pair_free(h->pair);
+        return -1;
+    }
+    h->run.pair = h->pair;
+    server_config_attest(&F, &h->run);
+    CHECK(server_start(&h->run) == 0);
+    atls_session_config cc = client_config(&F, h->policy);
+    CHECK_OK(atls_session_new(h->pair->client, &cc, &h->c));
+    return h->c != NULL ? 0 : -1;
+}
+
+/* honest_close closes the client, waits for the server and checks it ended cleanly. */
+static void honest_close(honest *h)
+{
+    if (h->c != NULL) {
+        atls_session_close(h->c);
+        atls_session_free(h->c);
+    }
+    shutdown(h->pair->client_fd, SHUT_RDWR);
+    server_join(&h->run);
+    CHECK_OK(h->run.result);
+    atls_policy_free(h->policy);
+    tls_pair_free(h->pair);
+}
+
 static void test_affirming(const char *suite)
 {
-    tls_pair *pair = fixture_pair(&F, suite);
-    atls_policy *policy = good_policy();
-    CHECK(pair != NULL && policy != NULL);
-    if (pair == NULL || policy == NULL) {
+    honest h;
+    if (honest_open(&h, suite) != 0) {
         return;
     }
-    server_run run = {.pair = pair};
-    server_config_attest(&F, &run);
-    CHECK(server_start(&run) == 0);
-
-    atls_session_config cc = client_config(&F, policy);
-    atls_session *c = NULL;
-    CHECK_OK(atls_session_new(pair->client, &cc, &c));
+    atls_session *c = h.c;
     /* no application data before the first appraisal */
     CHECK_ERR(atls_session_write(c, (const uint8_t *)"x", 1), ATLS_ERR_PROTOCOL_SESSION);
     atls_appraisal a = {0};
@@ -74,29 +108,17 @@ static void test_affirming(const char *suite)
     CHECK_OK(atls_session_write(c, (const uint8_t *)"hello", 5));
     CHECK_OK(client_read_exact(c, out, 5));
     CHECK(memcmp(out, "hello", 5) == 0);
-    atls_session_close(c);
-    atls_session_free(c);
-    server_join(&run);
-    CHECK_OK(run.result);
-    atls_policy_free(policy);
-    tls_pair_free(pair);
+    honest_close(&h);
 }
 
 /* 100 re-attestations on one connection, each fresh and bound, with DATA both ways between. */
 static void test_reattest_100(void)
 {
-    tls_pair *pair = fixture_pair(&F, NULL);
-    atls_policy *policy = good_policy();
-    CHECK(pair != NULL && policy != NULL);
-    if (pair == NULL || policy == NULL) {
+    honest h;
+    if (honest_open(&h, NULL) != 0) {
         return;
     }
-    server_run run = {.pair = pair};
-    server_config_attest(&F, &run);
-    CHECK(server_start(&run) == 0);
-    atls_session_config cc = client_config(&F, policy);
-    atls_session *c = NULL;
-    CHECK_OK(atls_session_new(pair->client, &cc, &c));
+    atls_session *c = h.c;
     CHECK_OK(atls_session_attest(c, NULL));
     char last_nonce[200] = "";
     int fresh = 1, intact = 1;
@@ -124,30 +146,18 @@ static void test_reattest_100(void)
     CHECK(fresh);
     CHECK(intact);
     CHECK(atls_session_appraisals(c) == 101);
-    atls_session_close(c);
-    atls_session_free(c);
-    server_join(&run);
-    CHECK_OK(run.result);
-    atls_policy_free(policy);
-    tls_pair_free(pair);
+    honest_close(&h);
 }
 
 /* 3 MB echoed back and read 100 bytes at a time: frames the application has not drained must
  * not pile up in the session (regression: the frame reader overflowed). */
 static void test_small_reads(void)
 {
-    tls_pair *pair = fixture_pair(&F, NULL);
-    atls_policy *policy = good_policy();
-    CHECK(pair != NULL && policy != NULL);
-    if (pair == NULL || policy == NULL) {
+    honest h;
+    if (honest_open(&h, NULL) != 0) {
         return;
     }
-    server_run run = {.pair = pair};
-    server_config_attest(&F, &run);
-    CHECK(server_start(&run) == 0);
-    atls_session_config cc = client_config(&F, policy);
-    atls_session *c = NULL;
-    CHECK_OK(atls_session_new(pair->client, &cc, &c));
+    atls_session *c = h.c;
     CHECK_OK(atls_session_attest(c, NULL));
     const size_t total = 3u * 1024u * 1024u;
     uint8_t *data = malloc(total);
@@ -185,12 +195,7 @@ static void test_small_reads(void)
     CHECK_OK(rc);
     CHECK(got == total && intact);
     free(data);
-    atls_session_close(c);
-    atls_session_free(c);
-    server_join(&run);
-    CHECK_OK(run.result);
-    atls_policy_free(policy);
-    tls_pair_free(pair);
+    honest_close(&h);
 }
 
 static void test_policy_failures(void)

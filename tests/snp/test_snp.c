@@ -1,6 +1,7 @@
 /* test_snp.c: the SNP verifier on generated vectors (always) and on the shared AMD samples
  * (when ATLS_SHARED_VECTORS points at them). */
 #include "check.h"
+#include "vectors.h"
 #include "snp_testgen.h"
 
 #include "snp/snp.h"
@@ -395,16 +396,7 @@ static void test_generated_turin_vlek(void)
 
 static uint8_t *read_all(const char *dir, const char *name, size_t *len)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/sev-snp/%s", dir, name);
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        return NULL;
-    }
-    uint8_t *buf = malloc(1 << 16);
-    *len = buf ? fread(buf, 1, 1 << 16, fp) : 0;
-    fclose(fp);
-    return buf;
+    return test_vector_read(dir, "sev-snp", name, len);
 }
 
 static X509 *load_der(const char *dir, const char *name)

@@ -1,6 +1,7 @@
 /* test_tdx.c: the TDX verifier on generated quotes and collateral (always) and on the shared
  * Intel samples (when ATLS_SHARED_VECTORS points at them). */
 #include "check.h"
+#include "vectors.h"
 #include "tdx_testgen.h"
 
 #include "tdx/tdx.h"
@@ -326,16 +327,7 @@ static void test_generated(void)
 
 static uint8_t *read_all(const char *dir, const char *name, size_t *len)
 {
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/tdx/%s", dir, name);
-    FILE *fp = fopen(path, "rb");
-    if (fp == NULL) {
-        return NULL;
-    }
-    uint8_t *buf = malloc(1 << 16);
-    *len = fread(buf, 1, 1 << 16, fp);
-    fclose(fp);
-    return buf;
+    return test_vector_read(dir, "tdx", name, len);
 }
 
 static void test_samples(const char *dir)
