@@ -26,11 +26,11 @@
 #include <atls/appraisal.h>
 #include <atls/policy.h>
 
-#include "cca/cca.h"
-#include "sim/sim.h"
-#include "snp/snp.h"
-#include "tdx/tdx.h"
-#include "tpm2/tpm2.h"
+#include "evidence/cca/cca.h"
+#include "evidence/sim/sim.h"
+#include "evidence/snp/snp.h"
+#include "evidence/tdx/tdx.h"
+#include "evidence/tpm2/tpm2.h"
 
 #include <openssl/pem.h>
 #include <stdio.h>

@@ -57,3 +57,18 @@ function(atls_script_test name script)
   atls_timeout(limit ${ARG_TIMEOUT})
   set_tests_properties(${name} PROPERTIES TIMEOUT ${limit})
 endfunction()
+
+# atls_add_subdirectories(DIR [EXCEPT name...]): add_subdirectory for every child folder of DIR
+# that has a CMakeLists.txt, in name order. A layer folder (src/codec, tests/evidence, ...) uses
+# it to pick up its modules, so adding a module edits no shared file.
+function(atls_add_subdirectories dir)
+  cmake_parse_arguments(ARG "" "" "EXCEPT" ${ARGN})
+  file(GLOB children LIST_DIRECTORIES true CONFIGURE_DEPENDS ${dir}/*)
+  list(SORT children)
+  foreach(child IN LISTS children)
+    get_filename_component(name ${child} NAME)
+    if(IS_DIRECTORY ${child} AND EXISTS ${child}/CMakeLists.txt AND NOT name IN_LIST ARG_EXCEPT)
+      add_subdirectory(${child})
+    endif()
+  endforeach()
+endfunction()

@@ -1,4 +1,4 @@
-/* fuzz_cbor.c: the CBOR pull decoder (src/cbor/cbor.h): skip, get_item_bytes,
+/* fuzz_cbor.c: the CBOR pull decoder (src/codec/cbor/cbor.h): skip, get_item_bytes,
  * check_deterministic and the duplicate-rejecting map iterator, plus decode -> encode:
  *   - skip and get_item_bytes agree on the item's extent;
  *   - re-encoding an item with the shortest-form encoder decodes to an item of the same shape
@@ -6,7 +6,7 @@
  *   - an item check_deterministic accepts re-encodes to exactly its input bytes. */
 #include "fuzz.h"
 
-#include "cbor/cbor.h"
+#include "codec/cbor/cbor.h"
 
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* fuzz_cca.c: Arm CCA attestation tokens (src/cca/cca.h): atls_cca_token_parse on the input
+/* fuzz_cca.c: Arm CCA attestation tokens (src/evidence/cca/cca.h): atls_cca_token_parse on the input
  * (both COSE_Sign1 messages and both claim sets, no signature checked), then the "cca"
  * verifier with the fixed fuzz key (fuzz_key.h) as the trusted CPAK. Seeds are tokens signed
  * with that key as both CPAK and RAK (fuzz/make_seeds.c), so they verify; for every verified
@@ -7,7 +7,7 @@
 #include "fuzz.h"
 #include "fuzz_key.h"
 
-#include "cca/cca.h"
+#include "evidence/cca/cca.h"
 
 #include <string.h>
 

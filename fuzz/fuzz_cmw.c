@@ -1,8 +1,8 @@
-/* fuzz_cmw.c: CMW decoding (src/cmw/cmw.h) and, for each decoded record with a text media
+/* fuzz_cmw.c: CMW decoding (src/codec/cmw/cmw.h) and, for each decoded record with a text media
  * type, encode -> decode gives the same record (media type, value, ind). */
 #include "fuzz.h"
 
-#include "cmw/cmw.h"
+#include "codec/cmw/cmw.h"
 
 #include <string.h>
 

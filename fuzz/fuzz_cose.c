@@ -1,11 +1,11 @@
-/* fuzz_cose.c: COSE_Sign1 parsing with every flag combination (src/cose/cose.h), signature
+/* fuzz_cose.c: COSE_Sign1 parsing with every flag combination (src/codec/cose/cose.h), signature
  * verification against the fixed fuzz key (seeds are signed with it, so unprotected-header
  * mutations stay verifiable), COSE_Key EC2 decoding with point round trip, and the ECDSA
  * DER <-> raw conversions with round trip. */
 #include "fuzz.h"
 #include "fuzz_key.h"
 
-#include "cose/cose.h"
+#include "codec/cose/cose.h"
 
 #include <openssl/crypto.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* fuzz_sim.c: the sim verifier (src/sim/) with the fuzz input
+/* fuzz_sim.c: the sim verifier (src/evidence/sim/) with the fuzz input
  *   1. as the Evidence itself (COSE_Sign1 parse, claims parse, signature check), and
  *   2. as the EAT claims map, signed here with the fixed fuzz key (fuzz_key.h) so that the
  *      claims parser, measurement walk and JSON building after the signature check are
@@ -8,8 +8,8 @@
 #include "fuzz.h"
 #include "fuzz_key.h"
 
-#include "cose/cose.h"
-#include "sim/sim.h"
+#include "codec/cose/cose.h"
+#include "evidence/sim/sim.h"
 
 #include <string.h>
 

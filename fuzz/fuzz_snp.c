@@ -1,9 +1,9 @@
 /* fuzz_snp.c: the AMD SEV-SNP report parser (atls_snp_report_parse) and TCB decoding. The
  * report is a fixed 1184-byte layout, so most inputs fail on length; seeds are valid reports
- * from the test generator (tests/snp/snp_testgen.c) and the fuzzer mostly flips fields. */
+ * from the test generator (tests/evidence/snp/snp_testgen.c) and the fuzzer mostly flips fields. */
 #include "fuzz.h"
 
-#include "snp/snp.h"
+#include "evidence/snp/snp.h"
 
 #include <string.h>
 

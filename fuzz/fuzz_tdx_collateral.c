@@ -4,14 +4,14 @@
  * Input: the "tcbInfo" member's value, optionally followed by a 0x00 byte and the
  * "enclaveIdentity" member's value. The target wraps each into {"<member>":<value>,
  * "signature":"<hex>"} signed here with the TCB signing key of a test PKI made once per process
- * (tests/tdx/tdx_testgen.c), so the signature check passes and the fuzzer reaches the JSON
+ * (tests/evidence/tdx/tdx_testgen.c), so the signature check passes and the fuzzer reaches the JSON
  * walking and the TCB level matching without a bypass. The quote and PCK data compared with the
  * collateral come from one generated quote. */
 #include "fuzz.h"
 
 #include "base/writer.h"
-#include "cose/cose.h"
-#include "tdx/tdx_internal.h"
+#include "codec/cose/cose.h"
+#include "evidence/tdx/tdx_internal.h"
 #include "tdx_testgen.h"
 
 #include <fcntl.h>
@@ -29,7 +29,7 @@ static int ti_fd = -1, qe_fd = -1, chain_fd = -1;
 static char ti_path[64], qe_path[64], chain_path[64];
 static time_t at;
 
-/* The values make_seeds.c uses too (same as tests/tdx/test_tdx.c). */
+/* The values make_seeds.c uses too (same as tests/evidence/tdx/test_tdx.c). */
 static const uint8_t FMSPC[6] = {0x00, 0x11, 0x22, 0x33, 0xaa, 0xbb};
 static const uint8_t COMP[16] = {5, 5, 2, 2, 3, 1, 0, 3};
 

@@ -4,7 +4,7 @@
  * span parses to the same value jansson sees for that member. */
 #include "fuzz.h"
 
-#include "tdx/tdx_internal.h"
+#include "evidence/tdx/tdx_internal.h"
 
 #include <string.h>
 

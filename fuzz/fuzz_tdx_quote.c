@@ -3,7 +3,7 @@
  * (certification data type 5: PEM parse, SGX extension of the PCK leaf). */
 #include "fuzz.h"
 
-#include "tdx/tdx_internal.h"
+#include "evidence/tdx/tdx_internal.h"
 
 #include <string.h>
 

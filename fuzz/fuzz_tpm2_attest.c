@@ -1,7 +1,7 @@
 /* fuzz_tpm2_attest.c: TPMS_ATTEST parsing (atls_tpm2_attest_parse, TPM 2.0 Part 2 §10.12). */
 #include "fuzz.h"
 
-#include "tpm2/tpm2.h"
+#include "evidence/tpm2/tpm2.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * §12.2), its name, the EVP_PKEY built from the point, and the AK attribute check. */
 #include "fuzz.h"
 
-#include "tpm2/tpm2.h"
+#include "evidence/tpm2/tpm2.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * (atls_tpm2_verify_quote) on what was decoded, which parses the three TPM structures. */
 #include "fuzz.h"
 
-#include "tpm2/tpm2.h"
+#include "evidence/tpm2/tpm2.h"
 
 #include <string.h>
 

@@ -2,7 +2,7 @@
  * ECDSA, the conversion to a DER ECDSA-Sig-Value. */
 #include "fuzz.h"
 
-#include "tpm2/tpm2.h"
+#include "evidence/tpm2/tpm2.h"
 
 #include <openssl/ecdsa.h>
 #include <string.h>

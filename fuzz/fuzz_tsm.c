@@ -1,10 +1,10 @@
-/* fuzz_tsm.c: the configfs-tsm report wrapper (src/tsm/tsm.h): atls_tsm_report_decode with
+/* fuzz_tsm.c: the configfs-tsm report wrapper (src/evidence/tsm/tsm.h): atls_tsm_report_decode with
  * decode -> encode -> decode giving the same report, the SNP certificate table parser on the
  * auxblob and on the raw input, and the "tsm" verifier (which dispatches on the provider to
  * the snp / tdx / cca parsers; with no trust anchors it must reject). */
 #include "fuzz.h"
 
-#include "tsm/tsm.h"
+#include "evidence/tsm/tsm.h"
 
 #include <string.h>
 

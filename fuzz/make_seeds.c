@@ -1,6 +1,6 @@
 /*
  * make_seeds.c: writes the seed corpora fuzz/corpus/<target>/ from atls's own encoders and the
- * test generators (tests/snp/snp_testgen.c, tests/tdx/tdx_testgen.c, tests/tpm2/tpm2_fake.c).
+ * test generators (tests/evidence/snp/snp_testgen.c, tests/evidence/tdx/tdx_testgen.c, tests/evidence/tpm2/tpm2_fake.c).
  * No third-party file is used. Usage: fuzz_make_seeds <corpus-dir>. Re-running replaces the
  * seed files it writes (names "seed-*"); inputs merged by scripts/fuzz --merge are kept.
  */
@@ -8,13 +8,13 @@
 #include "fuzz_ea_fixture.h"
 #include "fuzz_key.h"
 
-#include "cbor/cbor.h"
-#include "cmw/cmw.h"
-#include "cose/cose.h"
-#include "sim/sim.h"
-#include "snp/snp.h"
-#include "tdx/tdx.h"
-#include "tpm2/tpm2.h"
+#include "codec/cbor/cbor.h"
+#include "codec/cmw/cmw.h"
+#include "codec/cose/cose.h"
+#include "evidence/sim/sim.h"
+#include "evidence/snp/snp.h"
+#include "evidence/tdx/tdx.h"
+#include "evidence/tpm2/tpm2.h"
 
 #include "snp_testgen.h"
 #include "tdx_testgen.h"
@@ -22,10 +22,10 @@
 #include "tls_pair.h"
 #include "tpm2_fake.h"
 #ifdef ATLS_FUZZ_HAVE_TSM
-#include "tsm/tsm.h"
+#include "evidence/tsm/tsm.h"
 #endif
 #ifdef ATLS_FUZZ_HAVE_CCA
-#include "cca/cca.h"
+#include "evidence/cca/cca.h"
 #include "cca_testgen.h"
 #endif
 
@@ -457,7 +457,7 @@ static void seeds_tdx(void)
     }
     tg_tdx_pki_free(&pki);
 
-    /* collateral bodies, as in tests/tdx/test_tdx.c (two TCB levels, module identity, QE) */
+    /* collateral bodies, as in tests/evidence/tdx/test_tdx.c (two TCB levels, module identity, QE) */
     const char *z13 = "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
                       "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
                       "{\"svn\":0},{\"svn\":0}";

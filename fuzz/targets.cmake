@@ -23,8 +23,8 @@ set(atls_fuzz_deps_snp atls_snp atls_evidence)
 set(atls_fuzz_deps_tdx_quote atls_tdx atls_evidence)
 set(atls_fuzz_deps_tdx_json atls_tdx)
 set(atls_fuzz_deps_tdx_collateral atls_tdx atls_cose atls_evidence)
-set(atls_fuzz_src_tdx_collateral ${PROJECT_SOURCE_DIR}/tests/tdx/tdx_testgen.c)
-set(atls_fuzz_inc_tdx_collateral ${PROJECT_SOURCE_DIR}/tests/tdx)
+set(atls_fuzz_src_tdx_collateral ${PROJECT_SOURCE_DIR}/tests/evidence/tdx/tdx_testgen.c)
+set(atls_fuzz_inc_tdx_collateral ${PROJECT_SOURCE_DIR}/tests/evidence/tdx)
 set(atls_fuzz_deps_policy atls_policy atls_registry)
 
 # Targets of modules other engineers are adding: only when the module library exists.

@@ -1,7 +1,7 @@
 /*
  * atls/evidence.h: attesters (produce Evidence) and verifiers (check Evidence and appraise it
  * against a policy), each a const ops table chosen by name or media type. No dlopen, no
- * constructor registration: the tables are listed in src/evidence/registry.c.
+ * constructor registration: the tables are listed in src/appraisal/registry/registry.c.
  *
  * The challenge: every attester puts the 64-byte challenge (see atls/binding.h) into its
  * Evidence (TPM qualifyingData, SNP/TDX REPORT_DATA, CCA challenge, EAT eat_nonce), and every

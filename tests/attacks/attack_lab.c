@@ -14,9 +14,9 @@
 
 #include "base/result.h"
 #include "check.h"
-#include "cose/cose.h"
-#include "ea/ea_internal.h"
-#include "sim/sim.h"
+#include "codec/cose/cose.h"
+#include "tls/ea/ea_internal.h"
+#include "evidence/sim/sim.h"
 
 #include <openssl/pem.h>
 #include <poll.h>

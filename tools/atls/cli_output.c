@@ -2,7 +2,7 @@
  * appraisal into a strict policy (cli.h). */
 #include "cli.h"
 
-#include "ear/ear.h"
+#include "codec/ear/ear.h"
 
 #include <stdlib.h>
 #include <string.h>

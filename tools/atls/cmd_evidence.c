@@ -4,7 +4,7 @@
 #include "cli.h"
 #include "cmds.h"
 
-#include "cmw/cmw.h"
+#include "codec/cmw/cmw.h"
 
 #include <stdlib.h>
 #include <string.h>

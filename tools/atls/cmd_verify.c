@@ -3,9 +3,9 @@
 #include "cmds.h"
 #include "verify_inputs.h"
 
-#include "cmw/cmw.h"
-#include "tdx/tdx.h"
-#include "tpm2/tpm2.h"
+#include "codec/cmw/cmw.h"
+#include "evidence/tdx/tdx.h"
+#include "evidence/tpm2/tpm2.h"
 
 #include <stdlib.h>
 #include <string.h>

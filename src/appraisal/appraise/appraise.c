@@ -1,0 +1,263 @@
+/* appraise.c: CMW → verifiers → policy → EAR (atls/appraisal.h). */
+#include <atls/appraisal.h>
+#include <atls/version.h>
+
+#include "base/result.h"
+#include "codec/cmw/cmw.h"
+#include "codec/ear/ear.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *atls_tier_name(atls_tier tier)
+{
+    return atls_ear_tier_name((atls_ear_tier)tier);
+}
+
+void atls_appraisal_cleanup(atls_appraisal *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    json_decref(a->ear);
+    for (size_t i = 0; i < a->num_results; i++) {
+        atls_evidence_result_cleanup(&a->results[i]);
+    }
+    free(a->results);
+    memset(a, 0, sizeof(*a));
+}
+
+atls_error atls_appraisal_copy(atls_appraisal *dst, const atls_appraisal *src)
+{
+    atls_appraisal_cleanup(dst);
+    dst->status = src->status;
+    dst->error = src->error;
+    memcpy(dst->reason, src->reason, sizeof(dst->reason));
+    if (src->ear != NULL) {
+        dst->ear = json_deep_copy(src->ear);
+        ATLS_ENSURE(dst->ear != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    }
+    if (src->num_results > 0) {
+        dst->results = calloc(src->num_results, sizeof(*dst->results));
+        ATLS_ENSURE(dst->results != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+        for (size_t i = 0; i < src->num_results; i++) {
+            dst->results[i] = src->results[i];
+            dst->results[i].claims = json_deep_copy(src->results[i].claims);
+            dst->num_results++;
+        }
+    }
+    return ATLS_OK;
+}
+
+/* note_failure keeps the first failure's code and reason. */
+static void note_failure(atls_appraisal *out, atls_error rc, const char *reason)
+{
+    if (out->error == ATLS_OK) {
+        out->error = rc;
+        snprintf(out->reason, sizeof(out->reason), "%s", reason);
+    }
+}
+
+static int64_t now_or(const atls_verify_input *in)
+{
+    return in != NULL && in->at != 0 ? (int64_t)in->at : (int64_t)time(NULL);
+}
+
+/* freshness: Evidence that says when it was made must be younger than the policy allows. */
+static atls_error check_age(const atls_evidence_result *res, const atls_policy *policy,
+                            const atls_verify_input *in)
+{
+    const json_t *iat = json_object_get(res->claims, "iat");
+    int64_t max_age = policy != NULL ? atls_policy_max_age(policy) : 0;
+    if (!json_is_integer(iat) || max_age == 0) {
+        return ATLS_OK;
+    }
+    int64_t age = now_or(in) - (int64_t)json_integer_value(iat);
+    ATLS_ENSURE(age >= -60, ATLS_ERR_EVIDENCE_STALE,
+                "%s: Evidence is dated %lld s in the future", res->type, (long long)-age);
+    ATLS_ENSURE(age <= max_age, ATLS_ERR_EVIDENCE_STALE,
+                "%s: Evidence is %lld s old, the policy allows %lld s", res->type,
+                (long long)age, (long long)max_age);
+    return ATLS_OK;
+}
+
+/* add_failed_submod records a contraindicated submod named |name| with |tv| (a
+ * contraindicating claim is forced in when the caller set none). */
+static atls_error add_failed_submod(json_t *ear, const char *name, atls_trust_vector tv,
+                                    const char *const *policy_ids, const json_t *claims,
+                                    const char *reason)
+{
+    if (atls_ear_tier_from_vector(&tv) != ATLS_EAR_TIER_CONTRAINDICATED) {
+        tv.configuration = 96;
+    }
+    return atls_ear_add_submod(ear, name, &tv, policy_ids, claims, reason);
+}
+
+static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evidence,
+                                size_t len, const atls_verify_input *in,
+                                const atls_policy *policy, atls_appraisal *out)
+{
+    json_t *ear = out->ear;
+    const char *policy_ids[2] = {policy != NULL ? atls_policy_id(policy) : NULL, NULL};
+    char reason[ATLS_APPRAISAL_REASON_MAX];
+    atls_evidence_result res;
+    memset(&res, 0, sizeof(res));
+
+    atls_error rc = ops->verify(evidence, len, in, &res);
+    if (rc == ATLS_OK && in != NULL && in->challenge != NULL && !res.challenge_checked) {
+        rc = atls_error_raise(ATLS_ERR_EVIDENCE_NONCE, __FILE__, __LINE__,
+                              "%s: the verifier did not check the challenge", ops->name);
+    }
+    if (rc != ATLS_OK) {
+        snprintf(reason, sizeof(reason), "%s", atls_error_message());
+        atls_trust_vector tv = {0};
+        /* AR4SI instance-identity 99: cryptographic validation of the Evidence failed */
+        tv.instance_identity = 99;
+        atls_evidence_result_cleanup(&res);
+        note_failure(out, rc, reason);
+        ATLS_GUARD(add_failed_submod(ear, ops->name, tv, NULL, NULL, reason));
+        return rc;
+    }
+
+    atls_trust_vector tv = res.tv;
+    rc = check_age(&res, policy, in);
+    if (rc == ATLS_OK && policy != NULL) {
+        /* a wrapper's result is appraised by the section of what it wraps */
+        const atls_verifier_ops *pops =
+            res.policy_type != NULL ? atls_verifier_by_name(res.policy_type) : ops;
+        const json_t *section = pops != NULL ? atls_policy_get0_section(policy, pops->name) : NULL;
+        if (section == NULL) {
+            const char *name = pops != NULL ? pops->name : res.policy_type;
+            rc = atls_error_raise(ATLS_ERR_POLICY, __FILE__, __LINE__,
+                                  "the policy has no \"%s\" section: %s Evidence is not accepted",
+                                  name, name);
+        } else {
+            rc = pops->appraise(section, &res, &tv);
+        }
+    }
+    if (rc != ATLS_OK) {
+        snprintf(reason, sizeof(reason), "%s", atls_error_message());
+        note_failure(out, rc, reason);
+        atls_error arc = add_failed_submod(ear, ops->name, tv, policy_ids[0] ? policy_ids : NULL,
+                                           res.claims, reason);
+        atls_evidence_result_cleanup(&res);
+        ATLS_GUARD(arc);
+        return rc;
+    }
+    if (policy == NULL) {
+        /* verified, not appraised: AR4SI configuration 36 is a warning-band claim */
+        tv.configuration = 36;
+    } else if (atls_ear_tier_from_vector(&tv) == ATLS_EAR_TIER_NONE) {
+        tv.instance_identity = 2;
+    }
+    rc = atls_ear_add_submod(ear, ops->name, &tv, policy_ids[0] ? policy_ids : NULL,
+                             res.claims, NULL);
+    if (rc != ATLS_OK) {
+        atls_evidence_result_cleanup(&res);
+        return rc;
+    }
+    atls_evidence_result *grown = realloc(out->results,
+                                          (out->num_results + 1) * sizeof(*out->results));
+    if (grown == NULL) {
+        atls_evidence_result_cleanup(&res);
+        ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    }
+    out->results = grown;
+    out->results[out->num_results++] = res;
+    return ATLS_OK;
+}
+
+static atls_error begin(const atls_verify_input *in, atls_appraisal *out)
+{
+    memset(out, 0, sizeof(*out));
+    const uint8_t *nonce = in != NULL ? in->challenge : NULL;
+    return atls_ear_new((time_t)now_or(in), ATLS_VERSION, nonce, nonce ? ATLS_CHALLENGE_LEN : 0,
+                        &out->ear);
+}
+
+static atls_error finish(atls_appraisal *out)
+{
+    atls_ear_tier tier = ATLS_EAR_TIER_NONE;
+    const char *status = json_string_value(json_object_get(out->ear, "ear_status"));
+    if (status == NULL || atls_ear_tier_from_name(status, &tier) != ATLS_OK) {
+        tier = ATLS_EAR_TIER_CONTRAINDICATED;
+    }
+    out->status = (atls_tier)tier;
+    if (out->error != ATLS_OK) {
+        out->status = ATLS_TIER_CONTRAINDICATED;
+        ATLS_RAISE(out->error, "%s", out->reason);
+    }
+    if (out->status != ATLS_TIER_AFFIRMING && out->status != ATLS_TIER_WARNING) {
+        out->error = ATLS_ERR_POLICY;
+        snprintf(out->reason, sizeof(out->reason), "appraisal status is %s",
+                 atls_tier_name(out->status));
+        ATLS_RAISE(out->error, "%s", out->reason);
+    }
+    return ATLS_OK;
+}
+
+atls_error atls_appraise_evidence(const atls_verifier_ops *ops, const uint8_t *evidence,
+                                  size_t len, const atls_verify_input *in,
+                                  const atls_policy *policy, atls_appraisal *out)
+{
+    ATLS_ENSURE(ops != NULL && out != NULL, ATLS_ERR_USAGE, "appraise: missing argument");
+    ATLS_GUARD(begin(in, out));
+    atls_error rc = appraise_part(ops, evidence, len, in, policy, out);
+    if (rc != ATLS_OK) {
+        note_failure(out, rc, atls_error_message()); /* no-op when already noted */
+    }
+    return finish(out);
+}
+
+atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_verify_input *in,
+                             const atls_policy *policy, atls_appraisal *out)
+{
+    ATLS_ENSURE(out != NULL, ATLS_ERR_USAGE, "appraise: missing argument");
+    ATLS_GUARD(begin(in, out));
+    atls_cmw cmw;
+    atls_error rc = atls_cmw_decode(cmw_bytes, len, &cmw);
+    if (rc != ATLS_OK) {
+        char reason[ATLS_APPRAISAL_REASON_MAX];
+        snprintf(reason, sizeof(reason), "CMW: %s", atls_error_message());
+        note_failure(out, rc, reason);
+        atls_trust_vector tv = {0};
+        tv.instance_identity = 97;
+        ATLS_GUARD(add_failed_submod(out->ear, "cmw", tv, NULL, NULL, reason));
+        return finish(out);
+    }
+    for (size_t i = 0; i < cmw.num_leaves; i++) {
+        const atls_cmw_leaf *leaf = &cmw.leaves[i];
+        const atls_verifier_ops *ops = NULL;
+        char media[256] = "";
+        if (!leaf->type_is_cf && atls_cursor_remaining(&leaf->media_type) < sizeof(media)) {
+            memcpy(media, atls_cursor_data(&leaf->media_type),
+                   atls_cursor_remaining(&leaf->media_type));
+            media[atls_cursor_remaining(&leaf->media_type)] = '\0';
+            ops = atls_verifier_by_media_type(media);
+        }
+        if (ops == NULL || (leaf->ind != 0 && (leaf->ind & ATLS_CMW_IND_EVIDENCE) == 0)) {
+            char reason[ATLS_APPRAISAL_REASON_MAX];
+            if (ops == NULL) {
+                snprintf(reason, sizeof(reason), "CMW: no verifier for media type \"%s\"",
+                         leaf->type_is_cf ? "(content-format)" : media);
+            } else {
+                snprintf(reason, sizeof(reason), "CMW: part %zu is not marked as Evidence", i);
+            }
+            note_failure(out, ATLS_ERR_EVIDENCE_FORMAT, reason);
+            atls_trust_vector tv = {0};
+            tv.instance_identity = 97;
+            char name[32];
+            snprintf(name, sizeof(name), "cmw-part-%zu", i);
+            ATLS_GUARD(add_failed_submod(out->ear, name, tv, NULL, NULL, reason));
+            continue;
+        }
+        rc = appraise_part(ops, atls_cursor_data(&leaf->value),
+                           atls_cursor_remaining(&leaf->value), in, policy, out);
+        if (rc != ATLS_OK) {
+            note_failure(out, rc, atls_error_message()); /* no-op when already noted */
+        }
+    }
+    return finish(out);
+}

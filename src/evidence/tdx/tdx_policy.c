@@ -1,0 +1,142 @@
+/* tdx_policy.c: the "tdx" policy section: shape check, appraisal, strict policy from a result.
+ * Keys: docs/EVIDENCE.md. */
+#include "evidence/tdx/tdx_internal.h"
+
+#include "base/result.h"
+#include "evidence/core/claims.h"
+
+#include <string.h>
+#include <strings.h>
+
+#define INVALID ATLS_ERR_POLICY_INVALID
+#define MISMATCH ATLS_ERR_POLICY_MISMATCH
+
+/* Allowed-value lists; the policy key equals the claim name. */
+static const struct {
+    const char *key;
+    size_t len;
+} hex_lists[] = {
+    {"mrtd", 48},          {"rtmr0", 48},   {"rtmr1", 48},        {"rtmr2", 48},
+    {"rtmr3", 48},         {"mrconfigid", 48}, {"mrowner", 48},   {"mrownerconfig", 48},
+    {"mrseam", 48},        {"mrsignerseam", 48}, {"xfam", 8},     {"td_attributes", 8},
+    {"fmspc", 6},
+};
+#define N_HEX_LISTS (sizeof(hex_lists) / sizeof(hex_lists[0]))
+
+atls_error atls_tdx_check_policy(const json_t *policy)
+{
+    const char *key;
+    json_t *v;
+    ATLS_ENSURE(json_is_object(policy), INVALID, "policy tdx: expected an object");
+    json_object_foreach((json_t *)policy, key, v) {
+        int known = 0;
+        for (size_t i = 0; i < N_HEX_LISTS && !known; i++) {
+            if (strcmp(key, hex_lists[i].key) == 0) {
+                ATLS_GUARD(atls_policy_check_hex_list(v, hex_lists[i].len, key));
+                known = 1;
+            }
+        }
+        if (known) {
+            continue;
+        }
+        if (strcmp(key, "allow_debug") == 0 || strcmp(key, "require_challenge") == 0 ||
+            strcmp(key, "any_mrtd") == 0) {
+            ATLS_ENSURE(json_is_boolean(v), INVALID, "policy tdx.%s: expected a boolean", key);
+        } else if (strcmp(key, "allowed_tcb_statuses") == 0) {
+            size_t j;
+            json_t *e;
+            atls_tdx_tcb_status st;
+            ATLS_ENSURE(json_is_array(v), INVALID, "policy tdx.%s: expected an array", key);
+            json_array_foreach(v, j, e) {
+                const char *s = json_string_value(e);
+                ATLS_ENSURE(s != NULL && (atls_tdx_tcb_status_parse(s, &st) ||
+                                          strcmp(s, "NotEvaluated") == 0),
+                            INVALID, "policy tdx.allowed_tcb_statuses[%zu]: unknown status", j);
+            }
+        } else {
+            ATLS_RAISE(INVALID, "policy tdx: unknown key \"%s\"", key);
+        }
+    }
+    /* accepting any TD (any initial measurement) must be written out */
+    ATLS_ENSURE((json_object_get(policy, "mrtd") != NULL) !=
+                    json_is_true(json_object_get(policy, "any_mrtd")),
+                INVALID, "policy tdx: give either \"mrtd\" or \"any_mrtd\": true");
+    return ATLS_OK;
+}
+
+/* status_in_list: |have| is one of the (case-sensitive) TCB status names in |list|. */
+static int status_in_list(const json_t *list, const char *have)
+{
+    size_t j;
+    json_t *e;
+    json_array_foreach(list, j, e) {
+        const char *s = json_string_value(e);
+        if (have != NULL && s != NULL && strcmp(have, s) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+atls_error atls_tdx_appraise(const json_t *policy, const atls_evidence_result *res,
+                             atls_trust_vector *tv)
+{
+    const json_t *c = res != NULL ? res->claims : NULL;
+    ATLS_ENSURE(json_is_object(c), ATLS_ERR_USAGE, "TDX appraise: result has no claims");
+    ATLS_GUARD(atls_tdx_check_policy(policy));
+    for (size_t i = 0; i < N_HEX_LISTS; i++) {
+        const json_t *allowed = json_object_get(policy, hex_lists[i].key);
+        const char *have = json_string_value(json_object_get(c, hex_lists[i].key));
+        ATLS_ENSURE(allowed == NULL || (have != NULL && atls_policy_hex_in_list(allowed, have)), MISMATCH,
+                    "TDX policy: %s %s is not an allowed value", hex_lists[i].key,
+                    have != NULL ? have : "(absent)");
+    }
+    const json_t *allow_debug = json_object_get(policy, "allow_debug");
+    int debug = json_is_true(json_object_get(c, "debug"));
+    ATLS_ENSURE(!debug || json_is_true(allow_debug), MISMATCH,
+                "TDX policy: td_attributes.debug is set and allow_debug is false");
+    const json_t *st = json_object_get(policy, "allowed_tcb_statuses");
+    const char *status = json_string_value(json_object_get(c, "tcb_status"));
+    ATLS_ENSURE(st == NULL || status_in_list(st, status), MISMATCH,
+                "TDX policy: tcb_status %s is not allowed", status != NULL ? status : "(absent)");
+    ATLS_ENSURE(!json_is_true(json_object_get(policy, "require_challenge")) ||
+                    res->challenge_checked,
+                MISMATCH, "TDX policy: report_data was not checked against a challenge");
+    if (tv != NULL) {
+        tv->executables = json_object_get(policy, "mrtd") != NULL ? 2 : 0;
+        tv->configuration = debug ? 32 : 2;
+        tv->hardware = res->tv.hardware;
+        tv->instance_identity = res->tv.instance_identity;
+    }
+    return ATLS_OK;
+}
+
+atls_error atls_tdx_policy_from_result(const atls_evidence_result *res, json_t **out)
+{
+    const json_t *c = res != NULL ? res->claims : NULL;
+    ATLS_ENSURE(json_is_object(c) && out != NULL, ATLS_ERR_USAGE,
+                "TDX policy_from_result: result has no claims");
+    json_t *p = json_object();
+    int ok = p != NULL;
+    for (size_t i = 0; ok && i < N_HEX_LISTS; i++) {
+        json_t *v = json_object_get(c, hex_lists[i].key);
+        json_t *a = json_array();
+        ok = v != NULL && a != NULL && json_array_append(a, v) == 0 &&
+             json_object_set_new(p, hex_lists[i].key, a) == 0;
+        if (!ok) {
+            json_decref(a);
+        }
+    }
+    json_t *st = json_array();
+    ok = ok && st != NULL && json_array_append(st, json_object_get(c, "tcb_status")) == 0 &&
+         json_object_set_new(p, "allowed_tcb_statuses", st) == 0;
+    ok = ok && json_object_set_new(p, "allow_debug",
+                                   json_boolean(json_is_true(json_object_get(c, "debug")))) == 0 &&
+         json_object_set_new(p, "require_challenge", json_boolean(res->challenge_checked)) == 0;
+    if (!ok) {
+        json_decref(p);
+        ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "TDX policy_from_result: claims incomplete");
+    }
+    *out = p;
+    return ATLS_OK;
+}

@@ -1,0 +1,354 @@
+/* tpm2_attester.c: quotes from a TPM through tpm2-tss ESAPI (evidence-formats.md 1.6).
+ *
+ * The ESYS context and the AK stay open across quotes (Esys_CreatePrimary costs ~3 ms, a quote
+ * ~1 ms on swtpm). A primary is derived from the endorsement seed and the template, so the same
+ * AK comes back after a restart. Nothing else stays loaded: swtpm has 3 object slots and there
+ * is no resource manager.
+ *
+ * PCR race: the quote is taken first, then the selected PCRs are read, and the attester
+ * recomputes pcrDigest from what it read. If a PCR was extended in between, the digests differ
+ * and the attester retries (up to ATTEMPTS times) instead of shipping values that do not match
+ * the signed digest. The verifier recomputes the digest anyway, so a race can only ever show up
+ * as a failure, never as a silent success. */
+#include "evidence/tpm2/tpm2.h"
+
+#include "base/result.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+#define ATTEMPTS 3
+
+struct atls_tpm2_attester {
+    TSS2_TCTI_CONTEXT *tcti;
+    ESYS_CONTEXT *esys;
+    ESYS_TR ak;
+    int ak_is_primary;
+    TPML_PCR_SELECTION sel;
+    atls_buf ak_public;
+};
+
+#define TSS_CHECK(call, what)                                                                     \
+    do {                                                                                          \
+        TSS2_RC tss_rc_ = (call);                                                                 \
+        if (tss_rc_ != TSS2_RC_SUCCESS) {                                                         \
+            ATLS_RAISE(ATLS_ERR_EVIDENCE_ATTESTER, "TPM: %s failed: %s", (what),                  \
+                       Tss2_RC_Decode(tss_rc_));                                                  \
+        }                                                                                         \
+    } while (0)
+
+static atls_error open_tpm(const char *tcti_conf, TSS2_TCTI_CONTEXT **tcti, ESYS_CONTEXT **esys)
+{
+    ATLS_ENSURE(tcti_conf != NULL && tcti_conf[0] != '\0', ATLS_ERR_USAGE_CONFIG,
+                "TPM: no TCTI configured (e.g. swtpm:host=127.0.0.1,port=2321)");
+    /* Always an explicit string: with NULL the loader probes a default list of devices. */
+    TSS2_RC rc = Tss2_TctiLdr_Initialize(tcti_conf, tcti);
+    ATLS_ENSURE(rc == TSS2_RC_SUCCESS, ATLS_ERR_EVIDENCE_ATTESTER,
+                "TPM: cannot open TCTI '%s': %s", tcti_conf, Tss2_RC_Decode(rc));
+    rc = Esys_Initialize(esys, *tcti, NULL);
+    if (rc != TSS2_RC_SUCCESS) {
+        Tss2_TctiLdr_Finalize(tcti);
+        ATLS_RAISE(ATLS_ERR_EVIDENCE_ATTESTER, "TPM: Esys_Initialize on '%s': %s", tcti_conf,
+                   Tss2_RC_Decode(rc));
+    }
+    return ATLS_OK;
+}
+
+static void close_tpm(TSS2_TCTI_CONTEXT **tcti, ESYS_CONTEXT **esys)
+{
+    if (*esys != NULL) {
+        Esys_Finalize(esys);
+    }
+    if (*tcti != NULL) {
+        Tss2_TctiLdr_Finalize(tcti);
+    }
+}
+
+/* The AK template of evidence-formats.md 1.6: ECC P-256 restricted ECDSA/SHA-256 signing key. */
+static atls_error create_primary_ak(atls_tpm2_attester *a, TPM2B_PUBLIC **pub)
+{
+    const TPM2B_SENSITIVE_CREATE sensitive = {0};
+    const TPM2B_DATA outside = {0};
+    const TPML_PCR_SELECTION creation_pcr = {0};
+    TPM2B_PUBLIC tmpl = {0};
+    tmpl.publicArea.type = TPM2_ALG_ECC;
+    tmpl.publicArea.nameAlg = TPM2_ALG_SHA256;
+    tmpl.publicArea.objectAttributes = TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT |
+                                       TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                                       TPMA_OBJECT_SENSITIVEDATAORIGIN |
+                                       TPMA_OBJECT_USERWITHAUTH;
+    TPMS_ECC_PARMS *ecc = &tmpl.publicArea.parameters.eccDetail;
+    ecc->symmetric.algorithm = TPM2_ALG_NULL;
+    ecc->scheme.scheme = TPM2_ALG_ECDSA;
+    ecc->scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
+    ecc->curveID = TPM2_ECC_NIST_P256;
+    ecc->kdf.scheme = TPM2_ALG_NULL;
+    TSS_CHECK(Esys_CreatePrimary(a->esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                 ESYS_TR_NONE, &sensitive, &tmpl, &outside, &creation_pcr, &a->ak,
+                                 pub, NULL, NULL, NULL),
+              "CreatePrimary (AK under the endorsement hierarchy)");
+    a->ak_is_primary = 1;
+    return ATLS_OK;
+}
+
+static atls_error open_persistent_ak(atls_tpm2_attester *a, uint32_t handle, TPM2B_PUBLIC **pub)
+{
+    ATLS_ENSURE((handle >> 24) == TPM2_HT_PERSISTENT, ATLS_ERR_USAGE_CONFIG,
+                "TPM: AK handle 0x%08x is not a persistent handle (0x81xxxxxx)", handle);
+    TSS_CHECK(Esys_TR_FromTPMPublic(a->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                    &a->ak),
+              "TR_FromTPMPublic (persistent AK)");
+    TSS_CHECK(Esys_ReadPublic(a->esys, a->ak, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, pub, NULL,
+                              NULL),
+              "ReadPublic (persistent AK)");
+    return ATLS_OK;
+}
+
+static atls_error load_ak(atls_tpm2_attester *a, uint32_t handle)
+{
+    TPM2B_PUBLIC *pub = NULL;
+    atls_error rc = handle != 0 ? open_persistent_ak(a, handle, &pub) : create_primary_ak(a, &pub);
+    if (rc != ATLS_OK) {
+        Esys_Free(pub);
+        return rc;
+    }
+    uint8_t buf[sizeof(TPM2B_PUBLIC)];
+    size_t off = 0;
+    TSS2_RC trc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off);
+    Esys_Free(pub);
+    ATLS_ENSURE(trc == TSS2_RC_SUCCESS, ATLS_ERR_INTERNAL, "TPM: marshal AK public: %s",
+                Tss2_RC_Decode(trc));
+    ATLS_GUARD(atls_buf_set(&a->ak_public, buf, off));
+    /* Our own parser decides whether the key is usable, exactly as a verifier will. */
+    atls_tpm2_public parsed;
+    rc = atls_tpm2_public_parse(buf, off, &parsed);
+    if (rc == ATLS_OK) {
+        rc = atls_tpm2_public_check_ak(&parsed);
+    }
+    atls_tpm2_public_cleanup(&parsed);
+    if (rc != ATLS_OK) {
+        char why[256];
+        snprintf(why, sizeof(why), "%s", atls_error_message());
+        ATLS_RAISE(ATLS_ERR_USAGE_CONFIG, "TPM: AK 0x%08x is not usable: %s", handle, why);
+    }
+    return ATLS_OK;
+}
+
+atls_error atls_tpm2_attester_new(const atls_tpm2_attester_config *cfg,
+                                  atls_tpm2_attester **out)
+{
+    ATLS_ENSURE(cfg != NULL && out != NULL, ATLS_ERR_USAGE, "atls_tpm2_attester_new: NULL");
+    atls_tpm2_pcr_selection def;
+    const atls_tpm2_pcr_selection *sel = cfg->pcrs;
+    if (sel == NULL) {
+        ATLS_GUARD(atls_tpm2_pcr_selection_parse("sha256:0-7,23", &def));
+        sel = &def;
+    }
+    ATLS_ENSURE(sel->count <= TPM2_NUM_PCR_BANKS, ATLS_ERR_USAGE_CONFIG,
+                "TPM: %zu PCR banks selected, at most %d", sel->count, TPM2_NUM_PCR_BANKS);
+    atls_tpm2_attester *a = calloc(1, sizeof(*a));
+    ATLS_ENSURE(a != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    a->ak = ESYS_TR_NONE;
+    a->sel.count = (UINT32)sel->count;
+    for (size_t b = 0; b < sel->count; b++) {
+        a->sel.pcrSelections[b].hash = sel->banks[b].hash;
+        a->sel.pcrSelections[b].sizeofSelect = sel->banks[b].size_of_select;
+        memcpy(a->sel.pcrSelections[b].pcrSelect, sel->banks[b].select,
+               sel->banks[b].size_of_select);
+    }
+    atls_error rc = open_tpm(cfg->tcti, &a->tcti, &a->esys);
+    if (rc == ATLS_OK) {
+        rc = load_ak(a, cfg->ak_handle);
+    }
+    if (rc != ATLS_OK) {
+        atls_tpm2_attester_free(a);
+        return rc;
+    }
+    *out = a;
+    return ATLS_OK;
+}
+
+void atls_tpm2_attester_free(atls_tpm2_attester *a)
+{
+    if (a == NULL) {
+        return;
+    }
+    if (a->esys != NULL && a->ak != ESYS_TR_NONE) {
+        if (a->ak_is_primary) {
+            (void)Esys_FlushContext(a->esys, a->ak);
+        } else {
+            (void)Esys_TR_Close(a->esys, &a->ak); /* persistent: only forget the ESYS object */
+        }
+    }
+    close_tpm(&a->tcti, &a->esys);
+    atls_buf_cleanup(&a->ak_public);
+    free(a);
+}
+
+const atls_buf *atls_tpm2_attester_get0_ak_public(const atls_tpm2_attester *a)
+{
+    return &a->ak_public;
+}
+
+static int selection_empty(const TPML_PCR_SELECTION *s)
+{
+    for (UINT32 b = 0; b < s->count; b++) {
+        for (UINT8 i = 0; i < s->pcrSelections[b].sizeofSelect; i++) {
+            if (s->pcrSelections[b].pcrSelect[i] != 0) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* TPM2_PCR_Read returns at most 8 digests per call (TPML_DIGEST), lowest first: read what is
+ * left until every selected PCR has a value. */
+static atls_error read_pcrs(atls_tpm2_attester *a, atls_tpm2_pcr_value *vals, size_t max,
+                            size_t *num)
+{
+    TPML_PCR_SELECTION left = a->sel;
+    size_t n = 0;
+    while (!selection_empty(&left)) {
+        TPML_PCR_SELECTION *got = NULL;
+        TPML_DIGEST *dig = NULL;
+        UINT32 counter = 0;
+        TSS_CHECK(Esys_PCR_Read(a->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &left,
+                                &counter, &got, &dig),
+                  "PCR_Read");
+        atls_error rc = ATLS_OK;
+        UINT32 k = 0;
+        for (UINT32 b = 0; b < got->count && rc == ATLS_OK; b++) {
+            const TPMS_PCR_SELECTION *gs = &got->pcrSelections[b];
+            TPMS_PCR_SELECTION *ls = NULL;
+            for (UINT32 j = 0; j < left.count; j++) {
+                if (left.pcrSelections[j].hash == gs->hash) {
+                    ls = &left.pcrSelections[j];
+                }
+            }
+            for (unsigned i = 0; i < 8u * gs->sizeofSelect && rc == ATLS_OK; i++) {
+                if ((gs->pcrSelect[i / 8] & (1u << (i % 8))) == 0) {
+                    continue;
+                }
+                if (ls == NULL || k >= dig->count || n >= max ||
+                    dig->digests[k].size > ATLS_TPM2_MAX_DIGEST ||
+                    dig->digests[k].size != atls_tpm2_hash_size(gs->hash)) {
+                    rc = atls_error_raise(ATLS_ERR_EVIDENCE_ATTESTER, __FILE__, __LINE__,
+                                          "TPM: PCR_Read returned an inconsistent answer");
+                    break;
+                }
+                vals[n].alg = gs->hash;
+                vals[n].index = (uint8_t)i;
+                vals[n].digest_len = (uint8_t)dig->digests[k].size;
+                memcpy(vals[n].digest, dig->digests[k].buffer, dig->digests[k].size);
+                ls->pcrSelect[i / 8] = (BYTE)(ls->pcrSelect[i / 8] & ~(1u << (i % 8)));
+                n++;
+                k++;
+            }
+        }
+        Esys_Free(got);
+        Esys_Free(dig);
+        ATLS_GUARD(rc);
+        /* No progress means a selected bank is not allocated on this TPM. */
+        ATLS_ENSURE(k > 0, ATLS_ERR_EVIDENCE_ATTESTER,
+                    "TPM: PCR_Read returned no values (is the selected PCR bank allocated?)");
+    }
+    *num = n;
+    return ATLS_OK;
+}
+
+/* One quote attempt. *matched tells whether the PCRs read afterwards hash to pcrDigest. */
+static atls_error quote_once(atls_tpm2_attester *a, const TPM2B_DATA *qd, atls_tpm2_quote *out,
+                             int *matched)
+{
+    const TPMT_SIG_SCHEME scheme = {.scheme = TPM2_ALG_NULL}; /* the AK's own scheme */
+    TPM2B_ATTEST *quoted = NULL;
+    TPMT_SIGNATURE *sig = NULL;
+    TSS_CHECK(Esys_Quote(a->esys, a->ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, qd,
+                         &scheme, &a->sel, &quoted, &sig),
+              "Quote");
+    uint8_t sigbuf[sizeof(TPMT_SIGNATURE)];
+    size_t siglen = 0;
+    TSS2_RC trc = Tss2_MU_TPMT_SIGNATURE_Marshal(sig, sigbuf, sizeof(sigbuf), &siglen);
+    uint16_t sig_hash = sig->signature.any.hashAlg;
+    atls_error rc = ATLS_OK;
+    if (trc != TSS2_RC_SUCCESS) {
+        rc = atls_error_raise(ATLS_ERR_INTERNAL, __FILE__, __LINE__, "TPM: marshal signature: %s",
+                              Tss2_RC_Decode(trc));
+    }
+    if (rc == ATLS_OK) {
+        rc = atls_buf_set(&out->attest, quoted->attestationData, quoted->size);
+    }
+    Esys_Free(quoted);
+    Esys_Free(sig);
+    ATLS_GUARD(rc);
+    ATLS_GUARD(atls_buf_set(&out->sig, sigbuf, siglen));
+
+    atls_tpm2_attest att;
+    ATLS_GUARD(atls_tpm2_attest_parse(out->attest.data, out->attest.len, &att));
+    size_t max = atls_tpm2_pcr_selection_count(&att.pcr_select);
+    free(out->pcrs);
+    out->num_pcrs = 0;
+    out->pcrs = calloc(max == 0 ? 1 : max, sizeof(*out->pcrs));
+    ATLS_ENSURE(out->pcrs != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    ATLS_GUARD(read_pcrs(a, out->pcrs, max, &out->num_pcrs));
+    uint8_t digest[ATLS_TPM2_MAX_DIGEST];
+    size_t dlen = 0;
+    *matched = atls_tpm2_pcr_digest(sig_hash, &att.pcr_select, out->pcrs, out->num_pcrs, digest,
+                                    &dlen) == ATLS_OK &&
+               dlen == att.pcr_digest_len && memcmp(digest, att.pcr_digest, dlen) == 0;
+    return ATLS_OK;
+}
+
+atls_error atls_tpm2_attester_quote(atls_tpm2_attester *a, const uint8_t *challenge, size_t len,
+                                    atls_tpm2_quote *out)
+{
+    ATLS_ENSURE(a != NULL && out != NULL, ATLS_ERR_USAGE, "atls_tpm2_attester_quote: NULL");
+    ATLS_ENSURE(len <= ATLS_TPM2_MAX_EXTRA && (challenge != NULL || len == 0), ATLS_ERR_USAGE,
+                "TPM: qualifyingData of %zu bytes (at most %d)", len, ATLS_TPM2_MAX_EXTRA);
+    memset(out, 0, sizeof(*out));
+    TPM2B_DATA qd = {.size = (UINT16)len};
+    if (len > 0) {
+        memcpy(qd.buffer, challenge, len);
+    }
+    atls_error rc = ATLS_OK;
+    for (int attempt = 0; attempt < ATTEMPTS; attempt++) {
+        int matched = 0;
+        rc = quote_once(a, &qd, out, &matched);
+        if (rc != ATLS_OK) {
+            break;
+        }
+        if (matched) {
+            ATLS_GUARD_GOTO(rc, fail, atls_buf_set(&out->ak_public, a->ak_public.data,
+                                                   a->ak_public.len));
+            return ATLS_OK;
+        }
+        rc = atls_error_raise(ATLS_ERR_EVIDENCE_ATTESTER, __FILE__, __LINE__,
+                              "TPM: PCRs kept changing while quoting (%d attempts)", ATTEMPTS);
+    }
+fail:
+    atls_tpm2_quote_cleanup(out);
+    return rc;
+}
+
+atls_error atls_tpm2_pcr_extend(const char *tcti, unsigned pcr, const uint8_t digest[32])
+{
+    ATLS_ENSURE(pcr <= 23, ATLS_ERR_USAGE, "TPM: PCR %u out of range 0..23", pcr);
+    TSS2_TCTI_CONTEXT *t = NULL;
+    ESYS_CONTEXT *esys = NULL;
+    ATLS_GUARD(open_tpm(tcti, &t, &esys));
+    TPML_DIGEST_VALUES vals = {.count = 1};
+    vals.digests[0].hashAlg = TPM2_ALG_SHA256;
+    memcpy(vals.digests[0].digest.sha256, digest, 32);
+    TSS2_RC rc = Esys_PCR_Extend(esys, (ESYS_TR)(ESYS_TR_PCR0 + pcr), ESYS_TR_PASSWORD,
+                                 ESYS_TR_NONE, ESYS_TR_NONE, &vals);
+    close_tpm(&t, &esys);
+    ATLS_ENSURE(rc == TSS2_RC_SUCCESS, ATLS_ERR_EVIDENCE_ATTESTER, "TPM: PCR_Extend(%u): %s", pcr,
+                Tss2_RC_Decode(rc));
+    return ATLS_OK;
+}

@@ -1,0 +1,233 @@
+/* tsm_attester.c: the configfs-tsm attester (tsm.h; evidence-formats.md 5.1). */
+#include "evidence/tsm/tsm.h"
+
+#include "base/file.h"
+#include "base/mem.h"
+#include "base/result.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ATTESTER ATLS_ERR_EVIDENCE_ATTESTER
+
+/* write_attr writes |len| bytes to an existing attribute file in one write(2): configfs binary
+ * attributes take the whole value at once and commit it on close. */
+ATLS_MUST_CHECK static atls_error write_attr(const char *dir, const char *name,
+                                             const uint8_t *data, size_t len)
+{
+    char path[PATH_MAX];
+    ATLS_ENSURE(snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path), ATTESTER,
+                "tsm: path too long");
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    ATLS_ENSURE(fd >= 0, ATTESTER, "tsm: cannot open %s: %s", path, strerror(errno));
+    ssize_t n;
+    do {
+        n = write(fd, data, len);
+    } while (n < 0 && errno == EINTR);
+    int e = errno;
+    int closed = close(fd);
+    ATLS_ENSURE(n == (ssize_t)len, ATTESTER, "tsm: cannot write %s: %s", path,
+                n < 0 ? strerror(e) : "short write");
+    ATLS_ENSURE(closed == 0, ATTESTER, "tsm: cannot write %s: %s", path, strerror(errno));
+    return ATLS_OK;
+}
+
+/* read_attr reads an attribute file (at most |max| bytes; caller frees *out). */
+ATLS_MUST_CHECK static atls_error read_attr(const char *dir, const char *name, size_t max,
+                                            uint8_t **out, size_t *len)
+{
+    char path[PATH_MAX];
+    ATLS_ENSURE(snprintf(path, sizeof(path), "%s/%s", dir, name) < (int)sizeof(path), ATTESTER,
+                "tsm: path too long");
+    atls_error rc = atls_file_read(path, max, out, len);
+    if (rc != ATLS_OK) {
+        char inner[300];
+        snprintf(inner, sizeof(inner), "%s", atls_error_message());
+        ATLS_RAISE(ATTESTER, "tsm: %s", inner);
+    }
+    return ATLS_OK;
+}
+
+/* read_generation parses the decimal "generation" attribute. */
+ATLS_MUST_CHECK static atls_error read_generation(const char *dir, unsigned long long *gen)
+{
+    uint8_t *text = NULL;
+    size_t len = 0;
+    ATLS_GUARD(read_attr(dir, "generation", 32, &text, &len));
+    char *end = NULL;
+    errno = 0;
+    *gen = strtoull((const char *)text, &end, 10);
+    int ok = errno == 0 && end != (char *)text && (*end == '\0' || strcmp(end, "\n") == 0) &&
+             text[0] >= '0' && text[0] <= '9';
+    free(text);
+    ATLS_ENSURE(ok, ATTESTER, "tsm: %s/generation is not a decimal number", dir);
+    return ATLS_OK;
+}
+
+/* collect does everything between mkdir and rmdir. */
+ATLS_MUST_CHECK static atls_error collect(const atls_tsm_config *cfg, const char *dir,
+                                          const uint8_t *challenge, atls_tsm_hook hook,
+                                          void *arg, uint8_t **out, size_t *out_len)
+{
+    uint8_t *outblob = NULL, *provider = NULL, *aux = NULL;
+    size_t outlen = 0, plen = 0, auxlen = 0;
+    unsigned long long g0 = 0, g1 = 0;
+    atls_error rc;
+    if (hook != NULL) {
+        ATLS_GUARD(hook(arg, dir, ATLS_TSM_STAGE_CREATED));
+    }
+    if (cfg->privlevel >= 0) {
+        char lv[16];
+        snprintf(lv, sizeof(lv), "%d\n", cfg->privlevel);
+        ATLS_GUARD(write_attr(dir, "privlevel", (const uint8_t *)lv, strlen(lv)));
+    }
+    ATLS_GUARD(write_attr(dir, "inblob", challenge, ATLS_CHALLENGE_LEN));
+    ATLS_GUARD(read_generation(dir, &g0));
+    if (hook != NULL) {
+        ATLS_GUARD(hook(arg, dir, ATLS_TSM_STAGE_WRITTEN));
+    }
+    /* reading outblob makes the kernel produce the report (TDX: a quote from the host) */
+    ATLS_GUARD_GOTO(rc, done, read_attr(dir, "outblob", ATLS_TSM_MAX_BLOB, &outblob, &outlen));
+    if (outlen == 0) {
+        ATLS_FAIL_GOTO(rc, done, ATTESTER, "tsm: %s/outblob is empty", dir);
+    }
+    ATLS_GUARD_GOTO(rc, done,
+                    read_attr(dir, "provider", ATLS_TSM_MAX_PROVIDER + 1, &provider, &plen));
+    if (plen > 0 && provider[plen - 1] == '\n') {
+        provider[--plen] = '\0';
+    }
+    if (plen == 0 || strlen((const char *)provider) != plen) {
+        ATLS_FAIL_GOTO(rc, done, ATTESTER, "tsm: %s/provider is empty or not text", dir);
+    }
+    /* auxblob is optional: absent (older kernels, TDX) or empty when the host gives none */
+    if (read_attr(dir, "auxblob", ATLS_TSM_MAX_BLOB, &aux, &auxlen) != ATLS_OK || auxlen == 0) {
+        atls_error_clear();
+        free(aux);
+        aux = NULL;
+        auxlen = 0;
+    }
+    if (hook != NULL) {
+        ATLS_GUARD_GOTO(rc, done, hook(arg, dir, ATLS_TSM_STAGE_READ));
+    }
+    ATLS_GUARD_GOTO(rc, done, read_generation(dir, &g1));
+    if (g1 != g0) {
+        ATLS_FAIL_GOTO(rc, done, ATTESTER,
+                       "tsm: generation changed from %llu to %llu: another writer used %s", g0,
+                       g1, dir);
+    }
+    rc = atls_tsm_report_encode(outblob, outlen, (const char *)provider, aux, auxlen, out,
+                                out_len);
+done:
+    free(outblob);
+    free(provider);
+    free(aux);
+    return rc;
+}
+
+atls_error atls_tsm_attest(const atls_tsm_config *cfg, const uint8_t challenge[ATLS_CHALLENGE_LEN],
+                           atls_tsm_hook hook, void *hook_arg, uint8_t **out, size_t *out_len)
+{
+    ATLS_ENSURE(cfg != NULL && cfg->root != NULL && challenge != NULL, ATLS_ERR_USAGE,
+                "tsm: missing configuration or challenge");
+    *out = NULL;
+    *out_len = 0;
+    char dir[PATH_MAX];
+    int made = 0;
+    /* a unique entry name: configfs entries are per directory, and the generation check
+     * catches anyone else writing to ours */
+    for (int attempt = 0; attempt < 8 && !made; attempt++) {
+        uint8_t rnd[6];
+        ATLS_ENSURE(RAND_bytes(rnd, sizeof(rnd)) == 1, ATLS_ERR_CRYPTO_RANDOM,
+                    "tsm: no random bytes for the entry name");
+        ATLS_ENSURE(snprintf(dir, sizeof(dir), "%s/atls-%ld-%02x%02x%02x%02x%02x%02x", cfg->root,
+                             (long)getpid(), rnd[0], rnd[1], rnd[2], rnd[3], rnd[4],
+                             rnd[5]) < (int)sizeof(dir),
+                    ATLS_ERR_USAGE_CONFIG, "tsm: root path too long");
+        if (mkdir(dir, 0700) == 0) {
+            made = 1;
+        } else if (errno != EEXIST) {
+            ATLS_RAISE(ATTESTER, "tsm: cannot create %s: %s", dir, strerror(errno));
+        }
+    }
+    ATLS_ENSURE(made, ATTESTER, "tsm: cannot create a unique entry under %s", cfg->root);
+    atls_error rc = collect(cfg, dir, challenge, hook, hook_arg, out, out_len);
+    if (hook != NULL) {
+        ATLS_BEST_EFFORT(hook(hook_arg, dir, ATLS_TSM_STAGE_REMOVING) != ATLS_OK);
+    }
+    if (rmdir(dir) != 0 && rc == ATLS_OK) {
+        int e = errno;
+        free(*out);
+        *out = NULL;
+        ATLS_RAISE(ATTESTER, "tsm: cannot remove %s: %s", dir, strerror(e));
+    }
+    return rc;
+}
+
+/* Attester state: the parsed configuration. */
+typedef struct tsm_state {
+    char *root;
+    int privlevel;
+} tsm_state;
+
+static atls_error tsm_create(const char *const *config, void **state)
+{
+    const char *root = ATLS_TSM_DEFAULT_ROOT;
+    int privlevel = -1;
+    for (size_t i = 0; config != NULL && config[i] != NULL; i++) {
+        const char *kv = config[i];
+        if (strncmp(kv, "root=", 5) == 0 && kv[5] != '\0') {
+            root = kv + 5;
+        } else if (strncmp(kv, "privlevel=", 10) == 0 && kv[10] >= '0' && kv[10] <= '3' &&
+                   kv[11] == '\0') {
+            privlevel = kv[10] - '0';
+        } else {
+            ATLS_RAISE(ATLS_ERR_USAGE_CONFIG,
+                       "tsm attester: unknown or invalid option \"%s\" (root=DIR, privlevel=0..3)",
+                       kv);
+        }
+    }
+    tsm_state *s = calloc(1, sizeof(*s));
+    char *r = strdup(root);
+    if (s == NULL || r == NULL) {
+        free(s);
+        free(r);
+        ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    }
+    s->root = r;
+    s->privlevel = privlevel;
+    *state = s;
+    return ATLS_OK;
+}
+
+static atls_error tsm_produce(void *state, const uint8_t *challenge, uint8_t **out,
+                              size_t *out_len)
+{
+    const tsm_state *s = state;
+    ATLS_ENSURE(s != NULL, ATLS_ERR_USAGE_STATE, "tsm attester: not created");
+    atls_tsm_config cfg = {.root = s->root, .privlevel = s->privlevel};
+    return atls_tsm_attest(&cfg, challenge, NULL, NULL, out, out_len);
+}
+
+static void tsm_destroy(void *state)
+{
+    tsm_state *s = state;
+    if (s != NULL) {
+        free(s->root);
+        free(s);
+    }
+}
+
+const atls_attester_ops atls_tsm_attester_ops = {
+    .name = "tsm",
+    .media_type = ATLS_TSM_MEDIA_TYPE,
+    .create = tsm_create,
+    .produce = tsm_produce,
+    .destroy = tsm_destroy,
+};

@@ -1,0 +1,547 @@
+/* session_io.c: the session object, its non-blocking I/O and frame dispatch (atls/session.h). */
+#include "tls/session/session_internal.h"
+
+#include <atls/binding.h>
+
+#include "base/mem.h"
+#include "base/result.h"
+
+#include <openssl/err.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t atls_session_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- byte queues ---------------------------------------------------------------------- */
+
+atls_error atls_queue_push(struct byte_queue *q, const uint8_t *data, size_t len, size_t limit)
+{
+    if (len == 0) {
+        return ATLS_OK;
+    }
+    ATLS_ENSURE(q->len - q->head + len <= limit, ATLS_ERR_IO,
+                "more than %zu bytes queued: the peer is not reading", limit);
+    if (q->head > 0 && q->len + len > q->cap) {
+        memmove(q->buf, q->buf + q->head, q->len - q->head);
+        q->len -= q->head;
+        q->head = 0;
+    }
+    if (q->len + len > q->cap) {
+        size_t cap = q->cap == 0 ? 16384 : q->cap;
+        while (cap < q->len + len) {
+            cap *= 2;
+        }
+        uint8_t *nb = realloc(q->buf, cap);
+        ATLS_ENSURE(nb != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+        q->buf = nb;
+        q->cap = cap;
+    }
+    memcpy(q->buf + q->len, data, len);
+    q->len += len;
+    return ATLS_OK;
+}
+
+void atls_queue_consume(struct byte_queue *q, size_t n)
+{
+    q->head += n;
+    if (q->head == q->len) {
+        q->head = q->len = 0;
+    }
+}
+
+void atls_queue_cleanup(struct byte_queue *q)
+{
+    if (q->buf != NULL) {
+        atls_wipe(q->buf, q->cap);
+        free(q->buf);
+    }
+    memset(q, 0, sizeof(*q));
+}
+
+static size_t queue_size(const struct byte_queue *q)
+{
+    return q->len - q->head;
+}
+
+/* ---- lifecycle -------------------------------------------------------------------------- */
+
+atls_error atls_session_new(SSL *ssl, const atls_session_config *cfg, atls_session **out)
+{
+    ATLS_ENSURE(ssl != NULL && cfg != NULL && out != NULL, ATLS_ERR_USAGE,
+                "session: missing argument");
+    ATLS_ENSURE(SSL_version(ssl) == TLS1_3_VERSION && SSL_is_init_finished(ssl),
+                ATLS_ERR_USAGE_NOT_TLS13,
+                "session: attestation needs an established TLS 1.3 connection (got %s)",
+                SSL_get_version(ssl));
+    ATLS_ENSURE(atls_ssl_is_atls(ssl), ATLS_ERR_PROTOCOL_SESSION,
+                "session: the peer did not negotiate ALPN atls/1");
+    /* draft-fossati-seat-expat session rules: no resumption, no 0-RTT */
+    ATLS_ENSURE(!SSL_session_reused(ssl), ATLS_ERR_PROTOCOL_SESSION,
+                "session: a resumed TLS session cannot be attested");
+    ATLS_ENSURE(SSL_get_early_data_status(ssl) != SSL_EARLY_DATA_ACCEPTED,
+                ATLS_ERR_PROTOCOL_SESSION, "session: 0-RTT data is not allowed");
+    int fd = SSL_get_fd(ssl);
+    ATLS_ENSURE(fd >= 0, ATLS_ERR_USAGE, "session: the connection has no socket");
+    int flags = fcntl(fd, F_GETFL);
+    ATLS_ENSURE(flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0, ATLS_ERR_IO,
+                "session: cannot make the socket non-blocking: %s", strerror(errno));
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+
+    atls_session *s = calloc(1, sizeof(*s));
+    ATLS_ENSURE(s != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    s->ssl = ssl;
+    s->fd = fd;
+    s->cfg = *cfg;
+    if (s->cfg.cmw_extension == 0) {
+        s->cfg.cmw_extension = ATLS_EXT_CMW_ATTESTATION;
+    }
+    if (s->cfg.timeout_ms <= 0) {
+        s->cfg.timeout_ms = 30000;
+    }
+    atls_frame_reader_init(&s->reader);
+    atls_error rc = atls_ea_context_set_new(&s->seen);
+    if (rc == ATLS_OK && s->cfg.require_tls_identity) {
+        X509 *peer = SSL_get1_peer_certificate(ssl);
+        if (peer == NULL) {
+            rc = atls_error_raise(ATLS_ERR_PROTOCOL_SESSION, __FILE__, __LINE__,
+                                  "session: the peer presented no TLS certificate to bind to");
+        } else {
+            rc = atls_spki_der(peer, &s->tls_spki, &s->tls_spki_len);
+            X509_free(peer);
+        }
+    }
+    if (rc != ATLS_OK) {
+        atls_session_free(s);
+        return rc;
+    }
+    *out = s;
+    return ATLS_OK;
+}
+
+void atls_session_free(atls_session *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < s->num_pending; i++) {
+        atls_ea_request_free(s->pending[i].req);
+    }
+    atls_ea_context_set_free(s->seen);
+    atls_frame_reader_cleanup(&s->reader);
+    atls_queue_cleanup(&s->out);
+    atls_queue_cleanup(&s->held);
+    atls_appraisal_cleanup(&s->last);
+    free(s->tls_spki);
+    free(s);
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+atls_error atls_session_queue_frame(atls_session *s, uint8_t type, const uint8_t *payload,
+                                    size_t len)
+{
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    ATLS_GUARD(atls_frame_encode(type, payload, len, &frame, &frame_len));
+    /* control frames may exceed the data ceiling slightly: they are bounded by the frame
+     * limit and answer the peer, who is then expected to read */
+    size_t limit = ATLS_SESSION_MAX_QUEUED + (type == ATLS_FRAME_DATA ? 0 : frame_len);
+    atls_error rc = atls_queue_push(&s->out, frame, frame_len, limit);
+    atls_wipe(frame, frame_len);
+    free(frame);
+    return rc;
+}
+
+atls_error atls_session_flush(atls_session *s)
+{
+    while (queue_size(&s->out) > 0) {
+        size_t want = queue_size(&s->out);
+        if (want > 65536) {
+            want = 65536;
+        }
+        ERR_clear_error();
+        int n = SSL_write(s->ssl, s->out.buf + s->out.head, (int)want);
+        if (n > 0) {
+            atls_queue_consume(&s->out, (size_t)n);
+            continue;
+        }
+        int err = SSL_get_error(s->ssl, n);
+        if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+            return ATLS_OK;
+        }
+        s->closed = 1;
+        if (err == SSL_ERROR_SYSCALL && (errno == EPIPE || errno == ECONNRESET)) {
+            ATLS_RAISE(ATLS_ERR_IO_CLOSED, "session: the peer closed the connection");
+        }
+        return atls_error_raise_ossl(ATLS_ERR_IO, __FILE__, __LINE__,
+                                     "session: TLS write failed");
+    }
+    return ATLS_OK;
+}
+
+size_t atls_session_queued(const atls_session *s)
+{
+    return queue_size(&s->out);
+}
+
+/* may_deliver: DATA may reach the application (the peer is attested, or need not be). */
+static int may_deliver(const atls_session *s)
+{
+    return !s->cfg.peer_must_attest || s->peer_attested;
+}
+
+/* wants_input: the session reads from the socket on its next pump. Backpressure: not while the
+ * application has not drained what it may read. Before the first appraisal nothing can be
+ * drained, so it reads on and lets the held-data ceiling close a peer that floods. */
+static int wants_input(const atls_session *s)
+{
+    return queue_size(&s->held) < ATLS_SESSION_MAX_HELD / 2 || !may_deliver(s);
+}
+
+short atls_session_poll_events(const atls_session *s)
+{
+    return (short)((wants_input(s) ? POLLIN : 0) | (queue_size(&s->out) > 0 ? POLLOUT : 0));
+}
+
+int atls_session_has_pending(const atls_session *s)
+{
+    /* held DATA counts only when it can be delivered, or a caller waiting for an appraisal
+     * would spin on data it cannot have */
+    return SSL_pending(s->ssl) > 0 || (may_deliver(s) && queue_size(&s->held) > 0) ||
+           atls_frame_reader_has_frame(&s->reader);
+}
+
+int atls_session_fd(const atls_session *s)
+{
+    return s->fd;
+}
+
+int atls_session_peer_attested(const atls_session *s)
+{
+    return s->peer_attested;
+}
+
+uint64_t atls_session_appraisals(const atls_session *s)
+{
+    return s->appraisals;
+}
+
+const atls_appraisal *atls_session_last_appraisal(const atls_session *s)
+{
+    return s->have_last ? &s->last : NULL;
+}
+
+int64_t atls_session_outstanding_age_ms(const atls_session *s)
+{
+    if (s->num_pending == 0) {
+        return -1;
+    }
+    return atls_session_now_ms() - s->pending[0].sent_ms;
+}
+
+/* atls_session_fail sends an ERROR frame naming |code| with this thread's detail message and
+ * closes; returns |code| so callers can `return atls_session_fail(s, rc)`. */
+atls_error atls_session_fail(atls_session *s, atls_error code)
+{
+    if (s->closed) {
+        return code;
+    }
+    char reason[ATLS_FRAME_ERROR_REASON_MAX];
+    snprintf(reason, sizeof(reason), "%s", atls_error_message());
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    if (atls_frame_encode_error((uint16_t)code, reason, &frame, &frame_len) == ATLS_OK) {
+        /* best effort: the connection is going down either way */
+        ATLS_BEST_EFFORT(atls_queue_push(&s->out, frame, frame_len, SIZE_MAX));
+        free(frame);
+        ATLS_BEST_EFFORT(atls_session_flush(s));
+    }
+    s->closed = 1;
+    s->close_reason = code;
+    /* restore the detail: encoding/flushing above may have replaced it */
+    return atls_error_raise(code, __FILE__, __LINE__, "%s", reason);
+}
+
+atls_error atls_session_send_error(atls_session *s, atls_error code, const char *reason)
+{
+    ATLS_ENSURE(!s->closed, ATLS_ERR_USAGE_STATE, "session: already closed");
+    (void)atls_error_raise(code, __FILE__, __LINE__, "%s", reason ? reason : "");
+    ATLS_BEST_EFFORT(atls_session_fail(s, code));
+    return ATLS_OK;
+}
+
+void atls_session_close(atls_session *s)
+{
+    int64_t deadline = atls_session_now_ms() + 2000;
+    if (!s->closed) {
+        while (queue_size(&s->out) > 0 && atls_session_now_ms() < deadline) {
+            if (atls_session_flush(s) != ATLS_OK) {
+                break;
+            }
+            struct pollfd p = {.fd = s->fd, .events = POLLOUT};
+            (void)poll(&p, 1, 100);
+        }
+    }
+    s->closed = 1;
+    if (SSL_shutdown(s->ssl) < 0) {
+        ERR_clear_error();
+        return;
+    }
+    /* Lingering close: read (and drop) what the peer still sends until its close_notify or EOF.
+     * Closing a socket with unread bytes in its receive buffer makes the kernel send RST, and
+     * an RST can destroy data the peer has received but not yet read (the tail of a transfer,
+     * when an answer to a re-attestation request was still on its way to us). */
+    uint8_t sink[4096];
+    while (atls_session_now_ms() < deadline) {
+        ERR_clear_error();
+        int n = SSL_read(s->ssl, sink, sizeof(sink));
+        if (n > 0) {
+            continue;
+        }
+        int err = SSL_get_error(s->ssl, n);
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+            break; /* close_notify, EOF or an error: nothing more will come */
+        }
+        struct pollfd p = {.fd = s->fd, .events = POLLIN};
+        (void)poll(&p, 1, 100);
+    }
+    ERR_clear_error();
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+atls_error atls_session_request(atls_session *s, const uint8_t *nonce, size_t nonce_len)
+{
+    ATLS_ENSURE(!s->closed, ATLS_ERR_USAGE_STATE, "session: closed");
+    ATLS_ENSURE(s->num_pending < ATLS_SESSION_MAX_OUTSTANDING, ATLS_ERR_USAGE_STATE,
+                "session: %d requests already await an answer", ATLS_SESSION_MAX_OUTSTANDING);
+    /* draft-fossati-seat-expat: the request carries an empty cmw_attestation extension */
+    atls_ea_extension ext = {.type = s->cfg.cmw_extension, .data = NULL, .len = 0};
+    atls_ea_request_options opts = {0};
+    opts.context = nonce;
+    opts.context_len = nonce_len;
+    opts.extensions = &ext;
+    opts.num_extensions = 1;
+    int type = SSL_is_server(s->ssl) ? ATLS_EA_CERTIFICATE_REQUEST
+                                     : ATLS_EA_CLIENT_CERTIFICATE_REQUEST;
+    atls_ea_request *req = NULL;
+    ATLS_GUARD(atls_ea_request_new(s->ssl, type, &opts, &req));
+    size_t len = 0;
+    const uint8_t *bytes = atls_ea_request_get0_bytes(req, &len);
+    atls_error rc = atls_session_queue_frame(s, ATLS_FRAME_REQUEST, bytes, len);
+    if (rc != ATLS_OK) {
+        atls_ea_request_free(req);
+        return rc;
+    }
+    s->pending[s->num_pending].req = req;
+    s->pending[s->num_pending].sent_ms = atls_session_now_ms();
+    s->num_pending++;
+    return atls_session_flush(s);
+}
+
+/* ---- input ------------------------------------------------------------------------------- */
+
+/* pull_tls reads what the socket has into the frame reader. *progress is set when bytes came
+ * in; EOF marks the session. */
+static atls_error pull_tls(atls_session *s, int *progress)
+{
+    uint8_t buf[16384];
+    *progress = 0;
+    /* never hold more than one maximal frame undecoded: frames left in the reader (the
+     * application has not drained earlier DATA) are decoded before more is read */
+    for (int rounds = 0; rounds < 8 && atls_frame_reader_buffered(&s->reader) <=
+                                           ATLS_FRAME_MAX_PAYLOAD;
+         rounds++) {
+        ERR_clear_error();
+        int n = SSL_read(s->ssl, buf, sizeof(buf));
+        if (n > 0) {
+            atls_error rc = atls_frame_reader_feed(&s->reader, buf, (size_t)n);
+            atls_wipe(buf, (size_t)n);
+            ATLS_GUARD(rc);
+            *progress = 1;
+            continue;
+        }
+        int err = SSL_get_error(s->ssl, n);
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+            return ATLS_OK;
+        }
+        if (err == SSL_ERROR_ZERO_RETURN ||
+            (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+            s->eof = 1;
+            return ATLS_OK;
+        }
+        s->closed = 1;
+        return atls_error_raise_ossl(ATLS_ERR_IO, __FILE__, __LINE__, "session: TLS read failed");
+    }
+    return ATLS_OK;
+}
+
+/* dispatch handles every complete frame in the reader. */
+static atls_error dispatch(atls_session *s)
+{
+    for (;;) {
+        int have = 0;
+        uint8_t type = 0;
+        const uint8_t *payload = NULL;
+        size_t len = 0;
+        atls_error rc = atls_frame_reader_next(&s->reader, &have, &type, &payload, &len);
+        if (rc != ATLS_OK) {
+            return atls_session_fail(s, rc);
+        }
+        if (!have) {
+            return ATLS_OK;
+        }
+        switch (type) {
+        case ATLS_FRAME_DATA:
+            rc = atls_queue_push(&s->held, payload, len, ATLS_SESSION_MAX_HELD);
+            if (rc != ATLS_OK && s->cfg.peer_must_attest && !s->peer_attested) {
+                rc = atls_error_raise(ATLS_ERR_PROTOCOL_SESSION, __FILE__, __LINE__,
+                                      "session: peer sent more than %u bytes of data before "
+                                      "attestation completed", ATLS_SESSION_MAX_HELD);
+            }
+            break;
+        case ATLS_FRAME_REQUEST:
+            rc = atls_session_on_request(s, payload, len);
+            break;
+        case ATLS_FRAME_AUTHENTICATOR:
+            rc = atls_session_on_authenticator(s, payload, len);
+            break;
+        case ATLS_FRAME_ERROR: {
+            uint16_t code = 0;
+            char reason[ATLS_FRAME_ERROR_REASON_MAX + 1];
+            if (atls_frame_parse_error(payload, len, &code, reason, sizeof(reason)) != ATLS_OK) {
+                snprintf(reason, sizeof(reason), "(unreadable)");
+            }
+            s->closed = 1;
+            s->close_reason = ATLS_ERR_PROTOCOL_PEER_ERROR;
+            ATLS_RAISE(ATLS_ERR_PROTOCOL_PEER_ERROR, "peer reported error %u: %s", code, reason);
+        }
+        default:
+            rc = atls_error_raise(ATLS_ERR_PROTOCOL_FRAME, __FILE__, __LINE__,
+                                  "atls/1: unknown frame type 0x%02x", type);
+            break;
+        }
+        if (rc != ATLS_OK) {
+            return atls_session_fail(s, rc);
+        }
+        if (queue_size(&s->held) >= ATLS_SESSION_MAX_HELD / 2 && may_deliver(s)) {
+            return ATLS_OK; /* let the application drain before decoding more */
+        }
+    }
+}
+
+/* pump: one round of input processing and output flushing. */
+static atls_error pump(atls_session *s)
+{
+    if (s->closed) {
+        ATLS_RAISE(s->close_reason != ATLS_OK ? s->close_reason : ATLS_ERR_IO_CLOSED,
+                   "session: closed");
+    }
+    ATLS_GUARD(atls_session_flush(s));
+    int progress = 0;
+    if (wants_input(s)) {
+        ATLS_GUARD(pull_tls(s, &progress));
+    }
+    ATLS_GUARD(dispatch(s));
+    return atls_session_flush(s);
+}
+
+atls_error atls_session_process(atls_session *s)
+{
+    atls_error rc = pump(s);
+    if (rc == ATLS_OK && s->eof && queue_size(&s->held) == 0) {
+        s->closed = 1;
+        ATLS_RAISE(ATLS_ERR_IO_CLOSED, "session: the peer closed the connection");
+    }
+    return rc;
+}
+
+atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap, size_t *n)
+{
+    *n = 0;
+    atls_error rc = pump(s);
+    if (rc != ATLS_OK) {
+        return rc;
+    }
+    size_t avail = queue_size(&s->held);
+    if (may_deliver(s) && avail > 0) {
+        size_t take = avail < cap ? avail : cap;
+        memcpy(buf, s->held.buf + s->held.head, take);
+        atls_queue_consume(&s->held, take);
+        *n = take;
+        return ATLS_OK;
+    }
+    if (s->eof) {
+        s->closed = 1;
+        ATLS_RAISE(ATLS_ERR_IO_CLOSED, "session: the peer closed the connection");
+    }
+    return ATLS_OK;
+}
+
+atls_error atls_session_write(atls_session *s, const uint8_t *data, size_t len)
+{
+    ATLS_ENSURE(!s->closed, ATLS_ERR_IO_CLOSED, "session: closed");
+    /* draft-fossati-seat-expat: no application data before the first appraisal succeeded */
+    ATLS_ENSURE(!s->cfg.peer_must_attest || s->peer_attested, ATLS_ERR_PROTOCOL_SESSION,
+                "session: no application data may be sent before the peer is attested");
+    while (len > 0) {
+        size_t chunk = len < ATLS_FRAME_DATA_CHUNK ? len : ATLS_FRAME_DATA_CHUNK;
+        ATLS_GUARD(atls_session_queue_frame(s, ATLS_FRAME_DATA, data, chunk));
+        data += chunk;
+        len -= chunk;
+    }
+    return atls_session_flush(s);
+}
+
+atls_error atls_session_attest(atls_session *s, atls_appraisal *out)
+{
+    uint64_t before = s->appraisals;
+    size_t pending_before = s->num_pending;
+    ATLS_GUARD(atls_session_request(s, NULL, 0));
+    int64_t deadline = atls_session_now_ms() + s->cfg.timeout_ms;
+    /* wait until the request we just sent is answered */
+    while (s->num_pending > pending_before) {
+        int64_t left = deadline - atls_session_now_ms();
+        ATLS_ENSURE(left > 0, ATLS_ERR_IO_TIMEOUT,
+                    "session: no attestation answer within %d ms", s->cfg.timeout_ms);
+        /* held DATA does not count as input here: this call does not consume it */
+        if (SSL_pending(s->ssl) == 0 && !atls_frame_reader_has_frame(&s->reader)) {
+            ATLS_ENSURE(wants_input(s), ATLS_ERR_USAGE_STATE,
+                        "session: the answer is queued behind %zu bytes of data the application "
+                        "has not read",
+                        queue_size(&s->held));
+            struct pollfd p = {.fd = s->fd, .events = atls_session_poll_events(s)};
+            int r = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
+            ATLS_ENSURE(r >= 0 || errno == EINTR, ATLS_ERR_IO, "poll failed: %s",
+                        strerror(errno));
+        }
+        atls_error rc = pump(s);
+        if (rc != ATLS_OK) {
+            if (out != NULL && s->have_last) {
+                ATLS_BEST_EFFORT(atls_appraisal_copy(out, &s->last));
+            }
+            return rc;
+        }
+        if (s->eof && s->num_pending > pending_before) {
+            s->closed = 1;
+            ATLS_RAISE(ATLS_ERR_IO_CLOSED, "session: the peer closed before answering");
+        }
+    }
+    if (out != NULL && s->have_last) {
+        ATLS_GUARD(atls_appraisal_copy(out, &s->last));
+    }
+    ATLS_ENSURE(s->appraisals > before, s->last.error != ATLS_OK ? s->last.error : ATLS_ERR_POLICY,
+                "%s", s->last.reason);
+    return ATLS_OK;
+}

@@ -1,0 +1,481 @@
+/* session_fixture.c: see session_fixture.h. */
+#include "session_fixture.h"
+
+#include <atls/frame.h>
+
+#include "base/result.h"
+#include "base/writer.h"
+#include "codec/cmw/cmw.h"
+#include "evidence/core/claims.h"
+#include "evidence/sim/sim.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <fcntl.h>
+#include <openssl/pem.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL) {
+        return -1;
+    }
+    fputs(text, fp);
+    return fclose(fp);
+}
+
+int fixture_init(fixture *f)
+{
+    memset(f, 0, sizeof(*f));
+    /* a peer that hangs up must give EPIPE, not kill the test (as in every TLS server) */
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/atls-session-XXXXXX");
+    if (mkdtemp(f->dir) == NULL) {
+        return -1;
+    }
+    if (testcert_ca_new("atls test CA", &f->ca) != ATLS_OK ||
+        testcert_leaf_new(f->ca, TESTCERT_P256, "server.test", &f->leaf) != ATLS_OK ||
+        testcert_leaf_new(f->ca, TESTCERT_P256, "client.test", &f->client_leaf) != ATLS_OK ||
+        testcert_store_new(f->ca, &f->store) != ATLS_OK) {
+        return -1;
+    }
+    /* the sim signing key */
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    if (key == NULL) {
+        return -1;
+    }
+    snprintf(f->sim_key_path, sizeof(f->sim_key_path), "%s/sim.key", f->dir);
+    FILE *fp = fopen(f->sim_key_path, "w");
+    int ok = fp != NULL && PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL) == 1;
+    if (fp != NULL) {
+        fclose(fp);
+    }
+    ok = ok && atls_key_id(key, f->sim_key_id) == ATLS_OK;
+    EVP_PKEY_free(key);
+    snprintf(f->meas_path, sizeof(f->meas_path), "%s/measurements.json", f->dir);
+    ok = ok && write_file(f->meas_path,
+                          "{\"firmware\": \"1111111111111111111111111111111111111111111111111111111111111111\",\n"
+                          " \"kernel\": \"2222222222222222222222222222222222222222222222222222222222222222\"}\n") == 0;
+    if (!ok) {
+        return -1;
+    }
+    f->sim = atls_attester_ops_by_name("sim");
+    char keyopt[320], measopt[320];
+    snprintf(keyopt, sizeof(keyopt), "key=%s", f->sim_key_path);
+    snprintf(measopt, sizeof(measopt), "measurements=%s", f->meas_path);
+    const char *config[] = {keyopt, measopt, NULL};
+    if (f->sim == NULL || f->sim->create(config, &f->sim_state) != ATLS_OK) {
+        return -1;
+    }
+    return 0;
+}
+
+void fixture_cleanup(fixture *f)
+{
+    if (f->att != NULL && f->att != f->sim && f->att_state != NULL) {
+        f->att->destroy(f->att_state);
+    }
+    test_swtpm_stop(&f->tpm);
+    free(f->good_policy), free(f->mismatch_policy), free(f->untrusted_policy);
+    free(f->other_type_policy);
+    if (f->sim != NULL && f->sim_state != NULL) {
+        f->sim->destroy(f->sim_state);
+    }
+    testcert_free(f->ca);
+    testcert_free(f->leaf);
+    testcert_free(f->client_leaf);
+    X509_STORE_free(f->store);
+    char cmd[400];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot remove %s\n", f->dir);
+    }
+}
+
+atls_policy *fixture_policy(fixture *f, const char *json_text)
+{
+    (void)f;
+    atls_policy *p = NULL;
+    if (atls_policy_parse(json_text, strlen(json_text), "test", &p) != ATLS_OK) {
+        fprintf(stderr, "policy: %s\n", atls_error_detail());
+        return NULL;
+    }
+    return p;
+}
+
+atls_policy *fixture_sim_policy(fixture *f)
+{
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "{\"version\": 1, \"sim\": {\"keys\": [\"%s\"], \"measurements\": {"
+             "\"firmware\": [\"1111111111111111111111111111111111111111111111111111111111111111\"],"
+             "\"kernel\": [\"2222222222222222222222222222222222222222222222222222222222222222\"]}}}",
+             f->sim_key_id);
+    return fixture_policy(f, text);
+}
+
+tls_pair *fixture_pair(fixture *f, const char *ciphersuites)
+{
+    tls_pair_options o = {0};
+    o.ciphersuites = ciphersuites;
+    o.server_cert = f->leaf->cert;
+    o.server_key = f->leaf->key;
+    o.alpn = (const unsigned char *)ATLS_ALPN_WIRE;
+    o.alpn_len = ATLS_ALPN_WIRE_LEN;
+    tls_pair *p = NULL;
+    if (tls_pair_new(&o, &p) != ATLS_OK) {
+        fprintf(stderr, "tls_pair: %s\n", atls_error_detail());
+        return NULL;
+    }
+    return p;
+}
+
+atls_session_config client_config(fixture *f, const atls_policy *policy)
+{
+    atls_session_config c;
+    memset(&c, 0, sizeof(c));
+    c.peer_must_attest = 1;
+    c.policy = policy;
+    c.trust = f->store;
+    c.hostname = "server.test";
+    c.require_tls_identity = 1;
+    c.timeout_ms = 10000;
+    return c;
+}
+
+/* ---- the server thread -------------------------------------------------------------------- */
+
+static void *echo_server(void *arg)
+{
+    server_run *run = arg;
+    atls_session *s = NULL;
+    run->result = atls_session_new(run->pair->server, &run->cfg, &s);
+    if (run->result != ATLS_OK) {
+        return NULL;
+    }
+    if (run->request_client_first) {
+        run->client_appraisal = atls_session_attest(s, NULL);
+        if (run->client_appraisal != ATLS_OK) {
+            run->result = run->client_appraisal;
+            atls_session_free(s);
+            return NULL;
+        }
+    }
+    uint8_t buf[65536];
+    for (;;) {
+        size_t n = 0;
+        atls_error rc = atls_session_read(s, buf, sizeof(buf), &n);
+        if (rc != ATLS_OK) {
+            run->result = rc == ATLS_ERR_IO_CLOSED ? ATLS_OK : rc;
+            break;
+        }
+        if (n > 0) {
+            rc = atls_session_write(s, buf, n);
+            if (rc != ATLS_OK) {
+                run->result = rc;
+                break;
+            }
+            continue;
+        }
+        if (!atls_session_has_pending(s)) {
+            struct pollfd p = {.fd = atls_session_fd(s), .events = atls_session_poll_events(s)};
+            if (poll(&p, 1, 10000) == 0) {
+                run->result = ATLS_ERR_IO_TIMEOUT;
+                break;
+            }
+        }
+    }
+    atls_session_close(s);
+    atls_session_free(s);
+    return NULL;
+}
+
+atls_error hostile_send_raw(server_run *run, const uint8_t *bytes, size_t len)
+{
+    SSL *ssl = run->pair->server;
+    size_t off = 0;
+    for (int tries = 0; off < len && tries < 10000; tries++) {
+        int w = SSL_write(ssl, bytes + off, (int)(len - off));
+        if (w > 0) {
+            off += (size_t)w;
+            continue;
+        }
+        int err = SSL_get_error(ssl, w);
+        if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
+            return ATLS_ERR_IO_CLOSED;
+        }
+        struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLOUT};
+        (void)poll(&p, 1, 100);
+    }
+    return off == len ? ATLS_OK : ATLS_ERR_IO_TIMEOUT;
+}
+
+atls_error hostile_send(server_run *run, uint8_t type, const uint8_t *payload, size_t len)
+{
+    uint8_t *frame = NULL;
+    size_t frame_len = 0;
+    atls_error rc = atls_frame_encode(type, payload, len, &frame, &frame_len);
+    if (rc == ATLS_OK) {
+        rc = hostile_send_raw(run, frame, frame_len);
+    }
+    free(frame);
+    return rc;
+}
+
+/* hostile_server: reads the client's frames by hand and hands each to run->hostile. */
+static void *hostile_server(void *arg)
+{
+    server_run *run = arg;
+    SSL *ssl = run->pair->server;
+    atls_frame_reader r;
+    atls_frame_reader_init(&r);
+    uint8_t buf[16384];
+    run->result = run->hostile_begin != NULL ? run->hostile_begin(run) : ATLS_OK;
+    while (run->result == ATLS_OK) {
+        int n = SSL_read(ssl, buf, sizeof(buf));
+        if (n <= 0) {
+            int err = SSL_get_error(ssl, n);
+            if (err == SSL_ERROR_WANT_READ) {
+                struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLIN};
+                if (poll(&p, 1, 10000) == 0) {
+                    run->result = ATLS_ERR_IO_TIMEOUT;
+                }
+                continue;
+            }
+            break; /* closed */
+        }
+        if (atls_frame_reader_feed(&r, buf, (size_t)n) != ATLS_OK) {
+            break;
+        }
+        for (;;) {
+            int have = 0;
+            uint8_t type;
+            const uint8_t *payload;
+            size_t len;
+            if (atls_frame_reader_next(&r, &have, &type, &payload, &len) != ATLS_OK || !have) {
+                break;
+            }
+            run->hostile_calls++;
+            run->result = run->hostile(run, type, payload, len);
+            if (run->result != ATLS_OK) {
+                break;
+            }
+        }
+    }
+    atls_frame_reader_cleanup(&r);
+    SSL_shutdown(ssl); /* close_notify: the client's lingering close need not wait */
+    return NULL;
+}
+
+int server_start(server_run *run)
+{
+    if (run->hostile != NULL) {
+        int fd = SSL_get_fd(run->pair->server);
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+            return -1;
+        }
+        return pthread_create(&run->thread, NULL, hostile_server, run);
+    }
+    return pthread_create(&run->thread, NULL, echo_server, run);
+}
+
+void server_join(server_run *run)
+{
+    pthread_join(run->thread, NULL);
+}
+
+/* ---- hand-made messages --------------------------------------------------------------------- */
+
+static bool add_entry(atls_writer *w, X509 *cert, const uint8_t *exts, size_t exts_len)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509(cert, &der);
+    if (n <= 0) {
+        return false;
+    }
+    bool ok = atls_writer_open_u24(w) && atls_writer_add_bytes(w, der, (size_t)n) &&
+              atls_writer_close(w) && atls_writer_open_u16(w) &&
+              atls_writer_add_bytes(w, exts, exts_len) && atls_writer_close(w);
+    OPENSSL_free(der);
+    return ok;
+}
+
+atls_error build_certificate_msg(const uint8_t *context, size_t context_len, X509 *leaf,
+                                 const uint8_t *leaf_exts, size_t leaf_exts_len, X509 *second,
+                                 const uint8_t *second_exts, size_t second_exts_len,
+                                 uint8_t **out, size_t *out_len)
+{
+    atls_writer w;
+    atls_writer_init(&w, 0);
+    bool ok = atls_writer_add_u8(&w, ATLS_HS_CERTIFICATE) && atls_writer_open_u24(&w) &&
+              atls_writer_open_u8(&w) && atls_writer_add_bytes(&w, context, context_len) &&
+              atls_writer_close(&w) && atls_writer_open_u24(&w) &&
+              add_entry(&w, leaf, leaf_exts, leaf_exts_len) &&
+              (second == NULL || add_entry(&w, second, second_exts, second_exts_len)) &&
+              atls_writer_close(&w) && atls_writer_close(&w);
+    (void)ok;
+    atls_error rc = atls_writer_finish(&w, out, out_len);
+    atls_writer_cleanup(&w);
+    return rc;
+}
+
+atls_error evidence_extension(const char *media_type, const uint8_t *evidence, size_t len,
+                              uint8_t **out, size_t *out_len)
+{
+    uint8_t *cmw = NULL;
+    size_t cmw_len = 0;
+    ATLS_GUARD(atls_cmw_encode_record(media_type, evidence, len, ATLS_CMW_IND_EVIDENCE, &cmw,
+                                      &cmw_len));
+    atls_writer w;
+    atls_writer_init(&w, 0);
+    bool ok = atls_writer_add_u16(&w, ATLS_EXT_CMW_ATTESTATION) && atls_writer_open_u16(&w) &&
+              atls_writer_open_u16(&w) && atls_writer_add_bytes(&w, cmw, cmw_len) &&
+              atls_writer_close(&w) && atls_writer_close(&w);
+    (void)ok;
+    free(cmw);
+    atls_error rc = atls_writer_finish(&w, out, out_len);
+    atls_writer_cleanup(&w);
+    return rc;
+}
+
+/* ---- the attester under test ------------------------------------------------------------- */
+
+int fixture_attester(fixture *f, const char *kind)
+{
+    f->kind = kind;
+    if (strcmp(kind, "sim") == 0) {
+        f->att = f->sim;
+        f->att_state = f->sim_state;
+        return 0;
+    }
+    if (strcmp(kind, "tpm2") != 0) {
+        return -1;
+    }
+    int rc = test_swtpm_start(&f->tpm);
+    if (rc != 0) {
+        return rc == 77 ? 77 : -1;
+    }
+    char tcti[160];
+    snprintf(tcti, sizeof(tcti), "tcti=%s", f->tpm.tcti);
+    const char *config[] = {tcti, NULL};
+    f->att = atls_attester_ops_by_name("tpm2");
+    if (f->att == NULL || f->att->create(config, &f->att_state) != ATLS_OK) {
+        fprintf(stderr, "tpm2 attester: %s\n", atls_error_detail());
+        f->att = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void server_config_attest(fixture *f, server_run *run)
+{
+    memset(&run->cfg, 0, sizeof(run->cfg));
+    run->cfg.cert = f->leaf->cert;
+    run->cfg.key = f->leaf->key;
+    run->cfg.attester = f->att;
+    run->cfg.attester_state = f->att_state;
+    run->cfg.timeout_ms = 10000;
+}
+
+atls_error attest_once(fixture *f, server_run *run, const atls_policy *policy,
+                       atls_session_config *override, atls_appraisal *a)
+{
+    if (server_start(run) != 0) {
+        return ATLS_ERR_INTERNAL;
+    }
+    atls_session_config cc = override != NULL ? *override : client_config(f, policy);
+    atls_session *c = NULL;
+    atls_error rc = atls_session_new(run->pair->client, &cc, &c);
+    if (rc == ATLS_OK) {
+        rc = atls_session_attest(c, a);
+        atls_session_close(c);
+    }
+    atls_session_free(c);
+    shutdown(run->pair->client_fd, SHUT_RDWR);
+    server_join(run);
+    return rc;
+}
+
+/* ---- policies for the attester under test ------------------------------------------------- */
+
+static char *dump(json_t *doc)
+{
+    char *text = json_dumps(doc, JSON_SORT_KEYS);
+    json_decref(doc);
+    return text;
+}
+
+static char *with_section(const char *type, json_t *section)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "version", json_integer(1));
+    json_object_set_new(doc, type, section);
+    return dump(doc);
+}
+
+/* tofu_section: attest once without a policy and turn the result into a strict section, as
+ * `atls policy init` does. */
+static json_t *tofu_section(fixture *f)
+{
+    tls_pair *pair = fixture_pair(f, NULL);
+    if (pair == NULL) {
+        return NULL;
+    }
+    server_run run = {.pair = pair};
+    server_config_attest(f, &run);
+    atls_session_config cc = client_config(f, NULL);
+    cc.accept_warning = 1;
+    atls_appraisal a = {0};
+    atls_error rc = attest_once(f, &run, NULL, &cc, &a);
+    json_t *section = NULL;
+    const atls_verifier_ops *ops = atls_verifier_by_name(f->att->name);
+    if (rc == ATLS_OK && a.num_results == 1 && ops != NULL &&
+        ops->policy_from_result(&a.results[0], &section) != ATLS_OK) {
+        section = NULL;
+    }
+    atls_appraisal_cleanup(&a);
+    tls_pair_free(pair);
+    return section;
+}
+
+static const char ZEROS[] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+int fixture_make_policies(fixture *f)
+{
+    json_t *good = tofu_section(f);
+    if (good == NULL) {
+        fprintf(stderr, "trust-on-first-use policy failed: %s\n", atls_error_detail());
+        return -1;
+    }
+    json_t *mismatch = json_deep_copy(good);
+    json_t *untrusted = json_deep_copy(good);
+    /* a value no fresh TPM or test measurement has (fresh swtpm PCRs are all zero) */
+    json_t *zero_list = json_array();
+    json_array_append_new(zero_list, json_string(
+        "abababababababababababababababababababababababababababababababab"));
+    if (strcmp(f->att->name, "tpm2") == 0) {
+        json_object_set(json_object_get(json_object_get(mismatch, "pcrs"), "sha256"), "23",
+                        zero_list);
+        json_object_set(untrusted, "ak_keys", zero_list);
+        f->other_type_policy = dump(json_pack("{s:i, s:{s:[s], s:b}}", "version", 1, "sim", "keys",
+                                           ZEROS, "any_measurements", 1));
+    } else {
+        json_object_set(json_object_get(mismatch, "measurements"), "kernel", zero_list);
+        json_object_set(untrusted, "keys", zero_list);
+        f->other_type_policy = dump(json_pack("{s:i, s:{s:b, s:b}}", "version", 1, "tpm2", "ak_any",
+                                           1, "any_pcrs", 1));
+    }
+    json_decref(zero_list);
+    f->good_policy = with_section(f->att->name, good);
+    f->mismatch_policy = with_section(f->att->name, mismatch);
+    f->untrusted_policy = with_section(f->att->name, untrusted);
+    return f->good_policy && f->mismatch_policy && f->untrusted_policy && f->other_type_policy ? 0 : -1;
+}
+
