@@ -1,5 +1,6 @@
 /* fuzz_tpm2_quote.c: the tpm2 Evidence CBOR wrapper (atls_tpm2_quote_decode) with
- * decode -> encode -> decode giving the same quote, then the raw-bytes verifier
+ * decode -> encode giving back exactly the input (the decoder accepts only the deterministic
+ * encoding, so there is one byte form per quote) and -> decode giving the same quote, then the raw-bytes verifier
  * (atls_tpm2_verify_quote) on what was decoded, which parses the three TPM structures. */
 #include "fuzz.h"
 
@@ -23,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t *enc = NULL;
     size_t enc_len = 0;
     FUZZ_REQUIRE(atls_tpm2_quote_encode(&q, &enc, &enc_len) == ATLS_OK);
+    FUZZ_REQUIRE(enc_len == size && memcmp(enc, data, size) == 0);
     atls_tpm2_quote q2;
     memset(&q2, 0, sizeof(q2));
     FUZZ_REQUIRE(atls_tpm2_quote_decode(enc, enc_len, &q2) == ATLS_OK);

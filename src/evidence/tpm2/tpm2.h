@@ -129,7 +129,8 @@ typedef struct atls_tpm2_pcr_value {
  * with atls_tpm2_quote_cleanup. attest = TPMS_ATTEST exactly as signed (no TPM2B size),
  * sig = marshalled TPMT_SIGNATURE, ak_public = marshalled TPM2B_PUBLIC (with its size),
  * ak_cert = DER X.509 certificate of the AK (optional, len 0 if absent), pcrs = the values of
- * the selected PCRs in selection order (bank order, then ascending index). */
+ * the selected PCRs, each (alg, index) once, in any order (the attester gives selection order,
+ * the decoder ascending alg then index; the verifier looks each selected PCR up). */
 typedef struct atls_tpm2_quote {
     atls_buf attest;
     atls_buf sig;
@@ -300,15 +301,19 @@ ATLS_MUST_CHECK atls_error atls_tpm2_pcr_extend(const char *tcti, unsigned pcr,
 
 #define ATLS_TPM2_MEDIA_TYPE "application/vnd.atls.tpm2-quote+cbor"
 
-/* The Evidence encoding (atls-private), a CBOR map with text keys, deterministic order:
+/* The Evidence encoding (atls-private; CDDL `tpm2-quote` in docs/EVIDENCE.md), a CBOR map with
+ * text keys in deterministic encoding (RFC 8949 section 4.2.1):
  *   "ak": bstr      TPM2B_PUBLIC of the AK (with its size)
  *   "sig": bstr     TPMT_SIGNATURE
- *   "pcrs": array   of [alg: uint, index: uint, digest: bstr] in selection order
+ *   "pcrs": map     { TPM_ALG_ID of the bank's hash (uint: 4, 11, 12, 13) =>
+ *                     { PCR index (uint 0..31) => PCR value (bstr of the hash's size) } }
  *   "akcert": bstr  DER certificate of the AK (optional)
  *   "attest": bstr  TPMS_ATTEST exactly as signed
- * Unknown or repeated keys and trailing bytes are rejected. */
+ * Byte strings are never empty. Unknown or repeated keys, empty banks, a key order or integer
+ * head that is not deterministic and trailing bytes are rejected, each with its own message. */
 
-/* atls_tpm2_quote_encode writes |q| as above into a malloc'd buffer (caller frees *out). */
+/* atls_tpm2_quote_encode writes |q| as above into a malloc'd buffer (caller frees *out); a PCR
+ * supplied twice is ATLS_ERR_USAGE. */
 ATLS_MUST_CHECK atls_error atls_tpm2_quote_encode(const atls_tpm2_quote *q, uint8_t **out,
                                                   size_t *out_len);
 

@@ -517,10 +517,10 @@ static void test_cbor_and_ops(void)
     static const uint8_t unknown[] = {0xa1, 0x61, 'x', 0x40};
     CHECK_ERR(atls_tpm2_quote_decode(unknown, sizeof(unknown), &back), ATLS_ERR_DECODE_VALUE);
     atls_tpm2_quote_cleanup(&back);
-    static const uint8_t missing[] = {0xa1, 0x62, 'a', 'k', 0x40};
+    static const uint8_t missing[] = {0xa1, 0x62, 'a', 'k', 0x41, 0x00};
     CHECK_ERR(atls_tpm2_quote_decode(missing, sizeof(missing), &back), ATLS_ERR_DECODE_VALUE);
     atls_tpm2_quote_cleanup(&back);
-    static const uint8_t dup[] = {0xa2, 0x62, 'a', 'k', 0x40, 0x62, 'a', 'k', 0x40};
+    static const uint8_t dup[] = {0xa2, 0x62, 'a', 'k', 0x41, 0x00, 0x62, 'a', 'k', 0x41, 0x00};
     CHECK_ERR(atls_tpm2_quote_decode(dup, sizeof(dup), &back), ATLS_ERR_DECODE_VALUE);
     atls_tpm2_quote_cleanup(&back);
 
