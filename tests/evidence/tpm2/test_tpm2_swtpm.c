@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 
 static test_swtpm tpm;
@@ -269,6 +270,70 @@ static void test_tools_check_atls(atls_tpm2_attester *a)
     atls_tpm2_attester_free(small);
 }
 
+/* tpm2_quote over two banks (sha256 first, so selection order is not the map's order), its
+ * PCR values from tpm2_pcrread, wrapped into the Evidence map by wrap_tpm2_quote.py (python3-
+ * cbor2, written from docs/EVIDENCE.md alone) -> atls's verifier plug-in. Needs the persistent
+ * AK of test_tools_quote_atls at 0x81010002. */
+static void test_tools_quote_wrapped(const uint8_t ch[64], const atls_buf *ak_name)
+{
+    const char *src = getenv("ATLS_SOURCE_DIR");
+    if (src == NULL || system("/usr/bin/python3 -c 'import cbor2' 2>/dev/null") != 0) {
+        check_report(0, __FILE__, __LINE__, "python3-cbor2 (scripts/setup-deps installs it)",
+                     "needed to wrap a tpm2-tools quote as independent tooling would");
+        return;
+    }
+    const char *sel = "sha256:0,1,2,3,4,5,6,7,23+sha1:0,7";
+    char hex[129];
+    CHECK_OK(atls_hex_encode(hex, sizeof(hex), ch, 64));
+    CHECK(run("tpm2_quote -c 0x81010002 -l %s -q %s -m w.msg -s w.sig -g sha256 && "
+              "tpm2_pcrread %s -o w.pcrs && "
+              "/usr/bin/python3 '%s/tests/evidence/tpm2/wrap_tpm2_quote.py' --ak ak.pub "
+              "--attest w.msg --sig w.sig --pcrs %s --values w.pcrs -o w.cbor",
+              sel, hex, sel, src, sel) == 0);
+    atls_buf ev = {0};
+    CHECK(read_file("w.cbor", &ev) == 0);
+    const atls_verifier_ops *ops = &atls_tpm2_verifier_ops;
+    atls_verify_input in = {.challenge = ch};
+    atls_evidence_result res;
+    CHECK_OK(ops->verify(ev.data, ev.len, &in, &res));
+    if (res.claims != NULL) {
+        json_t *pcrs = json_object_get(res.claims, "pcrs");
+        CHECK(json_object_size(json_object_get(pcrs, "sha256")) == 9);
+        CHECK(json_object_size(json_object_get(pcrs, "sha1")) == 2);
+        CHECK(json_string_value(json_object_get(json_object_get(pcrs, "sha1"), "7")) != NULL);
+        const char *an = json_string_value(json_object_get(res.claims, "ak_name"));
+        char want[2 * ATLS_TPM2_MAX_NAME + 1];
+        CHECK_OK(atls_hex_encode(want, sizeof(want), ak_name->data, ak_name->len));
+        CHECK(an != NULL && strcasecmp(an, want) == 0);
+    }
+    atls_evidence_result_cleanup(&res);
+    /* the bytes are exactly those atls's own encoder writes for the same quote */
+    atls_tpm2_quote q;
+    CHECK_OK(atls_tpm2_quote_decode(ev.data, ev.len, &q));
+    uint8_t *enc = NULL;
+    size_t enc_len = 0;
+    CHECK_OK(atls_tpm2_quote_encode(&q, &enc, &enc_len));
+    CHECK(enc_len == ev.len && enc != NULL && memcmp(enc, ev.data, ev.len) == 0);
+    free(enc);
+    atls_tpm2_quote_cleanup(&q);
+    /* and the verifier still checks what it is given: another challenge, a changed PCR value */
+    uint8_t other[64];
+    memcpy(other, ch, 64);
+    other[0] ^= 1;
+    in.challenge = other;
+    CHECK_ERR(ops->verify(ev.data, ev.len, &in, &res), ATLS_ERR_EVIDENCE_NONCE);
+    in.challenge = ch;
+    CHECK(run("printf '\\001' | dd of=w.pcrs bs=1 seek=40 conv=notrunc 2>/dev/null && "
+              "/usr/bin/python3 '%s/tests/evidence/tpm2/wrap_tpm2_quote.py' --ak ak.pub "
+              "--attest w.msg --sig w.sig --pcrs %s --values w.pcrs -o w2.cbor",
+              src, sel) == 0);
+    atls_buf ev2 = {0};
+    CHECK(read_file("w2.cbor", &ev2) == 0);
+    CHECK_ERR(ops->verify(ev2.data, ev2.len, &in, &res), ATLS_ERR_EVIDENCE);
+    atls_buf_cleanup(&ev2);
+    atls_buf_cleanup(&ev);
+}
+
 /* tpm2_createek + tpm2_createak (AK under the EK, persisted) + tpm2_quote -> atls verifier;
  * then the atls attester on the persistent handle. */
 static void test_tools_quote_atls(void)
@@ -312,6 +377,8 @@ static void test_tools_quote_atls(void)
     ch[63] ^= 1;
     CHECK_ERR(atls_tpm2_verify_quote(&q, &o, NULL), ATLS_ERR_EVIDENCE_NONCE);
     ch[63] ^= 1;
+
+    test_tools_quote_wrapped(ch, &name);
 
     /* the atls attester on the persistent AK */
     atls_tpm2_attester_config cfg = {.tcti = tpm.tcti, .ak_handle = 0x81010002};
