@@ -22,6 +22,7 @@
 static const char *const status_names[] = {
     "NotEvaluated", "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
     "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked",
+    "TDRelaunchAdvised", "TDRelaunchAdvisedConfigurationNeeded",
 };
 
 const char *atls_tdx_tcb_status_name(atls_tdx_tcb_status s)
@@ -225,7 +226,8 @@ atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
     if (X509_verify_cert(ctx) != 1) {
         int err = X509_STORE_CTX_get_error(ctx);
         ERR_clear_error();
-        ATLS_FAIL_GOTO(rc, out, code, "TDX: %s does not verify to the root: %s (depth %d)", what,
+        ATLS_FAIL_GOTO(rc, out, err == X509_V_ERR_CERT_REVOKED ? ATLS_ERR_EVIDENCE_REVOKED : code,
+                       "TDX: %s does not verify to the root: %s (depth %d)", what,
                        X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
     }
     atls_vcache_window w;

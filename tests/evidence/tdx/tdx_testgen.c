@@ -1,5 +1,6 @@
 /* tdx_testgen.c: see tdx_testgen.h. Test-only. */
 #include "tdx_testgen.h"
+#include "testcrl.h"
 
 #include "base/writer.h"
 
@@ -144,7 +145,7 @@ int tg_tdx_pki_new(tg_tdx_pki *p, const uint8_t fmspc[6], const uint8_t comp[16]
     p->ca = p->root ? cert(p->ca_key, "Test SGX PCK Platform CA", p->root, p->root_key, 1, NULL, 0)
                     : NULL;
     p->pck = p->ca ? cert(p->pck_key, "Test SGX PCK Certificate", p->ca, p->ca_key, 0, ext, n) : NULL;
-    p->tcb = p->root ? cert(p->tcb_key, "Test SGX TCB Signing", p->root, p->root_key, 0, NULL, 0)
+    p->tcb = p->root ? cert(p->tcb_key, "Intel SGX TCB Signing", p->root, p->root_key, 0, NULL, 0)
                      : NULL;
     return p->pck != NULL && p->tcb != NULL;
 }
@@ -171,6 +172,7 @@ void tg_tdx_defaults(tg_tdx_fields *f)
     f->tee_type = 0x81;
     f->tee_tcb_svn[0] = 3;
     f->tee_tcb_svn[2] = 5;
+    f->td_attributes[3] = 0x10; /* SEPT_VE_DISABLE (bit 28), as every production TD sets */
     for (size_t i = 0; i < 48; i++) {
         f->mrtd[i] = (uint8_t)(0xc0 + i);
     }
@@ -325,4 +327,25 @@ void tg_iso(time_t t, char out[21])
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+STACK_OF(X509_CRL) *tg_tdx_crls(const tg_tdx_pki *p, time_t this_update, time_t next_update,
+                                int revoke_pck)
+{
+    X509 *revoked[2] = {revoke_pck ? p->pck : NULL, NULL};
+    X509_CRL *root_crl = testcrl_new(p->root, p->root_key, 0, this_update, next_update, NULL);
+    X509_CRL *pck_crl = testcrl_new(p->ca, p->ca_key, 0, this_update, next_update, revoked);
+    STACK_OF(X509_CRL) *s = sk_X509_CRL_new_null();
+    if (root_crl == NULL || pck_crl == NULL || s == NULL || sk_X509_CRL_push(s, root_crl) <= 0) {
+        X509_CRL_free(root_crl);
+        X509_CRL_free(pck_crl);
+        sk_X509_CRL_free(s);
+        return NULL;
+    }
+    if (sk_X509_CRL_push(s, pck_crl) <= 0) {
+        X509_CRL_free(pck_crl);
+        sk_X509_CRL_pop_free(s, X509_CRL_free);
+        return NULL;
+    }
+    return s;
 }

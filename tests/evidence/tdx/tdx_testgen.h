@@ -44,6 +44,12 @@ int tg_tdx_write_signed(const tg_tdx_pki *p, const char *path, const char *membe
 /* tg_tdx_write_chain writes the TCB signing cert + root as PEM. */
 int tg_tdx_write_chain(const tg_tdx_pki *p, const char *path);
 
+/* tg_tdx_crls: the root CA CRL (issuer root) and the PCK CRL (issuer "PCK Platform CA"), both
+ * valid [this_update, next_update); the PCK CRL lists the PCK when |revoke_pck|. Caller frees
+ * (sk_X509_CRL_pop_free); NULL on failure. */
+STACK_OF(X509_CRL) *tg_tdx_crls(const tg_tdx_pki *p, time_t this_update, time_t next_update,
+                                int revoke_pck);
+
 /* tg_iso writes t as "YYYY-MM-DDThh:mm:ssZ". */
 void tg_iso(time_t t, char out[21]);
 

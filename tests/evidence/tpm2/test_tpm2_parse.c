@@ -606,8 +606,8 @@ static void test_cbor_and_ops(void)
     json_t *any = json_loads("{\"ak_any\": true, \"any_pcrs\": true}", 0, NULL);
     memset(&tv, 0, sizeof(tv));
     CHECK_OK(ops->appraise(any, &res, &tv));
-    CHECK(tv.instance_identity == 0); /* ak_any affirms nothing about the instance */
-    CHECK(tv.executables == 0);       /* any_pcrs affirms nothing about the software */
+    CHECK(tv.instance_identity == 32); /* ak_any: accepted, a warning, never affirmed */
+    CHECK(tv.executables == 33);       /* any_pcrs: software not recognised (warning) */
     json_decref(any);
 
     atls_evidence_result_cleanup(&res);
