@@ -177,6 +177,12 @@ void tg_tdx_defaults(tg_tdx_fields *f)
         f->mrtd[i] = (uint8_t)(0xc0 + i);
     }
     f->qe_isvsvn = 8;
+    f->qe_attributes0 = 0x11;
+    f->qe_mrsigner = 0xdc;
+    f->qe_isvprodid = 2;
+    for (size_t i = 0; i < 16; i++) {
+        f->tee_tcb_svn2[i] = (uint8_t)(0x48 + i); /* the former fixed pattern */
+    }
 }
 
 /* sign_raw: ECDSA-SHA256 over |msg| as r||s (32+32). */
@@ -253,7 +259,8 @@ uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len, 
          atls_writer_add_bytes(&w, pat + 6, 48) && atls_writer_add_bytes(&w, pat + 7, 48) &&
          atls_writer_add_bytes(&w, f->report_data, 64);
     if (body3) {
-        ok = ok && atls_writer_add_bytes(&w, pat + 8, 16) && atls_writer_add_bytes(&w, pat + 9, 48);
+        ok = ok && atls_writer_add_bytes(&w, f->tee_tcb_svn2, 16) &&
+             atls_writer_add_bytes(&w, f->mrservicetd, 48);
     }
     if (!ok || !sign_raw(p->ak, atls_writer_data(&w), atls_writer_len(&w), sig)) {
         atls_writer_cleanup(&w);
@@ -261,9 +268,10 @@ uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len, 
     }
     /* QE report: report_data = SHA-256(ak || auth) || 0^32, signed by the PCK key */
     memset(qe, 0, sizeof(qe));
-    qe[48] = 0x11;                        /* attributes */
-    memset(qe + 128, 0xdc, 32);           /* mrsigner */
-    qe[256] = 2;                          /* isvprodid */
+    qe[48] = f->qe_attributes0;           /* attributes */
+    memset(qe + 128, f->qe_mrsigner, 32); /* mrsigner */
+    qe[256] = (uint8_t)f->qe_isvprodid;   /* isvprodid */
+    qe[257] = (uint8_t)(f->qe_isvprodid >> 8);
     qe[258] = (uint8_t)f->qe_isvsvn;
     qe[259] = (uint8_t)(f->qe_isvsvn >> 8);
     uint8_t h[32 + 64];
@@ -296,8 +304,32 @@ uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len, 
 int tg_tdx_write_signed(const tg_tdx_pki *p, const char *path, const char *member,
                         const char *body)
 {
+    return tg_tdx_write_signed_by(p->tcb_key, path, member, body);
+}
+
+X509 *tg_tdx_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, int ca)
+{
+    return cert(key, cn, issuer, issuer_key, ca, NULL, 0);
+}
+
+int tg_tdx_write_certs(const char *path, X509 *const *certs, size_t n)
+{
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL) {
+        return 0;
+    }
+    int ok = 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = PEM_write_X509(fp, certs[i]) == 1;
+    }
+    return fclose(fp) == 0 && ok;
+}
+
+int tg_tdx_write_signed_by(EVP_PKEY *key, const char *path, const char *member,
+                           const char *body)
+{
     uint8_t sig[64];
-    if (!sign_raw(p->tcb_key, (const uint8_t *)body, strlen(body), sig)) {
+    if (!sign_raw(key, (const uint8_t *)body, strlen(body), sig)) {
         return 0;
     }
     FILE *fp = fopen(path, "w");

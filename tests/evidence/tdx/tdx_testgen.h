@@ -28,6 +28,11 @@ typedef struct tg_tdx_fields {
     uint8_t report_data[64];
     uint8_t mrtd[48];
     uint16_t qe_isvsvn;
+    uint8_t qe_attributes0;   /* QE report ATTRIBUTES[0]: 0x11 (INIT, PROVISIONKEY); 0x13 debug */
+    uint8_t qe_mrsigner;      /* every byte of the QE's MRSIGNER (0xdc) */
+    uint16_t qe_isvprodid;    /* 2 (the TD QE) */
+    uint8_t tee_tcb_svn2[16]; /* body type 3 only */
+    uint8_t mrservicetd[48];  /* body type 3 only */
 } tg_tdx_fields;
 
 void tg_tdx_defaults(tg_tdx_fields *f);
@@ -40,6 +45,17 @@ uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len,
  * TCB signing key over |body| exactly. */
 int tg_tdx_write_signed(const tg_tdx_pki *p, const char *path, const char *member,
                         const char *body);
+
+/* tg_tdx_write_signed_by is tg_tdx_write_signed with another signing key (negative tests). */
+int tg_tdx_write_signed_by(EVP_PKEY *key, const char *path, const char *member,
+                           const char *body);
+
+/* tg_tdx_cert: a certificate for |key| named |cn| issued by |issuer| (NULL: self-signed with
+ * |issuer_key| = |key|), a CA when |ca|, valid from 30 days ago for a year. Caller frees. */
+X509 *tg_tdx_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, int ca);
+
+/* tg_tdx_write_certs writes |n| certificates as PEM to |path|. */
+int tg_tdx_write_certs(const char *path, X509 *const *certs, size_t n);
 
 /* tg_tdx_write_chain writes the TCB signing cert + root as PEM. */
 int tg_tdx_write_chain(const tg_tdx_pki *p, const char *path);
