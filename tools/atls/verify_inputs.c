@@ -100,9 +100,29 @@ int verify_inputs_add_crl(verify_inputs *v, const char *path)
         n++;
     }
     ERR_clear_error();
+    if (n == 0) {
+        /* one DER CRL, as Intel PCS and AMD KDS serve them */
+        (void)BIO_reset(bio);
+        crl = d2i_X509_CRL_bio(bio, NULL);
+        ERR_clear_error();
+        if (crl != NULL) {
+            if (v->in.crls == NULL) {
+                v->in.crls = sk_X509_CRL_new_null();
+            }
+            if (v->in.crls == NULL || !sk_X509_CRL_push(v->in.crls, crl)) {
+                X509_CRL_free(crl);
+                BIO_free(bio);
+                cli_error("out of memory");
+                return CLI_EXIT_USAGE;
+            }
+            n = 1;
+        } else {
+            X509_CRL_free(crl);
+        }
+    }
     BIO_free(bio);
     if (n == 0) {
-        cli_error("--crl %s holds no PEM CRL", path);
+        cli_error("--crl %s holds no PEM or DER CRL", path);
         return CLI_EXIT_USAGE;
     }
     return 0;
