@@ -453,6 +453,10 @@ static void test_ak_cert(void)
     CHECK_ERR(atls_tpm2_verify_quote(&q, &o, NULL), ATLS_ERR_EVIDENCE_CHAIN);
     q.ak_cert.len = 10; /* not DER */
     CHECK_ERR(atls_tpm2_verify_quote(&q, &o, NULL), ATLS_ERR_EVIDENCE_CHAIN);
+    /* anchors configured and no AK certificate: refused, not left unchecked (issue 10) */
+    q.ak_cert.len = 0;
+    CHECK_ERR(atls_tpm2_verify_quote(&q, &o, NULL), ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK(strstr(atls_error_detail(), "no AK certificate") != NULL);
     /* without anchors the certificate is carried but not relied on */
     o.trust_anchors = NULL;
     CHECK_OK(atls_tpm2_verify_quote(&q, &o, &v));
