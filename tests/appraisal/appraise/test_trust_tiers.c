@@ -106,33 +106,10 @@ static char dir_[64], ti_[128], qe_[128], chain_[128];
 
 static void write_tdx_collateral(const tg_tdx_pki *p, time_t now, const char *status)
 {
-    char a[21], b[21], body[8192];
-    tg_iso(now - 3600, a);
-    tg_iso(now + 86400, b);
-    const char *z = "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
-                    "{\"svn\":0},{\"svn\":0}";
-    snprintf(body, sizeof(body),
-             "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
-             "\"fmspc\":\"00112233AABB\",\"pceId\":\"0000\",\"tcbType\":0,"
-             "\"tcbEvaluationDataNumber\":1,\"tdxModule\":{\"mrsigner\":\"%096d\","
-             "\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\"},"
-             "\"tcbLevels\":[{\"tcb\":{\"sgxtcbcomponents\":[{\"svn\":5},{\"svn\":5},{\"svn\":2},"
-             "{\"svn\":2},{\"svn\":3},{\"svn\":1},{\"svn\":0},{\"svn\":3},%s],\"pcesvn\":11,"
-             "\"tdxtcbcomponents\":[{\"svn\":3},{\"svn\":0},{\"svn\":5},{\"svn\":0},{\"svn\":0},"
-             "{\"svn\":0},{\"svn\":0},{\"svn\":0},%s]},\"tcbDate\":\"2024-01-01T00:00:00Z\","
-             "\"tcbStatus\":\"%s\"}]}",
-             a, b, 0, z, z, status);
-    CHECK(tg_tdx_write_signed(p, ti_, "tcbInfo", body));
-    snprintf(body, sizeof(body),
-             "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
-             "\"tcbEvaluationDataNumber\":1,\"miscselect\":\"00000000\",\"miscselectMask\":"
-             "\"FFFFFFFF\",\"attributes\":\"11000000000000000000000000000000\","
-             "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":"
-             "\"DCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDC\","
-             "\"isvprodid\":2,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":0},\"tcbDate\":"
-             "\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}",
-             a, b);
-    CHECK(tg_tdx_write_signed(p, qe_, "enclaveIdentity", body));
+    char lv[1024];
+    tg_tdx_level(lv, sizeof(lv), 3, 0, 5, status);
+    CHECK(tg_tdx_write_tcb_info(p->tcb_key, ti_, now - 3600, now + 86400, lv, NULL));
+    CHECK(tg_tdx_write_qe_identity(p->tcb_key, qe_, now - 3600, now + 86400, "UpToDate"));
 }
 
 static void test_tdx(time_t now)

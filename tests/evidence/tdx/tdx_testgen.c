@@ -381,3 +381,55 @@ STACK_OF(X509_CRL) *tg_tdx_crls(const tg_tdx_pki *p, time_t this_update, time_t 
     }
     return s;
 }
+
+static const char *const SGX_LEVEL = "{\"svn\":5},{\"svn\":5},{\"svn\":2},{\"svn\":2},{\"svn\":3},"
+                                     "{\"svn\":1},{\"svn\":0},{\"svn\":3},{\"svn\":0},{\"svn\":0},"
+                                     "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+                                     "{\"svn\":0}";
+static const char *const ZEROS13 = "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+                                   "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+                                   "{\"svn\":0},{\"svn\":0},{\"svn\":0}";
+
+void tg_tdx_level(char *out, size_t n, int t0, int t1, int t2, const char *status)
+{
+    snprintf(out, n,
+             "{\"tcb\":{\"sgxtcbcomponents\":[%s],\"pcesvn\":11,\"tdxtcbcomponents\":"
+             "[{\"svn\":%d},{\"svn\":%d},{\"svn\":%d},%s]},\"tcbDate\":\"2024-01-01T00:00:00Z\","
+             "\"tcbStatus\":\"%s\"}",
+             SGX_LEVEL, t0, t1, t2, ZEROS13, status);
+}
+
+int tg_tdx_write_tcb_info(EVP_PKEY *key, const char *path, time_t issue, time_t next,
+                          const char *levels, const char *module_ids)
+{
+    char a[21], b[21], body[16384];
+    tg_iso(issue, a);
+    tg_iso(next, b);
+    snprintf(body, sizeof(body),
+             "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
+             "\"fmspc\":\"00112233AABB\",\"pceId\":\"0000\",\"tcbType\":0,"
+             "\"tcbEvaluationDataNumber\":1,\"tdxModule\":{\"mrsigner\":\"%096d\","
+             "\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\"}%s,"
+             "\"tcbLevels\":[%s]}",
+             a, b, 0, module_ids != NULL ? module_ids : "", levels);
+    return tg_tdx_write_signed_by(key, path, "tcbInfo", body);
+}
+
+int tg_tdx_write_qe_identity(EVP_PKEY *key, const char *path, time_t issue, time_t next,
+                             const char *latest)
+{
+    char a[21], b[21], body[4096];
+    tg_iso(issue, a);
+    tg_iso(next, b);
+    snprintf(body, sizeof(body),
+             "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
+             "\"tcbEvaluationDataNumber\":1,\"miscselect\":\"00000000\",\"miscselectMask\":"
+             "\"FFFFFFFF\",\"attributes\":\"11000000000000000000000000000000\","
+             "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":"
+             "\"DCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDC\","
+             "\"isvprodid\":2,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":8},\"tcbDate\":"
+             "\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"%s\"},{\"tcb\":{\"isvsvn\":0},"
+             "\"tcbDate\":\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\"}]}",
+             a, b, latest);
+    return tg_tdx_write_signed_by(key, path, "enclaveIdentity", body);
+}

@@ -66,6 +66,18 @@ int tg_tdx_write_chain(const tg_tdx_pki *p, const char *path);
 STACK_OF(X509_CRL) *tg_tdx_crls(const tg_tdx_pki *p, time_t this_update, time_t next_update,
                                 int revoke_pck);
 
+/* Collateral for the PKI above (FMSPC 00112233AABB, PCE-ID 0000, the PCK's SGX components
+ * 5,5,2,2,3,1,0,3 and PCESVN 11 at every level), signed by |key| (pass p->tcb_key normally):
+ * tg_tdx_level writes one tcbLevel with TDX components t0, t1, t2 (others 0) and |status|;
+ * tg_tdx_write_tcb_info a TCB Info v3 with the levels |levels| (comma-separated) and
+ * |module_ids| (NULL, or ",\"tdxModuleIdentities\":[...]"); tg_tdx_write_qe_identity a TD_QE
+ * identity matching the generated QE (levels isvsvn 8: |latest|, 0: OutOfDate). 1 = written. */
+void tg_tdx_level(char *out, size_t n, int t0, int t1, int t2, const char *status);
+int tg_tdx_write_tcb_info(EVP_PKEY *key, const char *path, time_t issue, time_t next,
+                          const char *levels, const char *module_ids);
+int tg_tdx_write_qe_identity(EVP_PKEY *key, const char *path, time_t issue, time_t next,
+                             const char *latest);
+
 /* tg_iso writes t as "YYYY-MM-DDThh:mm:ssZ". */
 void tg_iso(time_t t, char out[21]);
 

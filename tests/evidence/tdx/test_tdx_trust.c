@@ -77,70 +77,28 @@ static atls_error appraise(const atls_evidence_result *res, const char *text,
     return rc;
 }
 
-/* ---- collateral writers ---- */
-
-static const char *const SGX_LEVEL = "{\"svn\":5},{\"svn\":5},{\"svn\":2},{\"svn\":2},{\"svn\":3},"
-                                     "{\"svn\":1},{\"svn\":0},{\"svn\":3},{\"svn\":0},{\"svn\":0},"
-                                     "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
-                                     "{\"svn\":0}";
-static const char *const ZEROS13 = "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
-                                   "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
-                                   "{\"svn\":0},{\"svn\":0},{\"svn\":0}";
-
-/* level: one tcbLevel with the PCK's SGX components and TDX components t0, t1, t2. */
-static void level(char *out, size_t n, int t0, int t1, int t2, const char *status)
-{
-    snprintf(out, n,
-             "{\"tcb\":{\"sgxtcbcomponents\":[%s],\"pcesvn\":11,\"tdxtcbcomponents\":"
-             "[{\"svn\":%d},{\"svn\":%d},{\"svn\":%d},%s]},\"tcbDate\":\"2024-01-01T00:00:00Z\","
-             "\"tcbStatus\":\"%s\"}",
-             SGX_LEVEL, t0, t1, t2, ZEROS13, status);
-}
-
-/* write_ti: a TCB Info with |levels| (JSON list content) and |module_ids| (",\"tdxModuleIdenti
- * ties\":[...]" or ""), signed by |key| (NULL: the TCB signing key). */
+/* ---- collateral (tdx_testgen.c), signed by |key| (NULL: the TCB signing key) ---- */
 static void write_ti(const tg_tdx_pki *p, EVP_PKEY *key, const char *levels, const char *module_ids)
 {
-    char a[21], b[21], body[16384];
-    tg_iso(now_ - 3600, a);
-    tg_iso(now_ + 86400, b);
-    snprintf(body, sizeof(body),
-             "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
-             "\"fmspc\":\"00112233AABB\",\"pceId\":\"0000\",\"tcbType\":0,"
-             "\"tcbEvaluationDataNumber\":1,\"tdxModule\":{\"mrsigner\":\"%096d\","
-             "\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\"}%s,"
-             "\"tcbLevels\":[%s]}",
-             a, b, 0, module_ids, levels);
-    CHECK(tg_tdx_write_signed_by(key != NULL ? key : p->tcb_key, ti_path, "tcbInfo", body));
+    CHECK(tg_tdx_write_tcb_info(key != NULL ? key : p->tcb_key, ti_path, now_ - 3600,
+                                now_ + 86400, levels, module_ids));
 }
 
-/* the usual two levels: UpToDate at TDX (3, 0, 5), |old| at (2, 0, 4) */
+/* the usual two levels: |latest| at TDX (3, 0, 5), |old| at (2, 0, 4) */
 static void write_ti_default(const tg_tdx_pki *p, EVP_PKEY *key, const char *latest,
                              const char *old)
 {
     char l1[1024], l2[1024], both[2100];
-    level(l1, sizeof(l1), 3, 0, 5, latest);
-    level(l2, sizeof(l2), 2, 0, 4, old);
+    tg_tdx_level(l1, sizeof(l1), 3, 0, 5, latest);
+    tg_tdx_level(l2, sizeof(l2), 2, 0, 4, old);
     snprintf(both, sizeof(both), "%s,%s", l1, l2);
     write_ti(p, key, both, "");
 }
 
 static void write_qe(const tg_tdx_pki *p, EVP_PKEY *key, const char *latest)
 {
-    char a[21], b[21], body[4096];
-    tg_iso(now_ - 3600, a);
-    tg_iso(now_ + 86400, b);
-    snprintf(body, sizeof(body),
-             "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
-             "\"tcbEvaluationDataNumber\":1,\"miscselect\":\"00000000\",\"miscselectMask\":"
-             "\"FFFFFFFF\",\"attributes\":\"11000000000000000000000000000000\","
-             "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":"
-             "\"DCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDC\","
-             "\"isvprodid\":2,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":8},\"tcbDate\":"
-             "\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"%s\"},{\"tcb\":{\"isvsvn\":0},"
-             "\"tcbDate\":\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\"}]}",
-             a, b, latest);
-    CHECK(tg_tdx_write_signed_by(key != NULL ? key : p->tcb_key, qe_path, "enclaveIdentity", body));
+    CHECK(tg_tdx_write_qe_identity(key != NULL ? key : p->tcb_key, qe_path, now_ - 3600,
+                                   now_ + 86400, latest));
 }
 
 static uint8_t *quote_of(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len)
@@ -296,8 +254,8 @@ static void test_module_identity(const tg_tdx_pki *p, inputs *full)
     CHECK_ERR(verify(q, len, full, NULL), ATLS_ERR_EVIDENCE_COLLATERAL);
     CHECK(strstr(atls_error_detail(), "TCB Info mismatch") != NULL);
     char l1[1024], l2[1024], both[2100], ids[1024];
-    level(l1, sizeof(l1), 3, 0, 5, "UpToDate");
-    level(l2, sizeof(l2), 2, 0, 4, "OutOfDate");
+    tg_tdx_level(l1, sizeof(l1), 3, 0, 5, "UpToDate");
+    tg_tdx_level(l2, sizeof(l2), 2, 0, 4, "OutOfDate");
     snprintf(both, sizeof(both), "%s,%s", l1, l2);
     snprintf(ids, sizeof(ids),
              ",\"tdxModuleIdentities\":[{\"id\":\"TDX_01\",\"mrsigner\":\"%096d\","
