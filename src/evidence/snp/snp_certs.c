@@ -395,15 +395,17 @@ atls_error atls_snp_check_revocation(X509 *leaf, STACK_OF(X509) *untrusted,
     X509 *ark = ask != NULL ? issuer_in(ask, in->trust_anchors) : NULL;
     ATLS_ENSURE(ark != NULL, ATLS_ERR_INTERNAL, "SNP: the verified chain cannot be rebuilt");
     atls_vcache_window w = atls_vcache_window_all();
-    int windowed = 1;
+    int windowed = 1, applied = 0;
     for (int i = 0; i < n; i++) {
         X509_CRL *crl = sk_X509_CRL_value(in->crls, i);
         const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
-        int ok = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) == 0 &&
-                 X509_CRL_verify(crl, X509_get0_pubkey(ark)) == 1;
+        if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0) {
+            continue; /* another issuer's CRL (e.g. Intel's, in a shared configuration) */
+        }
+        int ok = X509_CRL_verify(crl, X509_get0_pubkey(ark)) == 1;
         ERR_clear_error();
         ATLS_ENSURE(ok, ATLS_ERR_EVIDENCE_CHAIN,
-                    "SNP: CRL %d is not issued and signed by the ARK of this chain", i + 1);
+                    "SNP: CRL %d names the ARK as its issuer but the ARK did not sign it", i + 1);
         ATLS_ENSURE(X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) < 0 && next != NULL &&
                         X509_cmp_time(next, &at) > 0,
                     ATLS_ERR_EVIDENCE_CHAIN,
@@ -415,6 +417,10 @@ atls_error atls_snp_check_revocation(X509 *leaf, STACK_OF(X509) *untrusted,
         ATLS_ENSURE(!listed(crl, leaf), ATLS_ERR_EVIDENCE_REVOKED,
                     "SNP: the VCEK/VLEK is revoked by the ARK's CRL");
         windowed = windowed && atls_vcache_window_crl(&w, crl);
+        applied++;
+    }
+    if (applied == 0) {
+        return ATLS_OK; /* no CRL of this ARK: revocation unchecked (and the result says so) */
     }
     if (have_key && windowed) {
         atls_vcache_store(&crl_cache, key, &w, NULL);

@@ -29,11 +29,12 @@ ATLS_MUST_CHECK atls_error atls_snp_check_signature(const uint8_t *report,
 ATLS_MUST_CHECK atls_error atls_snp_check_chain(X509 *leaf, STACK_OF(X509) *untrusted,
                                                 const atls_verify_input *in);
 
-/* atls_snp_check_revocation checks in->crls, when given, after atls_snp_check_chain succeeded
- * for |leaf|: every CRL must be issued and signed by the ARK the chain ends at and be valid at
- * in->at or now (ATLS_ERR_EVIDENCE_CHAIN otherwise: a CRL that cannot be used is refused, never
+/* atls_snp_check_revocation applies the CRLs of in->crls issued by the ARK the chain of |leaf|
+ * ends at (after atls_snp_check_chain succeeded; CRLs of other issuers are left to their own
+ * verifiers): each must be signed by that ARK and valid at in->at or now
+ * (ATLS_ERR_EVIDENCE_CHAIN otherwise: a CRL of this ARK that cannot be used is refused, never
  * ignored); an ASK/ASVK or VCEK/VLEK serial listed in one is ATLS_ERR_EVIDENCE_REVOKED.
- * *checked = 1 when at least one CRL was applied. */
+ * *checked = 1 when at least one CRL was applied (0: revocation unchecked). */
 ATLS_MUST_CHECK atls_error atls_snp_check_revocation(X509 *leaf, STACK_OF(X509) *untrusted,
                                                      const atls_verify_input *in, int *checked);
 

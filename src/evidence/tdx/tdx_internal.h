@@ -56,7 +56,8 @@ ATLS_MUST_CHECK atls_error atls_tdx_load_pem_chain_id(const uint8_t *pem, size_t
                                                       atls_tdx_chain_id *id);
 
 /* atls_tdx_verify_chain verifies |leaf| to a trust anchor of |in| through |untrusted| at in->at
- * or now, with in->crls when given (then every CA in the chain needs its CRL, valid at that
+ * or now, with the CRLs of in->crls that this PKI issued (atls_tdx_crls_apply: then every CA in
+ * the chain needs its CRL, valid at that
  * time; a revoked certificate raises ATLS_ERR_EVIDENCE_REVOKED instead of |code|). |id| (may be
  * NULL) says that |leaf| and the first id->num_certs certificates of |untrusted| are the parse
  * of the PEM chain |id| names, |leaf| being its first (then its digest keys the success cache
@@ -65,6 +66,11 @@ ATLS_MUST_CHECK atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *unt
                                                  const atls_tdx_chain_id *id,
                                                  const atls_verify_input *in, atls_error code,
                                                  const char *what);
+
+/* atls_tdx_crls_apply: 1 when a CRL of in->crls is issued by a certificate of |untrusted| or
+ * a trust anchor, i.e. atls_tdx_verify_chain checks revocation with CRL_CHECK_ALL (every CA of
+ * the chain then needs its CRL); CRLs of other PKIs are not used. */
+int atls_tdx_crls_apply(const atls_verify_input *in, STACK_OF(X509) *untrusted);
 
 /* atls_tdx_ecdsa_p256_verify checks a raw r||s (64 bytes) ECDSA-SHA256 signature over |msg|
  * by |key|. ATLS_ERR_EVIDENCE_SIGNATURE (or |code|) with |what| when it does not verify. */

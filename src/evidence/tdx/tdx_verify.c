@@ -232,11 +232,11 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
         ATLS_FAIL_GOTO(rc, done, ATLS_ERR_CRYPTO, "TDX: SHA-256 failed");
     }
     ATLS_GUARD_GOTO(rc, done, atls_hex_encode(out->key_id, sizeof(out->key_id), digest, 32));
-    /* with CRLs given, X509_V_FLAG_CRL_CHECK_ALL made every CA of the PCK chain and of the TCB
-     * signing chain need a CRL valid now: the root CA CRL and the PCK CRL */
+    /* with Intel CRLs given, X509_V_FLAG_CRL_CHECK_ALL made every CA of the PCK chain and of
+     * the TCB signing chain need a CRL valid now: the root CA CRL and the PCK CRL */
     tdx_inputs inputs = {.tcb_info = col.tcb_info_checked,
                          .qe_identity = col.qe_identity_checked,
-                         .crls = in->crls != NULL && sk_X509_CRL_num(in->crls) > 0};
+                         .crls = atls_tdx_crls_apply(in, untrusted)};
     ATLS_GUARD_GOTO(rc, done, claims_of(&q, &pck, &col, &inputs, &out->claims));
     out->type = "tdx";
     set_tiers(&col, &inputs, out);

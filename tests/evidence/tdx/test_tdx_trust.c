@@ -225,6 +225,26 @@ static void test_revocation(const tg_tdx_pki *p, const uint8_t *q, size_t len, i
     CHECK(tv.configuration == 36 && tv.instance_identity == 0 && tv.hardware == 0);
     atls_evidence_result_cleanup(&res);
 
+    /* another PKI's CRLs only (a configuration shared with other verifiers): not applied,
+     * revocation unchecked, and the result says so */
+    {
+        tg_tdx_pki other;
+        CHECK(tg_tdx_pki_new(&other, FMSPC, COMP, 11));
+        inputs foreign = *full;
+        foreign.crls = tg_tdx_crls(&other, now_ - 86400L * 29, now_ + 86400, 0);
+        for (int i = 0; i < sk_X509_CRL_num(foreign.crls); i++) { /* other names, too */
+            X509_NAME *n = X509_NAME_new();
+            X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"Elsewhere",
+                                       -1, -1, 0);
+            X509_CRL_set_issuer_name(sk_X509_CRL_value(foreign.crls, i), n);
+            X509_NAME_free(n);
+        }
+        CHECK_OK(verify(q, len, &foreign, &res));
+        CHECK(res.tv.hardware == 0 && res.tv.instance_identity == 0 && unappraised(&res, "crls"));
+        atls_evidence_result_cleanup(&res);
+        sk_X509_CRL_pop_free(foreign.crls, X509_CRL_free);
+        tg_tdx_pki_free(&other);
+    }
     /* a revoked PCK: accepted before when no CRL was given; with the CRLs it fails */
     inputs revoked = *full;
     revoked.crls = tg_tdx_crls(p, now_ - 86400L * 29, now_ + 86400, 1);
