@@ -15,7 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     FUZZ_REQUIRE(size == ATLS_SNP_REPORT_LEN);
-    FUZZ_REQUIRE(r.version == 2 || r.version == 3 || r.version == 5);
+    FUZZ_REQUIRE(r.version >= 2 && r.version <= 5);
+    /* version 4 has the version-3 layout: no mitigation vectors */
+    FUZZ_REQUIRE(r.version >= 5 || (r.launch_mit_vector == 0 && r.current_mit_vector == 0));
     atls_snp_signer s = atls_snp_report_signer(&r);
     FUZZ_REQUIRE(s == ATLS_SNP_SIGNER_VCEK || s == ATLS_SNP_SIGNER_VLEK);
     /* report_data is copied out verbatim from offset 0x50 */

@@ -114,7 +114,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     atls_tdx_collateral_result out;
     memset(&out, 0, sizeof(out));
     if (atls_tdx_collateral_check(&in, &quote, &pck, &out) == ATLS_OK) {
-        FUZZ_REQUIRE(out.status != ATLS_TDX_TCB_NOT_EVALUATED);
+        /* a status is claimed exactly when the QE Identity was appraised too */
+        FUZZ_REQUIRE(out.tcb_info_checked && out.merged != ATLS_TDX_TCB_NOT_EVALUATED);
+        FUZZ_REQUIRE((out.status == ATLS_TDX_TCB_NOT_EVALUATED) == !out.qe_identity_checked);
         FUZZ_REQUIRE(atls_tdx_tcb_status_name(out.status) != NULL);
         FUZZ_REQUIRE(memchr(out.tcb_date, 0, sizeof(out.tcb_date)) != NULL);
         FUZZ_REQUIRE(nul != NULL || out.qe_status == ATLS_TDX_TCB_NOT_EVALUATED);

@@ -73,12 +73,15 @@ typedef enum atls_error {
     ATLS_ERR_EVIDENCE_COLLATERAL = 505,    /* collateral invalid, expired or inconsistent */
     ATLS_ERR_EVIDENCE_ATTESTER = 506,      /* the attester could not produce evidence */
     ATLS_ERR_EVIDENCE_STALE = 507,         /* evidence older than allowed */
+    ATLS_ERR_EVIDENCE_SIGNER = 508,        /* collateral signed by the wrong kind of certificate */
+    ATLS_ERR_EVIDENCE_REVOKED = 509,       /* a certificate or the TCB is revoked */
 
     /* policy (6xx): evidence is valid but the appraisal policy rejects it */
     ATLS_ERR_POLICY = 600,                 /* generic policy failure */
     ATLS_ERR_POLICY_MISMATCH = 601,        /* a claim does not match its reference value */
     ATLS_ERR_POLICY_UNTRUSTED_KEY = 602,   /* attestation key not trusted by the policy */
     ATLS_ERR_POLICY_INVALID = 603,         /* the policy document itself is invalid */
+    ATLS_ERR_POLICY_UNAPPRAISED = 604,     /* a trust input was missing and the policy needs it */
 
     /* io (7xx): files, sockets, the TPM transport */
     ATLS_ERR_IO = 700,                     /* generic I/O failure */

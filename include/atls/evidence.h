@@ -63,6 +63,11 @@ typedef struct atls_evidence_result {
      * (tsm) sets the type of what it wraps, so the "snp"/"tdx"/"cca" sections of a policy
      * apply to Evidence however it was delivered (static string) */
     const char *policy_type;
+    /* a verifier that makes a contraindicating claim in |tv| while the Evidence is otherwise
+     * valid (e.g. a Revoked TCB status) sets the error (ATLS_ERR_EVIDENCE_REVOKED, ...) and one
+     * line why: the appraisal then fails with them and keeps the claims (ATLS_OK: none) */
+    atls_error contra_error;
+    char contra_reason[160];
 } atls_evidence_result;
 
 /* atls_evidence_result_cleanup releases the claims and zeroes the result. */

@@ -136,6 +136,9 @@ while read -r q at fmspc ver; do
     field "tdx $q" tdx fmspc "$fmspc"
     field "tdx $q" tdx quote_version "$ver"
     field "tdx $q" tdx tcb_status NotEvaluated
+    # no collateral, no CRLs: the downgrade is visible, nothing unchecked is claimed
+    field "tdx $q" tdx unappraised.0 tcb_info
+    field "tdx $q" tdx revocation_checked false
     run 1 "tdx $q wrong root" --evidence "$run_file" --format tdx \
         --trust-anchor "$S/gosevguest_ask_ark_milan.pem" --at "$at"
     run 1 "tdx $q wrong challenge" --evidence "$run_file" --format tdx \
@@ -148,6 +151,19 @@ trustee_tdx_quote_4.dat 2025-01-01T00:00:00Z 50806f000000 4
 trustee_tdx_quote_6.dat 2025-11-01T12:26:40Z 00a06d080000 4
 trustee_az-tdx-vtpm_td-quote.bin 2025-01-01T00:00:00Z 00806f050000 4
 L
+
+# with its collateral and both (DER) CRLs, at a time all of them are valid: every tier
+run 3 "tdx quote_4 with collateral" --evidence "$D/trustee_tdx_quote_4.dat" --format tdx \
+    --trust-anchor "$D/gotdxguest_trusted_root.pem" --at 2023-06-20T08:33:20Z \
+    --tcb-info "$D/gotdxguest_sample_tcbInfo_response" \
+    --qe-identity "$D/gotdxguest_sample_qeIdentity_response" \
+    --tcb-signing-chain "$D/gotdxguest_tcb_signing_issuer_chain.pem" \
+    --crl "$D/gotdxguest_rootcrl.der" --crl "$D/gotdxguest_pckcrl"
+field "tdx quote_4 with collateral" tdx tcb_status UpToDate
+field "tdx quote_4 with collateral" tdx revocation_checked true
+hw=$(jq -r '.submods.tdx.ear_trustworthiness_vector.hardware' "$T/out.json")
+if [ "$hw" = 2 ]; then pass=$((pass + 1)); else
+    echo "FAIL: tdx quote_4 with collateral: hardware $hw, expected 2"; fails=$((fails + 1)); fi
 
 echo "$pass passed, $fails failed"
 [ "$fails" -eq 0 ]

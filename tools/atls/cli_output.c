@@ -115,17 +115,18 @@ int cli_policy_from_appraisal(const atls_appraisal *a, char **out)
             cli_error("no policy can be written for evidence type %s", r->type);
             return CLI_EXIT_FAIL;
         }
-        if (json_object_get(doc, r->type) != NULL) {
+        /* a wrapper's (tsm) result is appraised by the section of what it wraps */
+        const char *key = r->policy_type != NULL ? r->policy_type : r->type;
+        if (json_object_get(doc, key) != NULL) {
             json_decref(doc);
-            cli_error("the peer sent two pieces of %s evidence: write this policy by hand",
-                      r->type);
+            cli_error("the peer sent two pieces of %s evidence: write this policy by hand", key);
             return CLI_EXIT_FAIL;
         }
         if (ops->policy_from_result(r, &section) != ATLS_OK) {
             json_decref(doc);
             return cli_fail_atls(CLI_EXIT_FAIL, "policy");
         }
-        json_object_set_new(doc, r->type, section);
+        json_object_set_new(doc, key, section);
     }
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(doc);
@@ -138,6 +139,21 @@ int cli_policy_from_appraisal(const atls_appraisal *a, char **out)
     if (atls_policy_parse(text, strlen(text), "policy init", &check) != ATLS_OK) {
         free(text);
         return cli_fail_atls(CLI_EXIT_FAIL, "generated policy does not check");
+    }
+    /* the policy has the strict values (every allow_* false, UpToDate only): say so when it
+     * refuses what was seen now, so the user relaxes it explicitly or fixes the inputs */
+    for (size_t i = 0; i < a->num_results; i++) {
+        const atls_evidence_result *r = &a->results[i];
+        const char *key = r->policy_type != NULL ? r->policy_type : r->type;
+        const atls_verifier_ops *ops = atls_verifier_by_name(key);
+        const json_t *section = atls_policy_get0_section(check, key);
+        atls_trust_vector tv;
+        memset(&tv, 0, sizeof(tv));
+        if (ops != NULL && section != NULL && ops->appraise(section, r, &tv) != ATLS_OK) {
+            cli_error("note: the strict policy written refuses the %s Evidence seen now: %s "
+                      "(relax that key in the policy only if this is intended)",
+                      key, atls_error_message());
+        }
     }
     atls_policy_free(check);
     *out = text;

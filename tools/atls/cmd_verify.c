@@ -29,7 +29,8 @@ static const char help[] =
     "  --tcb-info FILE            TDX: Intel TCB info JSON\n"
     "  --qe-identity FILE         TDX: Intel QE identity JSON\n"
     "  --tcb-signing-chain FILE   TDX: the TCB signing chain (PEM)\n"
-    "  --crl FILE                 PEM CRLs (repeatable)\n"
+    "  --crl FILE                 PEM CRLs (repeatable): TDX the root CA and PCK CRLs, SNP the\n"
+    "                             ARK's CRL; without them revocation is unchecked (no tier)\n"
     "  --at TIME                  verification time for certificates and collateral\n"
     "  --json                     print the EAR as JSON (default: a human summary)\n"
     "  --ear-key FILE             print the EAR as a JWT signed with this P-256 key (PEM)\n"
@@ -74,7 +75,7 @@ static int sniff(const uint8_t *d, size_t len, const char **name)
         *name = "tpm2";
     } else if (len > 0 && d[0] == 0xd2) { /* COSE_Sign1 tag 18: the sim EAT */
         *name = "sim";
-    } else if (len == 1184 && (d[0] == 2 || d[0] == 3 || d[0] == 5) && d[1] == 0 && d[2] == 0 &&
+    } else if (len == 1184 && d[0] >= 2 && d[0] <= 5 && d[1] == 0 && d[2] == 0 &&
                d[3] == 0) { /* SNP ATTESTATION_REPORT, VERSION (LE u32) */
         *name = "snp";
     } else if (len > 48 && (d[0] == 4 || d[0] == 5) && d[1] == 0 && d[4] == 0x81 && d[5] == 0 &&

@@ -77,6 +77,20 @@ int verify_inputs_add_intermediates(verify_inputs *v, const char *path)
     return cli_load_certs(path, &v->in.intermediates);
 }
 
+/* push_crl moves |crl| into v's CRL list; 0, or CLI_EXIT_USAGE (|crl| freed) */
+static int push_crl(verify_inputs *v, X509_CRL *crl)
+{
+    if (v->in.crls == NULL) {
+        v->in.crls = sk_X509_CRL_new_null();
+    }
+    if (v->in.crls == NULL || !sk_X509_CRL_push(v->in.crls, crl)) {
+        X509_CRL_free(crl);
+        cli_error("out of memory");
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int verify_inputs_add_crl(verify_inputs *v, const char *path)
 {
     BIO *bio = BIO_new_file(path, "r");
@@ -85,27 +99,29 @@ int verify_inputs_add_crl(verify_inputs *v, const char *path)
         cli_error("cannot read --crl %s", path);
         return CLI_EXIT_USAGE;
     }
-    int n = 0;
+    int n = 0, rc = 0;
     X509_CRL *crl;
-    while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-        if (v->in.crls == NULL) {
-            v->in.crls = sk_X509_CRL_new_null();
-        }
-        if (v->in.crls == NULL || !sk_X509_CRL_push(v->in.crls, crl)) {
-            X509_CRL_free(crl);
-            BIO_free(bio);
-            cli_error("out of memory");
-            return CLI_EXIT_USAGE;
-        }
+    while (rc == 0 && (crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+        rc = push_crl(v, crl);
         n++;
     }
     ERR_clear_error();
+    if (rc == 0 && n == 0) {
+        /* one DER CRL, as Intel PCS and AMD KDS serve them */
+        (void)BIO_reset(bio);
+        crl = d2i_X509_CRL_bio(bio, NULL);
+        ERR_clear_error();
+        if (crl != NULL) {
+            rc = push_crl(v, crl);
+            n = 1;
+        }
+    }
     BIO_free(bio);
-    if (n == 0) {
-        cli_error("--crl %s holds no PEM CRL", path);
+    if (rc == 0 && n == 0) {
+        cli_error("--crl %s holds no PEM or DER CRL", path);
         return CLI_EXIT_USAGE;
     }
-    return 0;
+    return rc;
 }
 
 /* two_digits / parse helpers for RFC 3339 section 5.6 date-time */

@@ -22,7 +22,7 @@ void verify_inputs_cleanup(verify_inputs *v);
 int verify_inputs_add_anchor(verify_inputs *v, const char *path);
 /* verify_inputs_add_intermediates: PEM certificates → intermediates. */
 int verify_inputs_add_intermediates(verify_inputs *v, const char *path);
-/* verify_inputs_add_crl: PEM CRLs → crls. */
+/* verify_inputs_add_crl: PEM CRLs, or one DER CRL → crls. */
 int verify_inputs_add_crl(verify_inputs *v, const char *path);
 
 /* verify_parse_time parses an RFC 3339 date-time (section 5.6) into seconds since the epoch. */

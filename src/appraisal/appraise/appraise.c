@@ -122,7 +122,13 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
     }
 
     atls_trust_vector tv = res.tv;
-    rc = check_age(&res, policy, in);
+    /* valid Evidence the verifier itself contraindicates (a Revoked TCB): no policy can accept
+     * it; the EAR keeps the claims and says why */
+    rc = res.contra_error != ATLS_OK
+             ? atls_error_raise(res.contra_error, __FILE__, __LINE__, "%s",
+                                res.contra_reason[0] != '\0' ? res.contra_reason
+                                                             : "contraindicated by the verifier")
+             : check_age(&res, policy, in);
     if (rc == ATLS_OK && policy != NULL) {
         /* a wrapper's result is appraised by the section of what it wraps */
         const atls_verifier_ops *pops =
@@ -146,11 +152,24 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
         ATLS_GUARD(arc);
         return rc;
     }
-    if (policy == NULL) {
-        /* verified, not appraised: AR4SI configuration 36 is a warning-band claim */
+    if (policy == NULL || atls_ear_tier_from_vector(&tv) == ATLS_EAR_TIER_NONE) {
+        /* verified, not appraised (no policy, or a policy that claims nothing, e.g. every key
+         * "any"): AR4SI configuration 36, "elements of the configuration relevant to security
+         * are unavailable to the Verifier", a warning. Nothing is ever upgraded to affirming
+         * for want of a claim: a tier is claimed only for what was checked. */
         tv.configuration = 36;
-    } else if (atls_ear_tier_from_vector(&tv) == ATLS_EAR_TIER_NONE) {
-        tv.instance_identity = 2;
+    } else if (atls_ear_tier_from_vector(&tv) == ATLS_EAR_TIER_CONTRAINDICATED) {
+        /* a plug-in that contraindicates must say why; never leave the EAR without a reason */
+        rc = atls_error_raise(ATLS_ERR_POLICY, __FILE__, __LINE__,
+                              "%s: a trustworthiness claim is contraindicated", ops->name);
+        snprintf(reason, sizeof(reason), "%s", atls_error_message());
+        note_failure(out, rc, reason);
+        atls_error arc = atls_ear_add_submod(ear, ops->name, &tv,
+                                             policy_ids[0] ? policy_ids : NULL, res.claims,
+                                             reason);
+        atls_evidence_result_cleanup(&res);
+        ATLS_GUARD(arc);
+        return rc;
     }
     rc = atls_ear_add_submod(ear, ops->name, &tv, policy_ids[0] ? policy_ids : NULL,
                              res.claims, NULL);

@@ -184,7 +184,7 @@ atls_error atls_cca_appraise(const json_t *policy, const atls_evidence_result *r
          * the policy allows explicitly). */
         int measured = json_object_get(policy, "realm_initial_measurements") != NULL ||
                        sw != NULL;
-        v.executables = measured ? 2 : 0;
+        v.executables = measured ? 2 : 33; /* AR4SI 33: runtime not recognised (any realm) */
         v.configuration = 2;
         v.hardware = (lc >= 0x3000 && lc <= 0x30ff) ? res->tv.hardware : 32;
         *tv = v;

@@ -72,13 +72,17 @@ typedef struct atls_snp_report {
 } atls_snp_report;
 
 /* atls_snp_report_parse decodes exactly ATLS_SNP_REPORT_LEN bytes into |out| (caller storage),
- * checking version (2, 3, 5), signature algorithm, signer info and every must-be-zero / must-be-
+ * checking version (2..5), signature algorithm, signer info and every must-be-zero / must-be-
  * one field. Fails with ATLS_ERR_EVIDENCE_FORMAT naming the field. */
 ATLS_MUST_CHECK atls_error atls_snp_report_parse(const uint8_t *data, size_t len,
                                                  atls_snp_report *out);
 
 /* atls_snp_report_signer returns the SIGNING_KEY field (0 VCEK, 1 VLEK) of a parsed report. */
 atls_snp_signer atls_snp_report_signer(const atls_snp_report *r);
+
+/* atls_snp_tcb_reserved_zero: 1 when the reserved bytes of TCB_VERSION |raw| are zero in the
+ * layout |turin| selects (Milan/Genoa bytes 2-5, Turin bytes 4-6). */
+int atls_snp_tcb_reserved_zero(uint64_t raw, int turin);
 
 /* atls_snp_tcb_decode splits a TCB_VERSION into components: Milan/Genoa layout, or Turin's
  * when |turin| is non-zero (evidence-formats.md 2.1). */

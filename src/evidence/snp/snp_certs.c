@@ -336,3 +336,108 @@ atls_error atls_snp_check_cert_tcb(const atls_snp_cert_ext *ext, const atls_snp_
                 "SNP: VCEK hwID does not match the report CHIP_ID");
     return ATLS_OK;
 }
+
+/* ---- revocation (AMD KDS "crl": one CRL signed by the ARK, listing revoked ASKs/ASVKs) ------
+ * OpenSSL's CRL_CHECK_ALL would want a CRL from the ASK too, which AMD does not publish; the
+ * ARK's CRL is applied by hand instead, as go-sev-guest and trustee do: it must come from the
+ * ARK that anchors this chain and be current; the ASK's serial and (as trustee also checks)
+ * the VCEK's must not be listed. */
+
+/* issuer_in: the certificate of |pool| (or |anchors|) that issued |x| (not |x| itself). */
+static X509 *issuer_in(X509 *x, STACK_OF(X509) *pool)
+{
+    for (int i = 0; pool != NULL && i < sk_X509_num(pool); i++) {
+        X509 *c = sk_X509_value(pool, i);
+        EVP_PKEY *k = X509_get0_pubkey(c);
+        if (c != x && X509_check_issued(c, x) == X509_V_OK && k != NULL &&
+            X509_verify(x, k) == 1) {
+            ERR_clear_error();
+            return c;
+        }
+        ERR_clear_error();
+    }
+    return NULL;
+}
+
+static int listed(X509_CRL *crl, X509 *x)
+{
+    X509_REVOKED *entry = NULL;
+    return X509_CRL_get0_by_serial(crl, &entry, (ASN1_INTEGER *)X509_get0_serialNumber(x)) == 1;
+}
+
+/* A passed revocation check is a pure function of the leaf, the untrusted certificates, the
+ * anchors, the CRLs and the time: remembered (verify_cache.h) under SHA-256("snp ark crl
+ * check", those as DER) within the window of every CRL, like chain_cache above. */
+ATLS_VCACHE_DEFINE(crl_cache, 16, NULL);
+
+atls_error atls_snp_check_revocation(X509 *leaf, STACK_OF(X509) *untrusted,
+                                     const atls_verify_input *in, int *checked)
+{
+    int n = in->crls != NULL ? sk_X509_CRL_num(in->crls) : 0;
+    *checked = 0;
+    if (n == 0) {
+        return ATLS_OK;
+    }
+    uint8_t key[ATLS_VCACHE_KEY_LEN];
+    atls_vcache_hash h;
+    atls_vcache_hash_init(&h, "snp ark crl check");
+    atls_vcache_hash_cert(&h, leaf);
+    atls_vcache_hash_certs(&h, untrusted);
+    atls_vcache_hash_certs(&h, in->trust_anchors);
+    atls_vcache_hash_crls(&h, in->crls);
+    int have_key = atls_vcache_hash_final(&h, key);
+    time_t at = atls_vcache_at(in->at);
+    if (have_key && atls_vcache_lookup(&crl_cache, key, at, NULL)) {
+        *checked = 1;
+        return ATLS_OK;
+    }
+    X509 *ask = issuer_in(leaf, untrusted);
+    X509 *ark = ask != NULL ? issuer_in(ask, in->trust_anchors) : NULL;
+    ATLS_ENSURE(ark != NULL, ATLS_ERR_INTERNAL, "SNP: the verified chain cannot be rebuilt");
+    atls_vcache_window w = atls_vcache_window_all();
+    int windowed = 1, applied = 0;
+    for (int i = 0; i < n; i++) {
+        X509_CRL *crl = sk_X509_CRL_value(in->crls, i);
+        const ASN1_TIME *next = X509_CRL_get0_nextUpdate(crl);
+        if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ark)) != 0) {
+            continue; /* another issuer's CRL (e.g. Intel's, in a shared configuration) */
+        }
+        int ok = X509_CRL_verify(crl, X509_get0_pubkey(ark)) == 1;
+        ERR_clear_error();
+        ATLS_ENSURE(ok, ATLS_ERR_EVIDENCE_CHAIN,
+                    "SNP: CRL %d names the ARK as its issuer but the ARK did not sign it", i + 1);
+        ATLS_ENSURE(X509_cmp_time(X509_CRL_get0_lastUpdate(crl), &at) < 0 && next != NULL &&
+                        X509_cmp_time(next, &at) > 0,
+                    ATLS_ERR_EVIDENCE_CHAIN,
+                    "SNP: CRL %d is not valid at the verification time (thisUpdate/nextUpdate)",
+                    i + 1);
+        ATLS_ENSURE(!listed(crl, ask), ATLS_ERR_EVIDENCE_REVOKED,
+                    "SNP: the %s is revoked by the ARK's CRL",
+                    "ASK/ASVK");
+        ATLS_ENSURE(!listed(crl, leaf), ATLS_ERR_EVIDENCE_REVOKED,
+                    "SNP: the VCEK/VLEK is revoked by the ARK's CRL");
+        windowed = windowed && atls_vcache_window_crl(&w, crl);
+        applied++;
+    }
+    if (applied == 0) {
+        return ATLS_OK; /* no CRL of this ARK: revocation unchecked (and the result says so) */
+    }
+    if (have_key && windowed) {
+        atls_vcache_store(&crl_cache, key, &w, NULL);
+    }
+    *checked = 1;
+    return ATLS_OK;
+}
+
+atls_error atls_snp_check_signer_kind(const atls_snp_report *r, X509 *cert)
+{
+    char cn[64] = "";
+    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
+                                      (int)sizeof(cn));
+    ERR_clear_error();
+    const char *want = atls_snp_report_signer(r) == ATLS_SNP_SIGNER_VLEK ? "SEV-VLEK" : "SEV-VCEK";
+    ATLS_ENSURE(n > 0 && strcmp(cn, want) == 0, ATLS_ERR_EVIDENCE_CHAIN,
+                "SNP: the report's SIGNING_KEY says %s but the signing certificate is \"%s\"",
+                want + 4, n > 0 ? cn : "(no CN)");
+    return ATLS_OK;
+}

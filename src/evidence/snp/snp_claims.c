@@ -46,7 +46,7 @@ static json_t *tcb_json(uint64_t raw, int turin)
 #define BIT(v, n) json_boolean(((v) >> (n)) & 1u)
 
 atls_error atls_snp_claims(const atls_snp_report *r, int turin, const char *product,
-                           json_t **out)
+                           int revocation_checked, json_t **out)
 {
     json_t *c = json_object();
     json_t *pol = json_object();
@@ -109,6 +109,19 @@ atls_error atls_snp_claims(const atls_snp_report *r, int turin, const char *prod
         ok = ok && set_u64hex(c, "launch_mit_vector", r->launch_mit_vector) &&
              set_u64hex(c, "current_mit_vector", r->current_mit_vector);
     }
+    /* provisional firmware: the running firmware (CURRENT) is not yet committed, so the host
+     * can still roll back to COMMITTED (ABI spec, SNP_COMMIT) */
+    int provisional = r->current_tcb != r->committed_tcb ||
+                      r->current_build != r->committed_build ||
+                      r->current_minor != r->committed_minor ||
+                      r->current_major != r->committed_major;
+    json_t *unappraised = json_array();
+    ok = ok && unappraised != NULL &&
+         (revocation_checked || json_array_append_new(unappraised, json_string("crl")) == 0) &&
+         json_object_set(c, "unappraised", unappraised) == 0;
+    json_decref(unappraised);
+    ok = ok && json_object_set_new(c, "provisional_firmware", json_boolean(provisional)) == 0 &&
+         json_object_set_new(c, "revocation_checked", json_boolean(revocation_checked)) == 0;
     ok = ok && json_object_set_new(c, "product", json_string(product)) == 0 &&
          json_object_set_new(c, "tcb_layout", json_string(turin ? "turin" : "milan")) == 0;
     json_decref(pol);

@@ -29,6 +29,20 @@ ATLS_MUST_CHECK atls_error atls_snp_check_signature(const uint8_t *report,
 ATLS_MUST_CHECK atls_error atls_snp_check_chain(X509 *leaf, STACK_OF(X509) *untrusted,
                                                 const atls_verify_input *in);
 
+/* atls_snp_check_revocation applies the CRLs of in->crls issued by the ARK the chain of |leaf|
+ * ends at (after atls_snp_check_chain succeeded; CRLs of other issuers are left to their own
+ * verifiers): each must be signed by that ARK and valid at in->at or now
+ * (ATLS_ERR_EVIDENCE_CHAIN otherwise: a CRL of this ARK that cannot be used is refused, never
+ * ignored); an ASK/ASVK or VCEK/VLEK serial listed in one is ATLS_ERR_EVIDENCE_REVOKED.
+ * *checked = 1 when at least one CRL was applied (0: revocation unchecked). */
+ATLS_MUST_CHECK atls_error atls_snp_check_revocation(X509 *leaf, STACK_OF(X509) *untrusted,
+                                                     const atls_verify_input *in, int *checked);
+
+/* atls_snp_check_signer_kind: the report's SIGNING_KEY (VCEK / VLEK) names the kind of the
+ * certificate whose key verified it (subject CN "SEV-VCEK" / "SEV-VLEK", AMD KDS spec 57230).
+ * ATLS_ERR_EVIDENCE_CHAIN otherwise. */
+ATLS_MUST_CHECK atls_error atls_snp_check_signer_kind(const atls_snp_report *r, X509 *cert);
+
 /* What a VCEK/VLEK says about itself (its extensions), parsed once per certificate. */
 #define ATLS_SNP_NUM_SPL 5 /* blSPL, teeSPL, snpSPL, ucodeSPL, fmcSPL */
 typedef struct atls_snp_cert_ext {
@@ -51,7 +65,8 @@ ATLS_MUST_CHECK atls_error atls_snp_check_cert_tcb(const atls_snp_cert_ext *ext,
 
 /* atls_snp_claims builds the claims object for |r| (new reference in *out). */
 ATLS_MUST_CHECK atls_error atls_snp_claims(const atls_snp_report *r, int turin,
-                                           const char *product, json_t **out);
+                                           const char *product, int revocation_checked,
+                                           json_t **out);
 
 /* The policy half of atls_snp_verifier_ops (snp_policy.c); contracts in atls/evidence.h. */
 ATLS_MUST_CHECK atls_error atls_snp_appraise(const json_t *policy,

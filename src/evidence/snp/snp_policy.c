@@ -11,6 +11,7 @@
 
 #define INVALID ATLS_ERR_POLICY_INVALID
 #define MISMATCH ATLS_ERR_POLICY_MISMATCH
+#define UNAPPRAISED ATLS_ERR_POLICY_UNAPPRAISED
 
 /* Allowed-value lists of hex digests: policy key, claim name, byte length. */
 static const struct {
@@ -25,7 +26,9 @@ static const struct {
 
 static const char *const tcb_keys[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
 static const char *const bool_keys[] = {"allow_debug", "allow_smt", "allow_migration_agent",
-                                        "require_challenge", "any_measurement"};
+                                        "require_challenge", "any_measurement", "allow_cxl",
+                                        "require_mem_aes_256_xts", "allow_provisional_firmware",
+                                        "allow_unchecked_revocation"};
 
 ATLS_MUST_CHECK static atls_error check_int(const json_t *v, const char *key, json_int_t max)
 {
@@ -156,6 +159,25 @@ atls_error atls_snp_appraise(const json_t *policy, const atls_evidence_result *r
     ATLS_ENSURE(!debug || policy_bool(policy, "allow_debug", 0), MISMATCH,
                 "SNP policy: policy.debug is set and allow_debug is false");
     warn |= debug;
+    /* CXL_ALLOW lets CXL-attached memory (outside the SoC's protection) back the guest */
+    int cxl = claim_bool(pol, "cxl_allow");
+    ATLS_ENSURE(!cxl || policy_bool(policy, "allow_cxl", 0), MISMATCH,
+                "SNP policy: policy.cxl_allow is set and allow_cxl is false");
+    warn |= cxl;
+    ATLS_ENSURE(claim_bool(pol, "mem_aes_256_xts") ||
+                    !policy_bool(policy, "require_mem_aes_256_xts", 0),
+                MISMATCH,
+                "SNP policy: policy.mem_aes_256_xts is clear and require_mem_aes_256_xts is true");
+    /* COMMITTED_TCB != CURRENT_TCB: firmware the host may still roll back */
+    int provisional = claim_bool(c, "provisional_firmware");
+    ATLS_ENSURE(!provisional || policy_bool(policy, "allow_provisional_firmware", 0), MISMATCH,
+                "SNP policy: the firmware is provisional (COMMITTED_TCB/version differs from "
+                "CURRENT) and allow_provisional_firmware is false");
+    warn |= provisional;
+    int unchecked = !claim_bool(c, "revocation_checked");
+    ATLS_ENSURE(!unchecked || policy_bool(policy, "allow_unchecked_revocation", 0), UNAPPRAISED,
+                "SNP policy: revocation was not checked (no CRL from the ARK given) and "
+                "allow_unchecked_revocation is false");
     ATLS_ENSURE(!claim_bool(pol, "migrate_ma") || policy_bool(policy, "allow_migration_agent", 0),
                 MISMATCH, "SNP policy: policy.migrate_ma is set and allow_migration_agent is false");
     ATLS_ENSURE(!claim_bool(pinfo, "smt_enabled") || policy_bool(policy, "allow_smt", 1),
@@ -192,9 +214,11 @@ atls_error atls_snp_appraise(const json_t *policy, const atls_evidence_result *r
     ATLS_ENSURE(!policy_bool(policy, "require_challenge", 0) || res->challenge_checked, MISMATCH,
                 "SNP policy: report_data was not checked against a challenge");
     if (tv != NULL) {
-        /* AR4SI: 2 = approved; 32 = warning (an allowed but unsafe setting such as debug). */
-        tv->executables = json_object_get(policy, "measurements") != NULL ? 2 : 0;
-        tv->configuration = warn ? 32 : 2;
+        /* AR4SI: 2 = approved; 32 = warning (an allowed but unsafe setting such as debug);
+         * 36 = security-relevant input unavailable (no CRL); executables 33 = not recognised
+         * (any_measurement) */
+        tv->executables = json_object_get(policy, "measurements") != NULL ? 2 : 33;
+        tv->configuration = unchecked ? 36 : warn ? 32 : 2;
         tv->hardware = res->tv.hardware;
         tv->instance_identity = res->tv.instance_identity;
     }
@@ -232,9 +256,15 @@ atls_error atls_snp_policy_from_result(const atls_evidence_result *res, json_t *
     }
     const json_t *pol = json_object_get(c, "policy");
     ok = ok && json_object_set(p, "min_tcb", tcb) == 0 &&
-         json_object_set_new(p, "allow_debug", json_boolean(claim_bool(pol, "debug"))) == 0 &&
-         json_object_set_new(p, "allow_migration_agent",
-                             json_boolean(claim_bool(pol, "migrate_ma"))) == 0 &&
+         /* the strict values whatever |res| shows (the policy may refuse |res| itself: `atls
+          * policy init` says so); require_mem_aes_256_xts keeps a hardening that is seen */
+         json_object_set_new(p, "allow_debug", json_false()) == 0 &&
+         json_object_set_new(p, "allow_migration_agent", json_false()) == 0 &&
+         json_object_set_new(p, "allow_cxl", json_false()) == 0 &&
+         json_object_set_new(p, "allow_provisional_firmware", json_false()) == 0 &&
+         json_object_set_new(p, "allow_unchecked_revocation", json_false()) == 0 &&
+         json_object_set_new(p, "require_mem_aes_256_xts",
+                             json_boolean(claim_bool(pol, "mem_aes_256_xts"))) == 0 &&
          json_object_set_new(p, "min_guest_svn", json_integer(claim_int(c, "guest_svn"))) == 0 &&
          json_object_set_new(p, "vmpl", one(json_object_get(c, "vmpl"))) == 0 &&
          json_object_set_new(p, "signers", one(json_object_get(c, "signer"))) == 0 &&

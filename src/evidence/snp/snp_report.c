@@ -62,8 +62,10 @@ atls_error atls_snp_report_parse(const uint8_t *data, size_t len, atls_snp_repor
     atls_cursor_init(&c, data, len);
 
     U32(version);
-    /* Versions 2 (fw < 1.55), 3 (adds CPUID fields) and 5 (ABI 1.58, mitigation vectors). */
-    ATLS_ENSURE(out->version == 2 || out->version == 3 || out->version == 5, FMT,
+    /* Versions 2 (fw < 1.55), 3 (adds CPUID fields), 4 (same layout as 3: AMD's ABI bumped
+     * the version for firmware that fills the same fields; other verifiers accept it) and 5
+     * (ABI 1.58, mitigation vectors). */
+    ATLS_ENSURE(out->version >= 2 && out->version <= 5, FMT,
                 "SNP report: unsupported version %u", (unsigned)out->version);
     U32(guest_svn);
     U64(policy);
@@ -136,6 +138,13 @@ atls_error atls_snp_report_parse(const uint8_t *data, size_t len, atls_snp_repor
 atls_snp_signer atls_snp_report_signer(const atls_snp_report *r)
 {
     return ((r->signer_info >> 2) & 7u) == 1 ? ATLS_SNP_SIGNER_VLEK : ATLS_SNP_SIGNER_VCEK;
+}
+
+int atls_snp_tcb_reserved_zero(uint64_t raw, int turin)
+{
+    /* reserved bytes: Milan/Genoa 2..5, Turin 4..6 (evidence-formats.md 2.1, virtee/sev) */
+    uint64_t mask = turin ? 0x00ffffff00000000ull : 0x0000ffffffff0000ull;
+    return (raw & mask) == 0;
 }
 
 void atls_snp_tcb_decode(uint64_t raw, int turin, atls_snp_tcb *out)

@@ -44,6 +44,21 @@ ATLS_MUST_CHECK static atls_error is_turin(const atls_snp_report *r, const char 
     return ATLS_OK;
 }
 
+/* check_tcb_layout: the reserved bytes of every TCB_VERSION are zero in the product's layout
+ * (the parse could not tell the layout; a Turin TCB read as Milan would misplace SNP). */
+ATLS_MUST_CHECK static atls_error check_tcb_layout(const atls_snp_report *r, int turin)
+{
+    static const char *const names[] = {"CURRENT_TCB", "REPORTED_TCB", "COMMITTED_TCB",
+                                        "LAUNCH_TCB"};
+    const uint64_t tcbs[] = {r->current_tcb, r->reported_tcb, r->committed_tcb, r->launch_tcb};
+    for (size_t i = 0; i < 4; i++) {
+        ATLS_ENSURE(atls_snp_tcb_reserved_zero(tcbs[i], turin), ATLS_ERR_EVIDENCE_FORMAT,
+                    "SNP report: %s 0x%016llx has reserved bytes set (%s layout)", names[i],
+                    (unsigned long long)tcbs[i], turin ? "Turin" : "Milan/Genoa");
+    }
+    return ATLS_OK;
+}
+
 atls_error atls_snp_verify_report(const uint8_t *evidence, size_t len,
                                   const atls_verify_input *in, STACK_OF(X509) *extra,
                                   atls_evidence_result *out)
@@ -53,7 +68,7 @@ atls_error atls_snp_verify_report(const uint8_t *evidence, size_t len,
     X509 *file_cert = NULL, *signer = NULL;
     STACK_OF(X509) *pool = NULL;
     atls_snp_cert_ext ext;
-    int turin = 0;
+    int turin = 0, revocation_checked = 0;
 
     ATLS_ENSURE(out != NULL && in != NULL, ATLS_ERR_USAGE, "SNP: NULL argument");
     memset(out, 0, sizeof(*out));
@@ -95,7 +110,10 @@ atls_error atls_snp_verify_report(const uint8_t *evidence, size_t len,
     ATLS_GUARD_GOTO(rc, done, atls_snp_check_chain(signer, pool, in));
     ATLS_GUARD_GOTO(rc, done, atls_snp_cert_ext_get(signer, &ext));
     ATLS_GUARD_GOTO(rc, done, is_turin(&r, ext.product, &turin));
+    ATLS_GUARD_GOTO(rc, done, check_tcb_layout(&r, turin));
+    ATLS_GUARD_GOTO(rc, done, atls_snp_check_signer_kind(&r, signer));
     ATLS_GUARD_GOTO(rc, done, atls_snp_check_cert_tcb(&ext, &r, turin));
+    ATLS_GUARD_GOTO(rc, done, atls_snp_check_revocation(signer, pool, in, &revocation_checked));
 
     if (in->challenge != NULL) {
         if (CRYPTO_memcmp(in->challenge, r.report_data, ATLS_CHALLENGE_LEN) != 0) {
@@ -105,11 +123,14 @@ atls_error atls_snp_verify_report(const uint8_t *evidence, size_t len,
         out->challenge_checked = 1;
     }
     ATLS_GUARD_GOTO(rc, done, atls_key_id(X509_get0_pubkey(signer), out->key_id));
-    ATLS_GUARD_GOTO(rc, done, atls_snp_claims(&r, turin, ext.product, &out->claims));
+    ATLS_GUARD_GOTO(rc, done,
+                    atls_snp_claims(&r, turin, ext.product, revocation_checked, &out->claims));
     out->type = "snp";
-    /* AR4SI: the chip key chains to AMD and its TCB equals the reported one. */
-    out->tv.hardware = 2;
-    out->tv.instance_identity = 2;
+    /* AR4SI: the chip key chains to AMD and its TCB equals the reported one; claimed only when
+     * the ARK's CRL showed that the ASK and the VCEK are not revoked (EVIDENCE.md, "What each
+     * tier requires"). */
+    out->tv.hardware = revocation_checked ? 2 : 0;
+    out->tv.instance_identity = revocation_checked ? 2 : 0;
 done:
     if (rc != ATLS_OK) {
         json_decref(out->claims);

@@ -11,6 +11,8 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -170,7 +172,9 @@ ATLS_MUST_CHECK static atls_error status_of(const json_t *level, const char *wha
                                             atls_tdx_tcb_status *s)
 {
     ATLS_ENSURE(atls_tdx_tcb_status_parse(json_string_value(json_object_get(level, "tcbStatus")),
-                                          s),
+                                          s) &&
+                    *s != ATLS_TDX_TCB_TD_RELAUNCH_ADVISED &&
+                    *s != ATLS_TDX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED,
                 COLL, "TDX %s: unknown tcbStatus", what);
     return ATLS_OK;
 }
@@ -188,17 +192,25 @@ ATLS_MUST_CHECK static atls_error svn_list(const json_t *arr, int out[16])
     return ATLS_OK;
 }
 
-/* platform_level: the first tcbLevel the platform meets (SGX components and PCESVN from the
- * PCK certificate, TDX components from TEE_TCB_SVN). When TEE_TCB_SVN[1] (the TDX module
- * major version) is non-zero, components 0 and 1 are judged by the module identity instead. */
+/* The levels a platform meets (Intel QVL, TcbLevelCheck): |sgx| the first level where every
+ * SGX component and PCESVN from the PCK certificate is >= the level's; |tdx| the first where in
+ * addition every TEE_TCB_SVN[i] >= tdxtcbcomponents[i] (from i = 2 when TEE_TCB_SVN[1], the TDX
+ * module major version, is non-zero: components 0 and 1 are then judged by the module
+ * identity); |latest| the first level of the list. */
+typedef struct tcb_levels {
+    const json_t *sgx, *tdx, *latest;
+} tcb_levels;
+
 ATLS_MUST_CHECK static atls_error platform_level(const json_t *tcb_info, const atls_tdx_quote *q,
-                                                 const atls_tdx_pck_info *pck,
-                                                 atls_tdx_collateral_result *out)
+                                                 const atls_tdx_pck_info *pck, tcb_levels *out)
 {
     const json_t *levels = json_object_get(tcb_info, "tcbLevels");
     size_t i;
     json_t *lv;
-    ATLS_ENSURE(json_is_array(levels), COLL, "TDX TCB Info: no tcbLevels");
+    memset(out, 0, sizeof(*out));
+    ATLS_ENSURE(json_is_array(levels) && json_array_size(levels) > 0, COLL,
+                "TDX TCB Info: no tcbLevels");
+    out->latest = json_array_get(levels, 0);
     json_array_foreach(levels, i, lv) {
         const json_t *tcb = json_object_get(lv, "tcb");
         int sgx[16], tdx[16], ok = 1;
@@ -210,23 +222,47 @@ ATLS_MUST_CHECK static atls_error platform_level(const json_t *tcb_info, const a
             ok &= pck->comp[k] >= sgx[k];
         }
         ok &= pck->pcesvn >= pcesvn;
+        if (ok && out->sgx == NULL) {
+            out->sgx = lv;
+        }
         for (size_t k = q->tee_tcb_svn[1] > 0 ? 2 : 0; k < 16; k++) {
             ok &= q->tee_tcb_svn[k] >= tdx[k];
         }
         if (ok) {
-            ATLS_GUARD(status_of(lv, "TCB Info level", &out->platform_status));
-            const char *date = json_string_value(json_object_get(lv, "tcbDate"));
-            snprintf(out->tcb_date, sizeof(out->tcb_date), "%s", date != NULL ? date : "");
-            const json_t *adv = json_object_get(lv, "advisoryIDs");
-            out->advisory_ids = json_is_array(adv) ? json_deep_copy(adv) : NULL;
+            out->tdx = lv;
             return ATLS_OK;
         }
     }
     ATLS_RAISE(COLL, "TDX TCB Info: the platform TCB is below every tcbLevel (not supported)");
 }
 
+/* level_component: tdxtcbcomponents[k].svn of a level (checked by platform_level). */
+static int level_component(const json_t *level, size_t k)
+{
+    const json_t *c = json_object_get(json_object_get(level, "tcb"), "tdxtcbcomponents");
+    return (int)int_field(json_array_get(c, k), "svn");
+}
+
+/* find_module_identity: the tdxModuleIdentities entry "TDX_%02X" % |version|, or NULL. */
+static const json_t *find_module_identity(const json_t *ids, uint8_t version)
+{
+    char want[16];
+    size_t i;
+    json_t *e;
+    snprintf(want, sizeof(want), "TDX_%02X", version);
+    json_array_foreach(ids, i, e) {
+        const char *name = json_string_value(json_object_get(e, "id"));
+        if (name != NULL && strcmp(name, want) == 0) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
 /* module_identity checks MRSIGNERSEAM / SEAM_ATTRIBUTES against tdxModule or, for module major
- * version TEE_TCB_SVN[1] > 0, the "TDX_%02X" entry of tdxModuleIdentities and its tcbLevels. */
+ * version TEE_TCB_SVN[1] > 0, the "TDX_%02X" entry of tdxModuleIdentities and its tcbLevels.
+ * A TCB Info without tdxModuleIdentities cannot judge a module of major version > 0: Intel's
+ * QVL returns STATUS_TCB_INFO_MISMATCH there, and so does this (COLLATERAL). */
 ATLS_MUST_CHECK static atls_error module_identity(const json_t *tcb_info, const atls_tdx_quote *q,
                                                   atls_tdx_tcb_status *module_status)
 {
@@ -234,19 +270,14 @@ ATLS_MUST_CHECK static atls_error module_identity(const json_t *tcb_info, const 
     const json_t *ids = json_object_get(tcb_info, "tdxModuleIdentities");
     uint8_t mrsigner[48], attr[8], mask[8];
     *module_status = ATLS_TDX_TCB_UP_TO_DATE;
-    if (q->tee_tcb_svn[1] > 0 && ids != NULL) {
-        char want[16];
-        size_t i;
-        json_t *e;
-        snprintf(want, sizeof(want), "TDX_%02X", q->tee_tcb_svn[1]);
-        id = NULL;
-        json_array_foreach(ids, i, e) {
-            const char *name = json_string_value(json_object_get(e, "id"));
-            if (name != NULL && strcmp(name, want) == 0) {
-                id = e;
-            }
-        }
-        ATLS_ENSURE(id != NULL, COLL, "TDX TCB Info: no tdxModuleIdentities entry %s", want);
+    if (q->tee_tcb_svn[1] > 0) {
+        ATLS_ENSURE(json_is_array(ids), COLL,
+                    "TDX TCB Info mismatch: the TDX module version is %u but the TCB Info has no "
+                    "tdxModuleIdentities",
+                    q->tee_tcb_svn[1]);
+        id = find_module_identity(ids, q->tee_tcb_svn[1]);
+        ATLS_ENSURE(id != NULL, COLL, "TDX TCB Info: no tdxModuleIdentities entry TDX_%02X",
+                    q->tee_tcb_svn[1]);
     }
     ATLS_ENSURE(json_is_object(id), COLL, "TDX TCB Info: no tdxModule identity");
     ATLS_GUARD(hex_field(id, "mrsigner", mrsigner, 48, "TCB Info tdxModule"));
@@ -271,6 +302,86 @@ ATLS_MUST_CHECK static atls_error module_identity(const json_t *tcb_info, const 
         }
     }
     ATLS_RAISE(COLL, "TDX TCB Info: TDX module SVN %u is below every level", q->tee_tcb_svn[0]);
+}
+
+static int is_configuration_needed(atls_tdx_tcb_status s)
+{
+    return s == ATLS_TDX_TCB_CONFIGURATION_NEEDED ||
+           s == ATLS_TDX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED ||
+           s == ATLS_TDX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED ||
+           s == ATLS_TDX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED;
+}
+
+/* relaunch: for a TDX 1.5 TD (body type 3) whose TDX TCB is out of date only because its TDX
+ * module is, the platform may already run a module at the latest level (TEE_TCB_SVN2 is the
+ * SVN of the module now loaded): then relaunching the TD brings it up to date, and Intel's QVL
+ * (TDRelaunchCheck) reports TDRelaunchAdvised(ConfigurationNeeded) instead of OutOfDate. */
+ATLS_MUST_CHECK static atls_error relaunch(const json_t *tcb_info, const atls_tdx_quote *q,
+                                           const tcb_levels *lv, atls_tdx_tcb_status sgx_status,
+                                           atls_tdx_tcb_status module_status,
+                                           atls_tdx_tcb_status qe_status,
+                                           atls_tdx_tcb_status *tdx_status)
+{
+    const uint8_t *svn2 = q->tee_tcb_svn2;
+    if (q->body_type != 3 || qe_status == ATLS_TDX_TCB_OUT_OF_DATE ||
+        qe_status == ATLS_TDX_TCB_REVOKED ||
+        (sgx_status != ATLS_TDX_TCB_UP_TO_DATE && sgx_status != ATLS_TDX_TCB_SW_HARDENING_NEEDED &&
+         sgx_status != ATLS_TDX_TCB_CONFIGURATION_NEEDED &&
+         sgx_status != ATLS_TDX_TCB_CONFIGURATION_AND_SW_HARDENING_NEEDED) ||
+        (*tdx_status != ATLS_TDX_TCB_OUT_OF_DATE &&
+         *tdx_status != ATLS_TDX_TCB_OUT_OF_DATE_CONFIGURATION_NEEDED) ||
+        module_status != ATLS_TDX_TCB_OUT_OF_DATE) {
+        return ATLS_OK;
+    }
+    int module_latest;
+    if (svn2[1] == 0) {
+        module_latest = svn2[0] >= level_component(lv->latest, 0);
+    } else {
+        const json_t *id = find_module_identity(json_object_get(tcb_info, "tdxModuleIdentities"),
+                                                svn2[1]);
+        ATLS_ENSURE(id != NULL, COLL, "TDX TCB Info: no tdxModuleIdentities entry TDX_%02X "
+                                      "for TEE_TCB_SVN2", svn2[1]);
+        const json_t *levels = json_object_get(id, "tcbLevels");
+        ATLS_ENSURE(json_is_array(levels) && json_array_size(levels) > 0, COLL,
+                    "TDX TCB Info: module identity TDX_%02X has no tcbLevels", svn2[1]);
+        json_int_t isvsvn = int_field(json_object_get(json_array_get(levels, 0), "tcb"), "isvsvn");
+        module_latest = isvsvn >= 0 && svn2[0] >= isvsvn;
+    }
+    if (module_latest && svn2[2] >= level_component(lv->latest, 2)) {
+        *tdx_status = is_configuration_needed(sgx_status) || is_configuration_needed(*tdx_status)
+                          ? ATLS_TDX_TCB_TD_RELAUNCH_ADVISED_CONFIGURATION_NEEDED
+                          : ATLS_TDX_TCB_TD_RELAUNCH_ADVISED;
+    }
+    return ATLS_OK;
+}
+
+/* check_tcb_signer: the collateral signer must be the "Intel SGX TCB Signing" certificate, an
+ * end-entity certificate issued directly by a configured root (Intel's QVL, TCBSigningChain).
+ * Chaining to the root is not enough: a PCK leaf, or any CA under the root, would otherwise
+ * sign TCB Info, and one extracted PCK key would forge UpToDate for every platform. */
+ATLS_MUST_CHECK static atls_error check_tcb_signer(X509 *signer, const atls_verify_input *in)
+{
+    char cn[64] = "";
+    int n = X509_NAME_get_text_by_NID(X509_get_subject_name(signer), NID_commonName, cn,
+                                      (int)sizeof(cn));
+    ERR_clear_error();
+    ATLS_ENSURE(n > 0 && strcmp(cn, "Intel SGX TCB Signing") == 0, ATLS_ERR_EVIDENCE_SIGNER,
+                "TDX collateral: the signer \"%s\" is not the Intel SGX TCB Signing certificate",
+                n > 0 ? cn : "(no CN)");
+    ATLS_ENSURE(X509_check_ca(signer) == 0, ATLS_ERR_EVIDENCE_SIGNER,
+                "TDX collateral: the TCB signing certificate is a CA");
+    ERR_clear_error();
+    for (int i = 0; in->trust_anchors != NULL && i < sk_X509_num(in->trust_anchors); i++) {
+        X509 *root = sk_X509_value(in->trust_anchors, i);
+        EVP_PKEY *key = X509_get0_pubkey(root);
+        if (X509_check_issued(root, signer) == X509_V_OK && key != NULL &&
+            X509_verify(signer, key) == 1) {
+            return ATLS_OK;
+        }
+        ERR_clear_error();
+    }
+    ATLS_RAISE(ATLS_ERR_EVIDENCE_SIGNER,
+               "TDX collateral: the TCB signing certificate is not issued directly by the root");
 }
 
 /* qe_identity: Enclave Identity v2 of the TD Quoting Enclave against the QE report. */
@@ -318,9 +429,9 @@ atls_error atls_tdx_collateral_check(const atls_verify_input *in, const atls_tdx
     STACK_OF(X509) *chain = NULL;
     signed_doc ti, qi;
     uint8_t fmspc[6], pceid[2];
-    atls_tdx_tcb_status module_status = ATLS_TDX_TCB_UP_TO_DATE;
     uint8_t *chain_pem = NULL;
     size_t chain_len = 0;
+    tcb_levels lv;
 
     memset(out, 0, sizeof(*out));
     memset(&ti, 0, sizeof(ti));
@@ -335,6 +446,7 @@ atls_error atls_tdx_collateral_check(const atls_verify_input *in, const atls_tdx
     X509 *signer = sk_X509_value(chain, 0);
     ATLS_GUARD_GOTO(rc, done, atls_tdx_verify_chain(signer, chain, &chain_id, in, COLL,
                                                     "TCB signing chain"));
+    ATLS_GUARD_GOTO(rc, done, check_tcb_signer(signer, in));
 
     ATLS_GUARD_GOTO(rc, done, load_signed(in->tcb_info_path, "tcbInfo", signer, in, &ti));
     const char *id = json_string_value(json_object_get(ti.body, "id"));
@@ -349,20 +461,40 @@ atls_error atls_tdx_collateral_check(const atls_verify_input *in, const atls_tdx
     if (memcmp(pceid, pck->pceid, 2) != 0) {
         ATLS_FAIL_GOTO(rc, done, COLL, "TDX TCB Info: pceId does not match the PCK certificate");
     }
-    ATLS_GUARD_GOTO(rc, done, platform_level(ti.body, q, pck, out));
-    ATLS_GUARD_GOTO(rc, done, module_identity(ti.body, q, &module_status));
-    out->status = converge(out->platform_status, module_status);
+    atls_tdx_tcb_status sgx_status, tdx_level;
+    ATLS_GUARD_GOTO(rc, done, platform_level(ti.body, q, pck, &lv));
+    ATLS_GUARD_GOTO(rc, done, status_of(lv.sgx, "TCB Info level", &sgx_status));
+    ATLS_GUARD_GOTO(rc, done, status_of(lv.tdx, "TCB Info level", &tdx_level));
+    {
+        const char *date = json_string_value(json_object_get(lv.tdx, "tcbDate"));
+        snprintf(out->tcb_date, sizeof(out->tcb_date), "%s", date != NULL ? date : "");
+        const json_t *adv = json_object_get(lv.tdx, "advisoryIDs");
+        out->advisory_ids = json_is_array(adv) ? json_deep_copy(adv) : NULL;
+    }
+    ATLS_GUARD_GOTO(rc, done, module_identity(ti.body, q, &out->module_status));
     out->qe_status = ATLS_TDX_TCB_NOT_EVALUATED;
     if (in->qe_identity_path != NULL) {
         ATLS_GUARD_GOTO(rc, done,
                         load_signed(in->qe_identity_path, "enclaveIdentity", signer, in, &qi));
         ATLS_GUARD_GOTO(rc, done, qe_identity(qi.body, q, &out->qe_status));
-        out->status = converge(out->status, out->qe_status);
+        out->qe_identity_checked = 1;
     }
+    out->platform_status = converge(tdx_level, out->module_status);
+    if (out->platform_status != ATLS_TDX_TCB_REVOKED) {
+        ATLS_GUARD_GOTO(rc, done, relaunch(ti.body, q, &lv, sgx_status, out->module_status,
+                                           out->qe_status, &out->platform_status));
+    }
+    out->tcb_info_checked = 1;
+    out->merged = out->qe_identity_checked ? converge(out->platform_status, out->qe_status)
+                                           : out->platform_status;
+    /* a TCB status is claimed only when the QE report was appraised too (issue: an
+     * unappraised QE can be a debug enclave or another signer's) */
+    out->status = out->qe_identity_checked ? out->merged : ATLS_TDX_TCB_NOT_EVALUATED;
 done:
     if (rc != ATLS_OK) {
         json_decref(out->advisory_ids);
         out->advisory_ids = NULL;
+        out->tcb_info_checked = out->qe_identity_checked = 0;
     }
     signed_doc_cleanup(&ti);
     signed_doc_cleanup(&qi);

@@ -22,6 +22,7 @@
 static const char *const status_names[] = {
     "NotEvaluated", "UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
     "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked",
+    "TDRelaunchAdvised", "TDRelaunchAdvisedConfigurationNeeded",
 };
 
 const char *atls_tdx_tcb_status_name(atls_tdx_tcb_status s)
@@ -182,6 +183,31 @@ static int chain_window(X509_STORE_CTX *ctx, const atls_verify_input *in, atls_v
     return ok;
 }
 
+/* crl_issued_in: |crl|'s issuer is the subject of a certificate of |a| or |b| (may be NULL). */
+static int crl_issued_in(X509_CRL *crl, STACK_OF(X509) *a, STACK_OF(X509) *b)
+{
+    STACK_OF(X509) *lists[2] = {a, b};
+    for (int l = 0; l < 2; l++) {
+        for (int i = 0; lists[l] != NULL && i < sk_X509_num(lists[l]); i++) {
+            if (X509_NAME_cmp(X509_CRL_get_issuer(crl),
+                              X509_get_subject_name(sk_X509_value(lists[l], i))) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int atls_tdx_crls_apply(const atls_verify_input *in, STACK_OF(X509) *untrusted)
+{
+    for (int i = 0; in->crls != NULL && i < sk_X509_CRL_num(in->crls); i++) {
+        if (crl_issued_in(sk_X509_CRL_value(in->crls, i), untrusted, in->trust_anchors)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
                                  const atls_tdx_chain_id *id, const atls_verify_input *in,
                                  atls_error code, const char *what)
@@ -209,13 +235,18 @@ atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
             ERR_clear_error();
         }
     }
-    int ncrl = in->crls != NULL ? sk_X509_CRL_num(in->crls) : 0;
+    int ncrl = in->crls != NULL ? sk_X509_CRL_num(in->crls) : 0, used = 0;
     for (int i = 0; i < ncrl; i++) {
-        if (X509_STORE_add_crl(store, sk_X509_CRL_value(in->crls, i)) != 1) {
+        X509_CRL *crl = sk_X509_CRL_value(in->crls, i);
+        if (!crl_issued_in(crl, untrusted, in->trust_anchors)) {
+            continue; /* another PKI's CRL (e.g. AMD's, in a configuration shared with SNP) */
+        }
+        used++;
+        if (X509_STORE_add_crl(store, crl) != 1) {
             ERR_clear_error();
         }
     }
-    if (ncrl > 0) {
+    if (used > 0) {
         X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
     }
     if (X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
@@ -225,7 +256,8 @@ atls_error atls_tdx_verify_chain(X509 *leaf, STACK_OF(X509) *untrusted,
     if (X509_verify_cert(ctx) != 1) {
         int err = X509_STORE_CTX_get_error(ctx);
         ERR_clear_error();
-        ATLS_FAIL_GOTO(rc, out, code, "TDX: %s does not verify to the root: %s (depth %d)", what,
+        ATLS_FAIL_GOTO(rc, out, err == X509_V_ERR_CERT_REVOKED ? ATLS_ERR_EVIDENCE_REVOKED : code,
+                       "TDX: %s does not verify to the root: %s (depth %d)", what,
                        X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
     }
     atls_vcache_window w;

@@ -10,6 +10,7 @@
 
 #define INVALID ATLS_ERR_POLICY_INVALID
 #define MISMATCH ATLS_ERR_POLICY_MISMATCH
+#define UNAPPRAISED ATLS_ERR_POLICY_UNAPPRAISED
 
 /* Allowed-value lists; the policy key equals the claim name. */
 static const struct {
@@ -40,8 +41,12 @@ atls_error atls_tdx_check_policy(const json_t *policy)
             continue;
         }
         if (strcmp(key, "allow_debug") == 0 || strcmp(key, "require_challenge") == 0 ||
-            strcmp(key, "any_mrtd") == 0) {
+            strcmp(key, "any_mrtd") == 0 || strcmp(key, "allow_sept_ve") == 0 ||
+            strcmp(key, "allow_unappraised_qe") == 0 ||
+            strcmp(key, "allow_unchecked_revocation") == 0) {
             ATLS_ENSURE(json_is_boolean(v), INVALID, "policy tdx.%s: expected a boolean", key);
+        } else if (strcmp(key, "mrservicetd") == 0) {
+            ATLS_GUARD(atls_policy_check_hex_list(v, 48, key));
         } else if (strcmp(key, "allowed_tcb_statuses") == 0) {
             size_t j;
             json_t *e;
@@ -78,12 +83,41 @@ static int status_in_list(const json_t *list, const char *have)
     return 0;
 }
 
+/* in_array: the string |name| is an element of the JSON array |a|. */
+static int in_array(const json_t *a, const char *name)
+{
+    size_t j;
+    json_t *e;
+    json_array_foreach(a, j, e) {
+        if (json_is_string(e) && strcmp(json_string_value(e), name) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int all_zero_hex(const char *h)
+{
+    for (; h != NULL && *h != '\0'; h++) {
+        if (*h != '0') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int8_t worse(int8_t a, int8_t b)
+{
+    return a > b ? a : b;
+}
+
 atls_error atls_tdx_appraise(const json_t *policy, const atls_evidence_result *res,
                              atls_trust_vector *tv)
 {
     const json_t *c = res != NULL ? res->claims : NULL;
     ATLS_ENSURE(json_is_object(c), ATLS_ERR_USAGE, "TDX appraise: result has no claims");
     ATLS_GUARD(atls_tdx_check_policy(policy));
+    int8_t configuration = 2;
     for (size_t i = 0; i < N_HEX_LISTS; i++) {
         const json_t *allowed = json_object_get(policy, hex_lists[i].key);
         const char *have = json_string_value(json_object_get(c, hex_lists[i].key));
@@ -95,16 +129,58 @@ atls_error atls_tdx_appraise(const json_t *policy, const atls_evidence_result *r
     int debug = json_is_true(json_object_get(c, "debug"));
     ATLS_ENSURE(!debug || json_is_true(allow_debug), MISMATCH,
                 "TDX policy: td_attributes.debug is set and allow_debug is false");
+    configuration = debug ? 32 : configuration;
+    /* a TD without SEPT_VE_DISABLE takes #VE on EPT violations the host can provoke: refused
+     * unless allowed by name (other verifiers refuse it by default too) */
+    int sept_ve_disable =
+        json_is_true(json_object_get(json_object_get(c, "td_attributes_bits"), "sept_ve_disable"));
+    ATLS_ENSURE(sept_ve_disable || json_is_true(json_object_get(policy, "allow_sept_ve")),
+                MISMATCH,
+                "TDX policy: td_attributes.sept_ve_disable is clear and allow_sept_ve is false");
+    configuration = sept_ve_disable ? configuration : worse(configuration, 32);
+    /* a TDX 1.5 TD bound to a service TD (MRSERVICETD non-zero) trusts that TD: only a listed
+     * one is accepted */
+    const char *service = json_string_value(json_object_get(c, "mrservicetd"));
+    const json_t *services = json_object_get(policy, "mrservicetd");
+    ATLS_ENSURE(all_zero_hex(service) ||
+                    (services != NULL && atls_policy_hex_in_list(services, service)),
+                MISMATCH, "TDX policy: mrservicetd %s is not zero and not an allowed value",
+                service != NULL ? service : "(absent)");
+    /* trust inputs that were not given: each accepted only by name, and then a warning */
+    const json_t *missing = json_object_get(c, "unappraised");
+    const char *status_claim = "tcb_status";
+    if (in_array(missing, "qe_identity") && !in_array(missing, "tcb_info")) {
+        ATLS_ENSURE(json_is_true(json_object_get(policy, "allow_unappraised_qe")), UNAPPRAISED,
+                    "TDX policy: the QE report was not appraised (no QE Identity given) and "
+                    "allow_unappraised_qe is false");
+        status_claim = "platform_tcb_status";
+        configuration = worse(configuration, 36);
+    }
+    if (in_array(missing, "crls")) {
+        ATLS_ENSURE(json_is_true(json_object_get(policy, "allow_unchecked_revocation")),
+                    UNAPPRAISED,
+                    "TDX policy: revocation was not checked (the root CA CRL and the PCK CRL are "
+                    "needed) and allow_unchecked_revocation is false");
+        configuration = worse(configuration, 36);
+    }
     const json_t *st = json_object_get(policy, "allowed_tcb_statuses");
-    const char *status = json_string_value(json_object_get(c, "tcb_status"));
-    ATLS_ENSURE(st == NULL || status_in_list(st, status), MISMATCH,
-                "TDX policy: tcb_status %s is not allowed", status != NULL ? status : "(absent)");
+    const char *status = json_string_value(json_object_get(c, status_claim));
+    int status_ok = st != NULL ? status_in_list(st, status)
+                               : status != NULL && strcmp(status, "UpToDate") == 0;
+    ATLS_ENSURE(status_ok, in_array(missing, "tcb_info") ? UNAPPRAISED : MISMATCH,
+                "TDX policy: %s %s is not allowed%s", status_claim,
+                status != NULL ? status : "(absent)",
+                st == NULL ? " (default: UpToDate only)" : "");
+    if (in_array(missing, "tcb_info")) {
+        configuration = worse(configuration, 36); /* "NotEvaluated" listed by name */
+    }
     ATLS_ENSURE(!json_is_true(json_object_get(policy, "require_challenge")) ||
                     res->challenge_checked,
                 MISMATCH, "TDX policy: report_data was not checked against a challenge");
     if (tv != NULL) {
-        tv->executables = json_object_get(policy, "mrtd") != NULL ? 2 : 0;
-        tv->configuration = debug ? 32 : 2;
+        /* AR4SI executables 33: runtime not recognised (any_mrtd accepts any TD) */
+        tv->executables = json_object_get(policy, "mrtd") != NULL ? 2 : 33;
+        tv->configuration = configuration;
         tv->hardware = res->tv.hardware;
         tv->instance_identity = res->tv.instance_identity;
     }
@@ -127,11 +203,15 @@ atls_error atls_tdx_policy_from_result(const atls_evidence_result *res, json_t *
             json_decref(a);
         }
     }
+    /* the strict values, whatever this result shows: every relaxation is the user's own edit
+     * (the policy may then refuse |res| itself; `atls policy init` says so) */
     json_t *st = json_array();
-    ok = ok && st != NULL && json_array_append(st, json_object_get(c, "tcb_status")) == 0 &&
+    ok = ok && st != NULL && json_array_append_new(st, json_string("UpToDate")) == 0 &&
          json_object_set_new(p, "allowed_tcb_statuses", st) == 0;
-    ok = ok && json_object_set_new(p, "allow_debug",
-                                   json_boolean(json_is_true(json_object_get(c, "debug")))) == 0 &&
+    ok = ok && json_object_set_new(p, "allow_debug", json_false()) == 0 &&
+         json_object_set_new(p, "allow_sept_ve", json_false()) == 0 &&
+         json_object_set_new(p, "allow_unappraised_qe", json_false()) == 0 &&
+         json_object_set_new(p, "allow_unchecked_revocation", json_false()) == 0 &&
          json_object_set_new(p, "require_challenge", json_boolean(res->challenge_checked)) == 0;
     if (!ok) {
         json_decref(p);

@@ -25,8 +25,28 @@ static int set_hex(json_t *o, const char *key, const uint8_t *data, size_t len)
     return ok;
 }
 
+/* What was appraised, as the "unappraised" claim lists it: the trust inputs that were not
+ * given (each lowers the result; a policy accepts their absence only by name). */
+typedef struct tdx_inputs {
+    int tcb_info, qe_identity, crls;
+} tdx_inputs;
+
+static json_t *unappraised_of(const tdx_inputs *in)
+{
+    json_t *a = json_array();
+    if (a != NULL && ((!in->tcb_info && json_array_append_new(a, json_string("tcb_info")) != 0) ||
+                      (!in->qe_identity &&
+                       json_array_append_new(a, json_string("qe_identity")) != 0) ||
+                      (!in->crls && json_array_append_new(a, json_string("crls")) != 0))) {
+        json_decref(a);
+        return NULL;
+    }
+    return a;
+}
+
 ATLS_MUST_CHECK static atls_error claims_of(const atls_tdx_quote *q, const atls_tdx_pck_info *pck,
-                                            const atls_tdx_collateral_result *col, json_t **out)
+                                            const atls_tdx_collateral_result *col,
+                                            const tdx_inputs *inputs, json_t **out)
 {
     json_t *c = json_object();
     json_t *attrs = json_object();
@@ -69,11 +89,15 @@ ATLS_MUST_CHECK static atls_error claims_of(const atls_tdx_quote *q, const atls_
          json_object_set_new(c, "qe_isvsvn", json_integer(q->qe.isvsvn)) == 0 &&
          set_hex(c, "qe_mrsigner", q->qe.mrsigner, 32) &&
          json_object_set_new(c, "tcb_status",
-                             json_string(atls_tdx_tcb_status_name(col->status))) == 0;
-    if (ok && col->status != ATLS_TDX_TCB_NOT_EVALUATED) {
+                             json_string(atls_tdx_tcb_status_name(col->status))) == 0 &&
+         json_object_set_new(c, "revocation_checked", json_boolean(inputs->crls)) == 0 &&
+         json_object_set_new(c, "unappraised", unappraised_of(inputs)) == 0;
+    if (ok && col->tcb_info_checked) {
         ok = json_object_set_new(c, "tcb_date", json_string(col->tcb_date)) == 0 &&
              json_object_set_new(c, "platform_tcb_status",
                                  json_string(atls_tdx_tcb_status_name(col->platform_status))) == 0 &&
+             json_object_set_new(c, "tdx_module_tcb_status",
+                                 json_string(atls_tdx_tcb_status_name(col->module_status))) == 0 &&
              json_object_set_new(c, "qe_tcb_status",
                                  json_string(atls_tdx_tcb_status_name(col->qe_status))) == 0 &&
              (col->advisory_ids == NULL ||
@@ -88,17 +112,39 @@ ATLS_MUST_CHECK static atls_error claims_of(const atls_tdx_quote *q, const atls_
     return ATLS_OK;
 }
 
-/* hardware_tier maps the TCB status to an AR4SI hardware claim: 2 affirming, 32 warning (needs
- * hardening / configuration / out of date, or not evaluated), 97 contraindicated (revoked). */
+/* hardware_tier maps the TCB status to an AR4SI hardware claim: 2 affirming (UpToDate), 32
+ * warning (genuine, with known vulnerabilities: hardening / configuration / out of date / TD
+ * relaunch advised), 96 contraindicated (Revoked: recognised, not trustworthy). */
 static int8_t hardware_tier(atls_tdx_tcb_status s)
 {
     switch (s) {
     case ATLS_TDX_TCB_UP_TO_DATE:
         return 2;
     case ATLS_TDX_TCB_REVOKED:
-        return 97;
+        return 96;
     default:
         return 32;
+    }
+}
+
+/* set_tiers: the claims the verifier can make, each only for what it checked (EVIDENCE.md,
+ * "What each tier requires"): instance identity 2 needs the PCK chain checked against both
+ * CRLs; hardware needs the TCB status, i.e. the TCB Info, the QE Identity and both CRLs; a
+ * Revoked finding is reported whatever else was missing. */
+static void set_tiers(const atls_tdx_collateral_result *col, const tdx_inputs *inputs,
+                      atls_evidence_result *out)
+{
+    int full = inputs->tcb_info && inputs->qe_identity && inputs->crls;
+    out->tv.instance_identity = inputs->crls ? 2 : 0;
+    out->tv.hardware = full ? hardware_tier(col->status) : 0;
+    if (col->tcb_info_checked && col->merged == ATLS_TDX_TCB_REVOKED) {
+        out->tv.hardware = 96;
+        out->contra_error = ATLS_ERR_EVIDENCE_REVOKED;
+        snprintf(out->contra_reason, sizeof(out->contra_reason),
+                 "TDX: TCB status Revoked (platform %s, TDX module %s, QE %s)",
+                 atls_tdx_tcb_status_name(col->platform_status),
+                 atls_tdx_tcb_status_name(col->module_status),
+                 atls_tdx_tcb_status_name(col->qe_status));
     }
 }
 
@@ -186,10 +232,14 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
         ATLS_FAIL_GOTO(rc, done, ATLS_ERR_CRYPTO, "TDX: SHA-256 failed");
     }
     ATLS_GUARD_GOTO(rc, done, atls_hex_encode(out->key_id, sizeof(out->key_id), digest, 32));
-    ATLS_GUARD_GOTO(rc, done, claims_of(&q, &pck, &col, &out->claims));
+    /* with Intel CRLs given, X509_V_FLAG_CRL_CHECK_ALL made every CA of the PCK chain and of
+     * the TCB signing chain need a CRL valid now: the root CA CRL and the PCK CRL */
+    tdx_inputs inputs = {.tcb_info = col.tcb_info_checked,
+                         .qe_identity = col.qe_identity_checked,
+                         .crls = atls_tdx_crls_apply(in, untrusted)};
+    ATLS_GUARD_GOTO(rc, done, claims_of(&q, &pck, &col, &inputs, &out->claims));
     out->type = "tdx";
-    out->tv.hardware = hardware_tier(col.status);
-    out->tv.instance_identity = 2;
+    set_tiers(&col, &inputs, out);
 done:
     if (rc != ATLS_OK) {
         json_decref(out->claims);

@@ -12,8 +12,12 @@
 #include <strings.h>
 
 /* AR4SI trustworthiness values (draft-ietf-rats-ar4si): 2 affirming, 96 contraindicated,
- * 97 unrecognized instance. */
+ * 97 unrecognized instance, executables 33 (runtime not recognised). AR4SI defines no warning
+ * value for instance identity: atls uses 32, inside the warning band, for an AK the policy
+ * accepts without recognising it ("ak_any"): accepted, never affirmed. */
 #define TV_AFFIRMING 2
+#define TV_ACCEPTED_UNRECOGNIZED 32
+#define TV_EXECUTABLES_UNRECOGNIZED 33
 #define TV_CONTRAINDICATED 96
 #define TV_UNRECOGNIZED 97
 
@@ -172,7 +176,9 @@ static atls_error tpm2_appraise(const json_t *policy, const atls_evidence_result
     const json_t *ak_keys = json_object_get(policy, "ak_keys");
     if (ak_keys != NULL && atls_policy_hex_in_list(ak_keys, res->key_id)) {
         tv->instance_identity = TV_AFFIRMING;
-    } else if (!atls_policy_get_bool(policy, "ak_any", 0)) {
+    } else if (atls_policy_get_bool(policy, "ak_any", 0)) {
+        tv->instance_identity = TV_ACCEPTED_UNRECOGNIZED; /* any AK: a warning, never affirmed */
+    } else {
         tv->instance_identity = TV_UNRECOGNIZED;
         ATLS_RAISE(ATLS_ERR_POLICY_UNTRUSTED_KEY, "TPM policy: AK %s is not in ak_keys",
                    res->key_id);
@@ -182,7 +188,9 @@ static atls_error tpm2_appraise(const json_t *policy, const atls_evidence_result
                 "TPM policy: extraData was not checked against a challenge");
     const json_t *pcrs = json_object_get(policy, "pcrs");
     if (pcrs == NULL) {
-        return ATLS_OK; /* "any_pcrs": true: platform state explicitly not appraised */
+        /* "any_pcrs": true: platform state explicitly not appraised, software not recognised */
+        tv->executables = TV_EXECUTABLES_UNRECOGNIZED;
+        return ATLS_OK;
     }
     const json_t *have = json_object_get(res->claims, "pcrs");
     const char *bank;

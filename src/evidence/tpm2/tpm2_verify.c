@@ -166,7 +166,12 @@ static atls_error verify(const atls_tpm2_quote *q, const atls_tpm2_verify_opts *
                 ATLS_ERR_EVIDENCE,
                 "TPM quote: pcrDigest does not match the digest of the supplied PCR values");
 
-    if (q->ak_cert.len > 0 && sk_X509_num(opts->trust_anchors) > 0) {
+    /* trust anchors for AK certificates configured: the AK must have a certificate that
+     * verifies to one of them (an AK without one is not simply left unchecked) */
+    if (sk_X509_num(opts->trust_anchors) > 0) {
+        ATLS_ENSURE(q->ak_cert.len > 0, ATLS_ERR_EVIDENCE_CHAIN,
+                    "TPM quote: AK trust anchors are configured but the quote carries no AK "
+                    "certificate");
         ATLS_GUARD(check_ak_cert(&q->ak_cert, &v->ak, opts));
         v->ak_cert_verified = 1;
     }

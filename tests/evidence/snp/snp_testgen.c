@@ -226,7 +226,8 @@ int tg_snp_report(const tg_snp_fields *f, EVP_PKEY *key, uint8_t out[1184])
         ok = ok && atls_writer_add_zeros(&w, 3);
     }
     ok = ok && atls_writer_add_zeros(&w, 21) && atls_writer_add_bytes(&w, f->chip_id, 64) &&
-         atls_writer_add_u64_le(&w, f->tcb) && atls_writer_add_u32_le(&w, 0x00013701) &&
+         atls_writer_add_u64_le(&w, f->committed_tcb != 0 ? f->committed_tcb : f->tcb) &&
+         atls_writer_add_u32_le(&w, 0x00013701) &&
          atls_writer_add_u32_le(&w, 0x00013701) && atls_writer_add_u64_le(&w, f->tcb);
     if (f->version >= 5) {
         ok = ok && atls_writer_add_u64_le(&w, 0x11) && atls_writer_add_u64_le(&w, 0x13);

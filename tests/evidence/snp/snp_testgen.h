@@ -10,11 +10,12 @@
 
 /* Fields the generator lets a test choose; everything else gets a fixed pattern. */
 typedef struct tg_snp_fields {
-    uint32_t version;        /* 2, 3 or 5 */
+    uint32_t version;        /* 2..5 */
     uint64_t policy;
     uint32_t vmpl;
     uint32_t guest_svn;
-    uint64_t tcb;            /* current = reported = committed = launch */
+    uint64_t tcb;            /* current = reported = launch (= committed unless set below) */
+    uint64_t committed_tcb;  /* 0: = tcb; another value makes the firmware provisional */
     uint32_t signer_info;    /* bits 4:2 = 1 for VLEK */
     uint8_t cpuid_fam;
     uint8_t report_data[64];

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "vectors.h"
 #include "snp_testgen.h"
+#include "testcrl.h"
 
 #include "evidence/snp/snp.h"
 
@@ -29,12 +30,16 @@ static STACK_OF(X509) *stack_of(X509 *a, X509 *b, X509 *c)
     return s;
 }
 
+/* CRLs given to every run (NULL: none; then revocation is unchecked and no tier is claimed) */
+static STACK_OF(X509_CRL) *crls_;
+
 /* run verifies |rep| with trust anchor |ark| and intermediates |ask| + |leaf|. */
 static atls_error run(const uint8_t *rep, size_t len, X509 *ark, X509 *ask, X509 *leaf, time_t at,
                       const uint8_t *chal, atls_evidence_result *res)
 {
     atls_verify_input in;
     memset(&in, 0, sizeof(in));
+    in.crls = crls_;
     in.trust_anchors = stack_of(ark, NULL, NULL);
     in.intermediates = stack_of(ask, leaf, NULL);
     in.at = at;
@@ -90,9 +95,9 @@ static void mutate_all(const uint8_t *rep, X509 *ark, X509 *ask, X509 *leaf, tim
     memcpy(longer, rep, 1184);
     longer[1184] = 0;
     CHECK_ERR(run_quiet(longer, sizeof(longer), ark, ask, leaf, at), ATLS_ERR_EVIDENCE_FORMAT);
-    /* wrong version: 4 is not accepted, whatever the signature */
+    /* wrong version: 6 is not accepted, whatever the signature (4 is: test_snp_trust.c) */
     memcpy(m, rep, sizeof(m));
-    m[0] = 4;
+    m[0] = 6;
     CHECK_ERR(run_quiet(m, sizeof(m), ark, ask, leaf, at), ATLS_ERR_EVIDENCE_FORMAT);
     m[0] = 1;
     CHECK_ERR(run_quiet(m, sizeof(m), ark, ask, leaf, at), ATLS_ERR_EVIDENCE_FORMAT);
@@ -177,7 +182,11 @@ static void test_generated(void)
     CHECK(tg_snp_pki_new(&other, f.tcb, 0, f.chip_id, 64, "SEV-VCEK", "Milan-B0", nb, na));
     CHECK(tg_snp_report(&f, pki.leaf_key, rep));
 
-    /* valid */
+    /* valid, with the ARK's (empty) CRL: revocation checked, the full input set */
+    X509_CRL *crl = testcrl_new(pki.ark, pki.ark_key, 1, now_ - 3600, now_ + 86400, NULL);
+    CHECK(crl != NULL);
+    crls_ = sk_X509_CRL_new_null();
+    sk_X509_CRL_push(crls_, crl);
     CHECK_OK(run(rep, sizeof(rep), pki.ark, pki.ask, pki.leaf, 0, NULL, &res));
     CHECK(res.type != NULL && strcmp(res.type, "snp") == 0);
     CHECK(strlen(res.key_id) == 64 && res.challenge_checked == 0 && res.tv.hardware == 2);
@@ -192,6 +201,8 @@ static void test_generated(void)
     CHECK(json_is_false(json_object_get(json_object_get(res.claims, "policy"), "debug")));
     test_policy(&res);
     json_decref(res.claims);
+    STACK_OF(X509_CRL) *with_crl = crls_;
+    crls_ = NULL;
 
     /* challenge */
     CHECK_OK(run(rep, sizeof(rep), pki.ark, pki.ask, pki.leaf, 0, f.report_data, &res));
@@ -263,9 +274,9 @@ static void test_generated(void)
     g.version = 5;
     CHECK(tg_snp_report(&g, pki.leaf_key, rep2));
     CHECK_OK(run_quiet(rep2, sizeof(rep2), pki.ark, pki.ask, pki.leaf, 0));
-    g.version = 4;
+    g.version = 4; /* the v3 layout (AMD ABI); details in test_snp_trust.c */
     CHECK(tg_snp_report(&g, pki.leaf_key, rep2));
-    CHECK_ERR(run_quiet(rep2, sizeof(rep2), pki.ark, pki.ask, pki.leaf, 0), ATLS_ERR_EVIDENCE_FORMAT);
+    CHECK_OK(run_quiet(rep2, sizeof(rep2), pki.ark, pki.ask, pki.leaf, 0));
     g = f;
     g.policy = 0x10000; /* bit 17 must be 1 */
     CHECK(tg_snp_report(&g, pki.leaf_key, rep2));
@@ -286,7 +297,9 @@ static void test_generated(void)
     g = f;
     g.policy = 0x30000 | ATLS_SNP_POLICY_DEBUG | ATLS_SNP_POLICY_MIGRATE_MA;
     CHECK(tg_snp_report(&g, pki.leaf_key, rep2));
+    crls_ = with_crl;
     CHECK_OK(run(rep2, sizeof(rep2), pki.ark, pki.ask, pki.leaf, 0, NULL, &res));
+    crls_ = NULL;
     {
         json_error_t je;
         atls_trust_vector tv;
@@ -330,6 +343,7 @@ static void test_generated(void)
         sk_X509_free(in.intermediates);
         unlink(path);
     }
+    sk_X509_CRL_pop_free(with_crl, X509_CRL_free);
     tg_snp_pki_free(&other);
     tg_snp_pki_free(&pki);
 }

@@ -1,5 +1,6 @@
 /* tdx_testgen.c: see tdx_testgen.h. Test-only. */
 #include "tdx_testgen.h"
+#include "testcrl.h"
 
 #include "base/writer.h"
 
@@ -144,7 +145,7 @@ int tg_tdx_pki_new(tg_tdx_pki *p, const uint8_t fmspc[6], const uint8_t comp[16]
     p->ca = p->root ? cert(p->ca_key, "Test SGX PCK Platform CA", p->root, p->root_key, 1, NULL, 0)
                     : NULL;
     p->pck = p->ca ? cert(p->pck_key, "Test SGX PCK Certificate", p->ca, p->ca_key, 0, ext, n) : NULL;
-    p->tcb = p->root ? cert(p->tcb_key, "Test SGX TCB Signing", p->root, p->root_key, 0, NULL, 0)
+    p->tcb = p->root ? cert(p->tcb_key, "Intel SGX TCB Signing", p->root, p->root_key, 0, NULL, 0)
                      : NULL;
     return p->pck != NULL && p->tcb != NULL;
 }
@@ -171,10 +172,17 @@ void tg_tdx_defaults(tg_tdx_fields *f)
     f->tee_type = 0x81;
     f->tee_tcb_svn[0] = 3;
     f->tee_tcb_svn[2] = 5;
+    f->td_attributes[3] = 0x10; /* SEPT_VE_DISABLE (bit 28), as every production TD sets */
     for (size_t i = 0; i < 48; i++) {
         f->mrtd[i] = (uint8_t)(0xc0 + i);
     }
     f->qe_isvsvn = 8;
+    f->qe_attributes0 = 0x11;
+    f->qe_mrsigner = 0xdc;
+    f->qe_isvprodid = 2;
+    for (size_t i = 0; i < 16; i++) {
+        f->tee_tcb_svn2[i] = (uint8_t)(0x48 + i); /* the former fixed pattern */
+    }
 }
 
 /* sign_raw: ECDSA-SHA256 over |msg| as r||s (32+32). */
@@ -251,7 +259,8 @@ uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len, 
          atls_writer_add_bytes(&w, pat + 6, 48) && atls_writer_add_bytes(&w, pat + 7, 48) &&
          atls_writer_add_bytes(&w, f->report_data, 64);
     if (body3) {
-        ok = ok && atls_writer_add_bytes(&w, pat + 8, 16) && atls_writer_add_bytes(&w, pat + 9, 48);
+        ok = ok && atls_writer_add_bytes(&w, f->tee_tcb_svn2, 16) &&
+             atls_writer_add_bytes(&w, f->mrservicetd, 48);
     }
     if (!ok || !sign_raw(p->ak, atls_writer_data(&w), atls_writer_len(&w), sig)) {
         atls_writer_cleanup(&w);
@@ -259,9 +268,10 @@ uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len, 
     }
     /* QE report: report_data = SHA-256(ak || auth) || 0^32, signed by the PCK key */
     memset(qe, 0, sizeof(qe));
-    qe[48] = 0x11;                        /* attributes */
-    memset(qe + 128, 0xdc, 32);           /* mrsigner */
-    qe[256] = 2;                          /* isvprodid */
+    qe[48] = f->qe_attributes0;           /* attributes */
+    memset(qe + 128, f->qe_mrsigner, 32); /* mrsigner */
+    qe[256] = (uint8_t)f->qe_isvprodid;   /* isvprodid */
+    qe[257] = (uint8_t)(f->qe_isvprodid >> 8);
     qe[258] = (uint8_t)f->qe_isvsvn;
     qe[259] = (uint8_t)(f->qe_isvsvn >> 8);
     uint8_t h[32 + 64];
@@ -294,8 +304,32 @@ uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len, 
 int tg_tdx_write_signed(const tg_tdx_pki *p, const char *path, const char *member,
                         const char *body)
 {
+    return tg_tdx_write_signed_by(p->tcb_key, path, member, body);
+}
+
+X509 *tg_tdx_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key, int ca)
+{
+    return cert(key, cn, issuer, issuer_key, ca, NULL, 0);
+}
+
+int tg_tdx_write_certs(const char *path, X509 *const *certs, size_t n)
+{
+    FILE *fp = fopen(path, "w");
+    if (fp == NULL) {
+        return 0;
+    }
+    int ok = 1;
+    for (size_t i = 0; ok && i < n; i++) {
+        ok = PEM_write_X509(fp, certs[i]) == 1;
+    }
+    return fclose(fp) == 0 && ok;
+}
+
+int tg_tdx_write_signed_by(EVP_PKEY *key, const char *path, const char *member,
+                           const char *body)
+{
     uint8_t sig[64];
-    if (!sign_raw(p->tcb_key, (const uint8_t *)body, strlen(body), sig)) {
+    if (!sign_raw(key, (const uint8_t *)body, strlen(body), sig)) {
         return 0;
     }
     FILE *fp = fopen(path, "w");
@@ -325,4 +359,77 @@ void tg_iso(time_t t, char out[21])
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+STACK_OF(X509_CRL) *tg_tdx_crls(const tg_tdx_pki *p, time_t this_update, time_t next_update,
+                                int revoke_pck)
+{
+    X509 *revoked[2] = {revoke_pck ? p->pck : NULL, NULL};
+    X509_CRL *root_crl = testcrl_new(p->root, p->root_key, 0, this_update, next_update, NULL);
+    X509_CRL *pck_crl = testcrl_new(p->ca, p->ca_key, 0, this_update, next_update, revoked);
+    STACK_OF(X509_CRL) *s = sk_X509_CRL_new_null();
+    if (root_crl == NULL || pck_crl == NULL || s == NULL || sk_X509_CRL_push(s, root_crl) <= 0) {
+        X509_CRL_free(root_crl);
+        X509_CRL_free(pck_crl);
+        sk_X509_CRL_free(s);
+        return NULL;
+    }
+    if (sk_X509_CRL_push(s, pck_crl) <= 0) {
+        X509_CRL_free(pck_crl);
+        sk_X509_CRL_pop_free(s, X509_CRL_free);
+        return NULL;
+    }
+    return s;
+}
+
+static const char *const SGX_LEVEL = "{\"svn\":5},{\"svn\":5},{\"svn\":2},{\"svn\":2},{\"svn\":3},"
+                                     "{\"svn\":1},{\"svn\":0},{\"svn\":3},{\"svn\":0},{\"svn\":0},"
+                                     "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+                                     "{\"svn\":0}";
+static const char *const ZEROS13 = "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+                                   "{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},{\"svn\":0},"
+                                   "{\"svn\":0},{\"svn\":0},{\"svn\":0}";
+
+void tg_tdx_level(char *out, size_t n, int t0, int t1, int t2, const char *status)
+{
+    snprintf(out, n,
+             "{\"tcb\":{\"sgxtcbcomponents\":[%s],\"pcesvn\":11,\"tdxtcbcomponents\":"
+             "[{\"svn\":%d},{\"svn\":%d},{\"svn\":%d},%s]},\"tcbDate\":\"2024-01-01T00:00:00Z\","
+             "\"tcbStatus\":\"%s\"}",
+             SGX_LEVEL, t0, t1, t2, ZEROS13, status);
+}
+
+int tg_tdx_write_tcb_info(EVP_PKEY *key, const char *path, time_t issue, time_t next,
+                          const char *levels, const char *module_ids)
+{
+    char a[21], b[21], body[16384];
+    tg_iso(issue, a);
+    tg_iso(next, b);
+    snprintf(body, sizeof(body),
+             "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
+             "\"fmspc\":\"00112233AABB\",\"pceId\":\"0000\",\"tcbType\":0,"
+             "\"tcbEvaluationDataNumber\":1,\"tdxModule\":{\"mrsigner\":\"%096d\","
+             "\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\"}%s,"
+             "\"tcbLevels\":[%s]}",
+             a, b, 0, module_ids != NULL ? module_ids : "", levels);
+    return tg_tdx_write_signed_by(key, path, "tcbInfo", body);
+}
+
+int tg_tdx_write_qe_identity(EVP_PKEY *key, const char *path, time_t issue, time_t next,
+                             const char *latest)
+{
+    char a[21], b[21], body[4096];
+    tg_iso(issue, a);
+    tg_iso(next, b);
+    snprintf(body, sizeof(body),
+             "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"%s\",\"nextUpdate\":\"%s\","
+             "\"tcbEvaluationDataNumber\":1,\"miscselect\":\"00000000\",\"miscselectMask\":"
+             "\"FFFFFFFF\",\"attributes\":\"11000000000000000000000000000000\","
+             "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":"
+             "\"DCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDCDC\","
+             "\"isvprodid\":2,\"tcbLevels\":[{\"tcb\":{\"isvsvn\":8},\"tcbDate\":"
+             "\"2024-01-01T00:00:00Z\",\"tcbStatus\":\"%s\"},{\"tcb\":{\"isvsvn\":0},"
+             "\"tcbDate\":\"2023-01-01T00:00:00Z\",\"tcbStatus\":\"OutOfDate\"}]}",
+             a, b, latest);
+    return tg_tdx_write_signed_by(key, path, "enclaveIdentity", body);
 }

@@ -13,6 +13,8 @@
 
 static char dir_[64];
 static char ti_path[128], qe_path[128], chain_path[128];
+/* with collateral, run() also passes these (the root CA and PCK CRLs: the full input set) */
+static STACK_OF(X509_CRL) *crls_;
 static const uint8_t FMSPC[6] = {0x00, 0x11, 0x22, 0x33, 0xaa, 0xbb};
 static const uint8_t COMP[16] = {5, 5, 2, 2, 3, 1, 0, 3};
 
@@ -31,6 +33,7 @@ static atls_error run(const uint8_t *q, size_t len, X509 *root, time_t at, const
         in.tcb_info_path = ti_path;
         in.qe_identity_path = qe_path;
         in.tcb_signing_chain_path = chain_path;
+        in.crls = crls_;
     }
     atls_evidence_result tmp;
     atls_error rc = atls_tdx_verifier_ops.verify(q, len, &in, res ? res : &tmp);
@@ -151,16 +154,18 @@ static void test_generated(void)
     if (q == NULL) {
         return;
     }
-    /* without collateral: verified, status NotEvaluated, hardware warning */
+    crls_ = tg_tdx_crls(&pki, now - 86400L * 29, now + 86400L * 300, 0);
+    CHECK(crls_ != NULL);
+    /* without collateral: verified, status NotEvaluated, no hardware or identity claim */
     CHECK_OK(run(q, len, pki.root, 0, NULL, 0, &res));
-    CHECK(strcmp(cs(&res, "tcb_status"), "NotEvaluated") == 0 && res.tv.hardware == 32);
+    CHECK(strcmp(cs(&res, "tcb_status"), "NotEvaluated") == 0 && res.tv.hardware == 0 &&
+          res.tv.instance_identity == 0);
     CHECK(strcmp(cs(&res, "fmspc"), "00112233aabb") == 0);
     CHECK(strcmp(cs(&res, "pce_id"), "0000") == 0);
     CHECK(strncmp(cs(&res, "mrtd"), "c0c1c2c3", 8) == 0);
     CHECK(strcmp(cs(&res, "tee_tcb_svn"), "03000500000000000000000000000000") == 0);
     CHECK(strlen(res.key_id) == 64 && strcmp(res.type, "tdx") == 0);
     CHECK(json_is_false(json_object_get(res.claims, "debug")));
-    test_policy(&res);
     json_decref(res.claims);
 
     /* challenge */
@@ -220,6 +225,7 @@ static void test_generated(void)
     CHECK_OK(run(q, len, pki.root, 0, NULL, 1, &res));
     CHECK(strcmp(cs(&res, "tcb_status"), "UpToDate") == 0 && res.tv.hardware == 2);
     CHECK(strcmp(cs(&res, "qe_tcb_status"), "UpToDate") == 0);
+    test_policy(&res); /* the full input set */
     json_decref(res.claims);
     /* expired at the current time, fine at a time inside its window */
     CHECK_ERR(run(q, len, pki.root, now + 2 * 86400, NULL, 1, NULL), ATLS_ERR_EVIDENCE_COLLATERAL);
@@ -263,7 +269,8 @@ static void test_generated(void)
     size_t len2 = 0, off2 = 0;
     uint8_t *q2 = tg_tdx_quote(&pki, &g, &len2, &off2);
     CHECK_OK(run(q2, len2, pki.root, 0, NULL, 1, &res));
-    CHECK(strcmp(cs(&res, "tcb_status"), "Revoked") == 0 && res.tv.hardware == 97);
+    CHECK(strcmp(cs(&res, "tcb_status"), "Revoked") == 0 && res.tv.hardware == 96 &&
+          res.contra_error == ATLS_ERR_EVIDENCE_REVOKED);
     json_decref(res.claims);
     free(q2);
     write_collateral(&pki, now - 3600, now + 86400, "00112233AABB", "ConfigurationNeeded",
@@ -283,10 +290,11 @@ static void test_generated(void)
     free(q2);
 
     /* debug TD refused by default */
+    write_collateral(&pki, now - 3600, now + 86400, "00112233AABB", "UpToDate", "OutOfDate");
     g = f;
     g.td_attributes[0] = 1;
     q2 = tg_tdx_quote(&pki, &g, &len2, &off2);
-    CHECK_OK(run(q2, len2, pki.root, 0, NULL, 0, &res));
+    CHECK_OK(run(q2, len2, pki.root, 0, NULL, 1, &res));
     {
         json_error_t je;
         atls_trust_vector tv;
@@ -319,6 +327,8 @@ static void test_generated(void)
     free(q2);
 
     free(q);
+    sk_X509_CRL_pop_free(crls_, X509_CRL_free);
+    crls_ = NULL;
     tg_tdx_pki_free(&pki);
     tg_tdx_pki_free(&other);
 }
@@ -428,7 +438,10 @@ static void test_samples(const char *dir)
         in.at = 1687250000; /* 2023-06-20 */
         atls_evidence_result res;
         CHECK_OK(atls_tdx_verifier_ops.verify(q, len, &in, &res));
-        CHECK(strcmp(cs(&res, "tcb_status"), "UpToDate") == 0 && res.tv.hardware == 2);
+        /* without the CRLs: the status is claimed, the hardware and identity tiers are not */
+        CHECK(strcmp(cs(&res, "tcb_status"), "UpToDate") == 0 && res.tv.hardware == 0 &&
+              res.tv.instance_identity == 0);
+        CHECK(json_is_false(json_object_get(res.claims, "revocation_checked")));
         json_decref(res.claims);
         /* with the root and PCK CRLs (both valid on that date) */
         in.crls = sk_X509_CRL_new_null();
@@ -443,6 +456,8 @@ static void test_samples(const char *dir)
             free(cb);
         }
         CHECK_OK(atls_tdx_verifier_ops.verify(q, len, &in, &res));
+        CHECK(strcmp(cs(&res, "tcb_status"), "UpToDate") == 0 && res.tv.hardware == 2 &&
+              res.tv.instance_identity == 2);
         json_decref(res.claims);
         in.at = 0; /* now: the collateral (and the CRLs) have expired */
         CHECK(atls_tdx_verifier_ops.verify(q, len, &in, &res) != ATLS_OK);

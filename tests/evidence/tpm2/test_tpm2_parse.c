@@ -453,6 +453,10 @@ static void test_ak_cert(void)
     CHECK_ERR(atls_tpm2_verify_quote(&q, &o, NULL), ATLS_ERR_EVIDENCE_CHAIN);
     q.ak_cert.len = 10; /* not DER */
     CHECK_ERR(atls_tpm2_verify_quote(&q, &o, NULL), ATLS_ERR_EVIDENCE_CHAIN);
+    /* anchors configured and no AK certificate: refused, not left unchecked (issue 10) */
+    q.ak_cert.len = 0;
+    CHECK_ERR(atls_tpm2_verify_quote(&q, &o, NULL), ATLS_ERR_EVIDENCE_CHAIN);
+    CHECK(strstr(atls_error_detail(), "no AK certificate") != NULL);
     /* without anchors the certificate is carried but not relied on */
     o.trust_anchors = NULL;
     CHECK_OK(atls_tpm2_verify_quote(&q, &o, &v));
@@ -606,8 +610,8 @@ static void test_cbor_and_ops(void)
     json_t *any = json_loads("{\"ak_any\": true, \"any_pcrs\": true}", 0, NULL);
     memset(&tv, 0, sizeof(tv));
     CHECK_OK(ops->appraise(any, &res, &tv));
-    CHECK(tv.instance_identity == 0); /* ak_any affirms nothing about the instance */
-    CHECK(tv.executables == 0);       /* any_pcrs affirms nothing about the software */
+    CHECK(tv.instance_identity == 32); /* ak_any: accepted, a warning, never affirmed */
+    CHECK(tv.executables == 33);       /* any_pcrs: software not recognised (warning) */
     json_decref(any);
 
     atls_evidence_result_cleanup(&res);

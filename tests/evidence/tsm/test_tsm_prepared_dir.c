@@ -18,6 +18,8 @@
 #include <atls/appraisal.h>
 #include <atls/policy.h>
 
+#include "testcrl.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -41,6 +43,7 @@ typedef struct fake {
     tg_snp_pki snp;
     tg_tdx_pki tdx;
     EVP_PKEY *cpak, *rak;
+    STACK_OF(X509_CRL) *snp_crls, *tdx_crls; /* the revocation inputs a relying party has */
 } fake;
 
 static int put_file(const char *dir, const char *name, const void *data, size_t len)
@@ -206,8 +209,10 @@ static void verify_input(fake *f, const uint8_t *chal, atls_verify_input *in,
     keys[0] = f->cpak;
     if (f->kind == K_SNP) {
         sk_X509_push(*anchors, f->snp.ark); /* ARK only: VCEK and ASK come from auxblob */
+        in->crls = f->snp_crls;
     } else if (f->kind == K_TDX) {
         sk_X509_push(*anchors, f->tdx.root);
+        in->crls = f->tdx_crls;
     } else {
         in->trusted_keys = keys;
         in->num_trusted_keys = 1;
@@ -257,6 +262,10 @@ static void test_end_to_end(fake *f, const char *name, const char *type)
     CHECK(res.policy_type != NULL && strcmp(res.policy_type, type) == 0);
     json_t *gen = NULL;
     CHECK_OK(atls_tsm_verifier_ops.policy_from_result(&res, &gen));
+    if (strcmp(type, "tdx") == 0) {
+        /* no TCB Info here: accepting an unevaluated TCB is the policy's explicit choice */
+        json_object_set_new(gen, "allowed_tcb_statuses", json_pack("[s]", "NotEvaluated"));
+    }
     const atls_verifier_ops *inner = atls_verifier_by_name(type);
     CHECK(inner != NULL && inner->check_policy(gen) == ATLS_OK);
     atls_trust_vector tv;
@@ -618,6 +627,11 @@ int main(void)
     CHECK(tg_tdx_pki_new(&f.tdx, fmspc, comp, 11));
     f.cpak = tg_cca_key_new("P-384");
     f.rak = tg_cca_key_new("P-384");
+    X509_CRL *ark_crl = testcrl_new(f.snp.ark, f.snp.ark_key, 1, now - 3600, now + 86400, NULL);
+    f.snp_crls = sk_X509_CRL_new_null();
+    CHECK(ark_crl != NULL && sk_X509_CRL_push(f.snp_crls, ark_crl) > 0);
+    f.tdx_crls = tg_tdx_crls(&f.tdx, now - 3600, now + 86400, 0);
+    CHECK(f.tdx_crls != NULL);
 
     test_codec();
     test_cert_table(&f.snp);
@@ -633,6 +647,8 @@ int main(void)
     test_cca_policy_mismatch(&f);
     test_ops_table();
 
+    sk_X509_CRL_pop_free(f.snp_crls, X509_CRL_free);
+    sk_X509_CRL_pop_free(f.tdx_crls, X509_CRL_free);
     tg_snp_pki_free(&f.snp);
     tg_tdx_pki_free(&f.tdx);
     EVP_PKEY_free(f.cpak);
