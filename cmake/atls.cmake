@@ -1,10 +1,16 @@
 # Helpers shared by the module and test CMakeLists.txt files.
 
 # atls_module(NAME SOURCES ... [DEPS ...]): static library atls_NAME with the public headers
-# (include/) and the private src/ tree on its include path.
+# (include/) and the private src/ tree on its include path. Tests and tools link these (they may
+# use internal symbols); the objects of every module also make up the one product library,
+# libatls (cmake/atls_library.cmake), so they are position-independent and hide every symbol
+# that is not marked ATLS_API.
 function(atls_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_library(atls_${name} STATIC ${ARG_SOURCES})
+  set_target_properties(atls_${name} PROPERTIES POSITION_INDEPENDENT_CODE ON
+    C_VISIBILITY_PRESET hidden)
+  set_property(GLOBAL APPEND PROPERTY ATLS_MODULES atls_${name})
   target_include_directories(atls_${name}
     PUBLIC ${PROJECT_SOURCE_DIR}/include ${PROJECT_SOURCE_DIR}/src)
   if(ARG_DEPS)

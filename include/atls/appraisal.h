@@ -27,6 +27,7 @@ typedef enum atls_tier {
 } atls_tier;
 
 /* atls_tier_name: "none", "affirming", "warning", "contraindicated". */
+ATLS_API
 const char *atls_tier_name(atls_tier tier);
 
 #define ATLS_APPRAISAL_REASON_MAX 512
@@ -41,9 +42,11 @@ typedef struct atls_appraisal {
     size_t num_results;
 } atls_appraisal;
 
+ATLS_API
 void atls_appraisal_cleanup(atls_appraisal *a);
 
 /* atls_appraisal_copy makes |dst| (cleaned up first) an independent copy of |src|. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_appraisal_copy(atls_appraisal *dst, const atls_appraisal *src);
 
 /* atls_appraise_cmw appraises CMW-wrapped Evidence. |in| is borrowed (its challenge, when set,
@@ -52,12 +55,14 @@ ATLS_MUST_CHECK atls_error atls_appraisal_copy(atls_appraisal *dst, const atls_a
  * usage errors). Returns ATLS_OK when the status is affirming or warning (out->status tells
  * which: a warning is verified but not fully appraised, e.g. no policy, or a TCB the policy
  * tolerates); otherwise the first failure's code (decode / evidence / policy category). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_appraise_cmw(const uint8_t *cmw, size_t len,
                                              const atls_verify_input *in,
                                              const atls_policy *policy, atls_appraisal *out);
 
 /* atls_appraise_evidence is atls_appraise_cmw for bare Evidence of a known verifier (offline
  * verification of a file that is not wrapped in a CMW). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_appraise_evidence(const atls_verifier_ops *ops,
                                                   const uint8_t *evidence, size_t len,
                                                   const atls_verify_input *in,

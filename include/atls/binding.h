@@ -44,12 +44,14 @@ typedef struct atls_binding {
 
 /* atls_binding_compute derives every value above for |ssl| (TLS 1.3, handshake complete),
  * the request's |context| and the leaf key's DER |spki|. All inputs borrowed. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_binding_compute(SSL *ssl, const uint8_t *context,
                                                 size_t context_len, const uint8_t *spki,
                                                 size_t spki_len, atls_binding *out);
 
 /* atls_binding_compute_with_label is atls_binding_compute with another exporter label; it
  * exists so the attack tests can show that a label mismatch breaks the binding. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_binding_compute_with_label(SSL *ssl, const char *label,
                                                            const uint8_t *context,
                                                            size_t context_len,
@@ -58,6 +60,7 @@ ATLS_MUST_CHECK atls_error atls_binding_compute_with_label(SSL *ssl, const char 
 
 /* atls_spki_der returns the DER SubjectPublicKeyInfo of |cert| in a malloc'd buffer (caller
  * frees). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_spki_der(X509 *cert, uint8_t **out, size_t *out_len);
 
 #ifdef __cplusplus

@@ -79,32 +79,41 @@ typedef struct atls_ea_request_options {
 /* atls_ea_request_new builds a request of |type| (ATLS_EA_CERTIFICATE_REQUEST or
  * ATLS_EA_CLIENT_CERTIFICATE_REQUEST) for |ssl|; *out is the caller's (atls_ea_request_free).
  * |ssl| is used to refuse non-TLS-1.3 connections and is not retained. |opts| may be NULL. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_ea_request_new(SSL *ssl, int type,
                                                const atls_ea_request_options *opts,
                                                atls_ea_request **out);
 
 /* atls_ea_request_parse parses received request bytes (copied) into *out (caller frees).
  * The whole input must be exactly one request message. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_ea_request_parse(const uint8_t *msg, size_t len,
                                                  atls_ea_request **out);
 
+ATLS_API
 void atls_ea_request_free(atls_ea_request *req);
 
 /* atls_ea_request_get0_bytes: the encoded message (borrowed). */
+ATLS_API
 const uint8_t *atls_ea_request_get0_bytes(const atls_ea_request *req, size_t *len);
 /* atls_ea_request_type: 13 or 17. */
+ATLS_API
 int atls_ea_request_type(const atls_ea_request *req);
 /* atls_ea_request_get0_context: certificate_request_context (borrowed). */
+ATLS_API
 const uint8_t *atls_ea_request_get0_context(const atls_ea_request *req, size_t *len);
 /* atls_ea_request_get0_extension: data of extension |type| (borrowed), NULL if absent. */
+ATLS_API
 const uint8_t *atls_ea_request_get0_extension(const atls_ea_request *req, uint16_t type,
                                               size_t *len);
 /* atls_ea_request_has_extension: 1 if |type| is present (even empty), else 0. */
+ATLS_API
 int atls_ea_request_has_extension(const atls_ea_request *req, uint16_t type);
 
 /* atls_ea_get_context (RFC 9261 section 7.2.1 "get context"): the certificate_request_context
  * of an encoded request or authenticator, copied into |out| (room for 255 bytes) with its
  * length in *out_len. Only the context is decoded. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_ea_get_context(const uint8_t *msg, size_t len,
                                                uint8_t out[ATLS_EA_CONTEXT_MAX_LEN],
                                                size_t *out_len);
@@ -126,6 +135,7 @@ ATLS_MUST_CHECK atls_error atls_ea_get_context(const uint8_t *msg, size_t len,
  * ATLS_ERR_CRYPTO_KEY (|key| is not |leaf|'s), ATLS_ERR_USAGE (more than ATLS_EA_MAX_CERTS
  * certificates or one over ATLS_EA_MAX_CERT_LEN). On success *out / *out_len is a malloc'd
  * message (caller frees with free()). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_ea_authenticate(SSL *ssl, const atls_ea_request *request,
                                                 X509 *leaf, STACK_OF(X509) *chain,
                                                 EVP_PKEY *key,
@@ -135,13 +145,16 @@ ATLS_MUST_CHECK atls_error atls_ea_authenticate(SSL *ssl, const atls_ea_request 
 
 /* atls_ea_authenticate_empty produces the empty authenticator (a Finished only: an
  * authenticated refusal, RFC 9261 section 6) answering |request|. Caller frees *out. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_ea_authenticate_empty(SSL *ssl, const atls_ea_request *request,
                                                       uint8_t **out, size_t *out_len);
 
 /* Per-connection record of validated contexts (RFC 9261 section 5.2.1: a context must not be
  * accepted twice on one connection). One per SSL, kept by the validating side. */
 typedef struct atls_ea_context_set atls_ea_context_set;
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_ea_context_set_new(atls_ea_context_set **out);
+ATLS_API
 void atls_ea_context_set_free(atls_ea_context_set *set);
 
 /* Validation options. Zero-initialise, then set what you need. */
@@ -178,25 +191,34 @@ typedef struct atls_ea_result atls_ea_result;
  * signature; Finished; chain (|trust| or |verify_cb|; |hostname| alone is checked with
  * X509_check_host). The context is recorded in |seen| (required) only after all passed.
  * On success *out holds leaf, chain and first-entry extensions (caller frees). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_ea_validate(SSL *ssl, const atls_ea_request *request,
                                             const uint8_t *msg, size_t len,
                                             atls_ea_context_set *seen,
                                             const atls_ea_validate_options *opts,
                                             atls_ea_result **out);
 
+ATLS_API
 void atls_ea_result_free(atls_ea_result *res);
 /* Borrowed views into a result. */
+ATLS_API
 X509 *atls_ea_result_get0_leaf(const atls_ea_result *res);
+ATLS_API
 STACK_OF(X509) *atls_ea_result_get0_chain(const atls_ea_result *res); /* without the leaf */
+ATLS_API
 const uint8_t *atls_ea_result_get0_context(const atls_ea_result *res, size_t *len);
+ATLS_API
 uint16_t atls_ea_result_scheme(const atls_ea_result *res);
 /* data of first-entry extension |type|, NULL if absent */
+ATLS_API
 const uint8_t *atls_ea_result_get0_extension(const atls_ea_result *res, uint16_t type,
                                              size_t *len);
 /* the leaf certificate's DER SubjectPublicKeyInfo (borrowed) */
+ATLS_API
 const uint8_t *atls_ea_result_get0_spki(const atls_ea_result *res, size_t *len);
 
 /* atls_ea_default_sigalgs: atls's default signature_algorithms (static array). */
+ATLS_API
 const uint16_t *atls_ea_default_sigalgs(size_t *num);
 
 #ifdef __cplusplus

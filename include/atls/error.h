@@ -25,6 +25,15 @@ extern "C" {
 #define ATLS_MUST_CHECK
 #endif
 
+/* ATLS_API marks a function of the public API (on the line before its declaration). The library
+ * is built with -fvisibility=hidden, so these are the only symbols libatls.so exports (test
+ * install_symbols checks that every function declared here is exported and nothing else). */
+#if defined(__GNUC__) || defined(__clang__)
+#define ATLS_API __attribute__((visibility("default")))
+#else
+#define ATLS_API
+#endif
+
 typedef enum atls_error {
     ATLS_OK = 0,
 
@@ -96,21 +105,26 @@ typedef enum atls_error {
 
 /* atls_error_category names the category of |err|: "ok", "usage", "decode", "crypto",
  * "protocol", "evidence", "policy", "io", "internal" or "unknown". Static string. */
+ATLS_API
 const char *atls_error_category(atls_error err);
 
 /* atls_strerror returns a short static description of |err|. Never NULL. */
+ATLS_API
 const char *atls_strerror(atls_error err);
 
 /* atls_error_detail returns this thread's detail message for the most recent failure,
  * formatted "file:line: message", or "" if none. The pointer is owned by the library and valid
  * until the next atls call on the same thread. */
+ATLS_API
 const char *atls_error_detail(void);
 
 /* atls_error_message returns only the message part of the detail (without file:line), or "".
  * Same lifetime as atls_error_detail. Suitable for one-line user-facing errors. */
+ATLS_API
 const char *atls_error_message(void);
 
 /* atls_error_clear forgets this thread's detail message. */
+ATLS_API
 void atls_error_clear(void);
 
 #ifdef __cplusplus

@@ -71,6 +71,7 @@ typedef struct atls_evidence_result {
 } atls_evidence_result;
 
 /* atls_evidence_result_cleanup releases the claims and zeroes the result. */
+ATLS_API
 void atls_evidence_result_cleanup(atls_evidence_result *res);
 
 /* A verifier plug-in. All functions: inputs borrowed; outputs owned by the caller. */
@@ -93,7 +94,9 @@ typedef struct atls_verifier_ops {
 } atls_verifier_ops;
 
 /* atls_verifier_by_name / _by_media_type: a registered verifier or NULL. */
+ATLS_API
 const atls_verifier_ops *atls_verifier_by_name(const char *name);
+ATLS_API
 const atls_verifier_ops *atls_verifier_by_media_type(const char *media_type);
 
 /* An attester plug-in. Config is a NULL-terminated list of "key=value" strings (so the CLI
@@ -108,6 +111,7 @@ typedef struct atls_attester_ops {
     void (*destroy)(void *state);
 } atls_attester_ops;
 
+ATLS_API
 const atls_attester_ops *atls_attester_ops_by_name(const char *name);
 
 #ifdef __cplusplus

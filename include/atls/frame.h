@@ -54,10 +54,13 @@ typedef struct atls_frame_reader {
 } atls_frame_reader;
 
 /* atls_frame_reader_init / _cleanup: a zeroed reader is valid; cleanup frees and wipes. */
+ATLS_API
 void atls_frame_reader_init(atls_frame_reader *r);
+ATLS_API
 void atls_frame_reader_cleanup(atls_frame_reader *r);
 
 /* atls_frame_reader_feed appends |len| received bytes (copied). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_frame_reader_feed(atls_frame_reader *r, const uint8_t *data,
                                                   size_t len);
 
@@ -66,27 +69,33 @@ ATLS_MUST_CHECK atls_error atls_frame_reader_feed(atls_frame_reader *r, const ui
  * with an incomplete frame returns ATLS_OK with *have = 0. A frame that breaks the rules above
  * (unknown type, oversized, empty control frame) fails with ATLS_ERR_PROTOCOL_FRAME as soon
  * as its header is seen, before its payload is buffered. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_frame_reader_next(atls_frame_reader *r, int *have, uint8_t *type,
                                                   const uint8_t **payload, size_t *payload_len);
 
 /* atls_frame_reader_has_frame: 1 when a complete frame (or a header that breaks the rules, which
  * _next will report) is buffered, so _next would make progress without more input. */
+ATLS_API
 int atls_frame_reader_has_frame(const atls_frame_reader *r);
 
 /* atls_frame_reader_buffered: bytes held that have not been handed out yet. */
+ATLS_API
 size_t atls_frame_reader_buffered(const atls_frame_reader *r);
 
 /* atls_frame_encode writes one frame into a malloc'd buffer (caller frees). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_frame_encode(uint8_t type, const uint8_t *payload, size_t len,
                                              uint8_t **out, size_t *out_len);
 
 /* atls_frame_encode_error builds an ERROR frame payload+header for |code| and |reason|
  * (truncated to ATLS_FRAME_ERROR_REASON_MAX bytes at a UTF-8 boundary). Caller frees. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_frame_encode_error(uint16_t code, const char *reason,
                                                    uint8_t **out, size_t *out_len);
 
 /* atls_frame_parse_error decodes an ERROR payload: *code, and the reason copied into |reason|
  * (NUL-terminated, at most reason_size-1 bytes, non-printable bytes replaced by '?'). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_frame_parse_error(const uint8_t *payload, size_t len,
                                                   uint16_t *code, char *reason,
                                                   size_t reason_size);

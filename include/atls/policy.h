@@ -33,21 +33,27 @@ typedef struct atls_policy atls_policy;
 /* atls_policy_parse parses and checks a policy document; |origin| names it in errors (e.g. a
  * file name). *out is the caller's (atls_policy_free). ATLS_ERR_POLICY_INVALID on any problem,
  * with a detail naming the key. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_policy_parse(const char *text, size_t len, const char *origin,
                                              atls_policy **out);
 
 /* atls_policy_load reads |path| (at most ATLS_POLICY_MAX_FILE bytes) and parses it. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_policy_load(const char *path, atls_policy **out);
 
+ATLS_API
 void atls_policy_free(atls_policy *policy);
 
 /* atls_policy_get0_section: the section for verifier |name| (borrowed), NULL if absent. */
+ATLS_API
 const json_t *atls_policy_get0_section(const atls_policy *policy, const char *name);
 
 /* atls_policy_max_age: max_age_seconds, or 0 when not set. */
+ATLS_API
 int64_t atls_policy_max_age(const atls_policy *policy);
 
 /* atls_policy_id: a short identifier for EARs (the origin and a digest of the document). */
+ATLS_API
 const char *atls_policy_id(const atls_policy *policy);
 
 #ifdef __cplusplus

@@ -88,15 +88,18 @@ typedef struct atls_session_config {
  * socket fd, ALPN "atls/1", no resumption, no early data — else ATLS_ERR_USAGE_NOT_TLS13 or
  * ATLS_ERR_PROTOCOL_SESSION). |cfg| is copied (pointers inside stay borrowed). The socket is
  * switched to non-blocking mode. *out is the caller's (atls_session_free). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_new(SSL *ssl, const atls_session_config *cfg,
                                             atls_session **out);
 
 /* atls_session_free releases the session (not the SSL). NULL-safe. */
+ATLS_API
 void atls_session_free(atls_session *s);
 
 /* atls_session_request sends a REQUEST for fresh Evidence. |nonce| (1..255 bytes), when given,
  * becomes the certificate_request_context (a Verifier's nonce, background-check model);
  * otherwise 32 random bytes. The answer is processed by atls_session_read. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_request(atls_session *s, const uint8_t *nonce,
                                                 size_t nonce_len);
 
@@ -104,6 +107,7 @@ ATLS_MUST_CHECK atls_error atls_session_request(atls_session *s, const uint8_t *
  * answering the peer's own requests meanwhile. DATA that arrives meanwhile is kept for
  * atls_session_read. On return |out| (when not NULL) holds a copy of the appraisal (caller
  * cleans up). Returns ATLS_OK iff the appraisal succeeded. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_attest(atls_session *s, atls_appraisal *out);
 
 /* atls_session_read processes what has arrived and copies up to |cap| bytes of DATA into
@@ -111,6 +115,7 @@ ATLS_MUST_CHECK atls_error atls_session_attest(atls_session *s, atls_appraisal *
  * Control frames are handled inside (requests answered, authenticators appraised). Returns
  * ATLS_ERR_IO_CLOSED at a clean end of stream, ATLS_ERR_PROTOCOL_PEER_ERROR after an ERROR
  * frame, or the error that made us close (after sending our ERROR frame). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap,
                                              size_t *n);
 
@@ -119,45 +124,57 @@ ATLS_MUST_CHECK atls_error atls_session_read(atls_session *s, uint8_t *buf, size
  * session's own ceiling, after which it stops reading the socket). For an application whose
  * destination for DATA is momentarily full, so attestation does not stall behind it. Same
  * errors as atls_session_read (ATLS_ERR_IO_CLOSED only once held DATA was read). */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_process(atls_session *s);
 
 /* atls_session_write queues |len| bytes as DATA frames and tries to send them. Refused with
  * ATLS_ERR_PROTOCOL_SESSION while the peer must attest and has not, and with
  * ATLS_ERR_IO (queue full) beyond ATLS_SESSION_MAX_QUEUED. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_write(atls_session *s, const uint8_t *data, size_t len);
 
 /* atls_session_flush sends queued bytes until done or the socket would block. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_flush(atls_session *s);
 
 /* atls_session_queued: bytes not yet sent. */
+ATLS_API
 size_t atls_session_queued(const atls_session *s);
 
 /* atls_session_poll_events: the poll(2) events to wait for on the socket: POLLIN unless the
  * session holds as much undelivered DATA as it will (backpressure: read some first), POLLOUT
  * while bytes are queued. */
+ATLS_API
 short atls_session_poll_events(const atls_session *s);
 
 /* atls_session_has_pending: 1 when decrypted bytes are buffered and atls_session_read should
  * be called again without waiting for the socket. */
+ATLS_API
 int atls_session_has_pending(const atls_session *s);
 
 /* atls_session_fd: the socket. */
+ATLS_API
 int atls_session_fd(const atls_session *s);
 
 /* atls_session_peer_attested: 1 after a successful appraisal, 0 before or after a failure. */
+ATLS_API
 int atls_session_peer_attested(const atls_session *s);
 
 /* atls_session_appraisals: how many appraisals of the peer succeeded so far. */
+ATLS_API
 uint64_t atls_session_appraisals(const atls_session *s);
 
 /* atls_session_outstanding_age_ms: age of the oldest unanswered request, -1 if none. */
+ATLS_API
 int64_t atls_session_outstanding_age_ms(const atls_session *s);
 
 /* atls_session_last_appraisal: the most recent appraisal (borrowed), or NULL. */
+ATLS_API
 const atls_appraisal *atls_session_last_appraisal(const atls_session *s);
 
 /* atls_session_send_error sends an ERROR frame (code, reason), flushes it as far as the socket
  * allows, and marks the session closed. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_send_error(atls_session *s, atls_error code,
                                                    const char *reason);
 
@@ -165,19 +182,23 @@ ATLS_MUST_CHECK atls_error atls_session_send_error(atls_session *s, atls_error c
  * what the peer still sends until its close_notify or EOF, at most 2 s in all, so that the
  * caller's close(2) never finds unread bytes and resets a connection whose peer has not read
  * everything yet. Best effort; the caller still closes the socket. */
+ATLS_API
 void atls_session_close(atls_session *s);
 
 /* atls_ssl_ctx_configure sets what an attested connection needs on |ctx|: TLS 1.3 only, no
  * session tickets (server) / no session reuse (client), no early data, and ALPN "atls/1" on
  * the client (|offer_alpn|). A server selects "atls/1" through atls_alpn_select_cb. */
+ATLS_API
 ATLS_MUST_CHECK atls_error atls_ssl_ctx_configure(SSL_CTX *ctx, int is_server, int offer_alpn);
 
 /* atls_ssl_is_atls: 1 if |ssl| negotiated ALPN "atls/1". */
+ATLS_API
 int atls_ssl_is_atls(SSL *ssl);
 
 /* atls_alpn_select_cb: an SSL_CTX_set_alpn_select_cb callback choosing "atls/1" when the
  * client offers it, else any other protocol the client offers is left unselected (the
  * connection proceeds without ALPN: a plain TLS client). |arg| unused. */
+ATLS_API
 int atls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                         const unsigned char *in, unsigned int inlen, void *arg);
 
