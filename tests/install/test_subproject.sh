@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # install_subproject: a project that adds atls with add_subdirectory (parent/) keeps its own
 # BUILD_TESTING (OFF stays OFF; with ON, only its own test is registered, none of atls's) and
-# its build type, gets atls::atls and atls::atls_static with only include/ as their include
-# directory, and builds and runs the consumer program against them.
+# its build type, and gets atls::atls and atls::atls_static with only include/ as their include
+# directory (parent/CMakeLists.txt checks that). Configure only.
 set -euo pipefail
 S=${ATLS_SOURCE_DIR:?}
 T=$(mktemp -d "${TMPDIR:-/tmp}/atls-subproject-XXXXXX")
@@ -26,8 +26,6 @@ configure on -DBUILD_TESTING=ON
 [ "$(tests_in on)" = 1 ] || fail "expected only the parent's test, found $(tests_in on)"
 echo "ok: BUILD_TESTING=ON registers the parent's test and none of atls's"
 
-cmake --build "$T/off" --target atls-consumer -j2 > "$T/build.log" 2>&1 \
-    || { tail -30 "$T/build.log"; fail "build the consumer against add_subdirectory(atls)"; }
-openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/sim.key" 2> /dev/null
-"$T/off/atls-consumer" "$T/sim.key" > "$T/run.out" 2>&1 || { cat "$T/run.out"; fail "consumer failed"; }
-echo "ok: consumer built against add_subdirectory(atls) and run ($(grep -c '^ok' "$T/run.out") checks)"
+# (building the consumer there would compile all of atls a second time inside make test; the
+# installed-tree consumers of install_consumer cover linking and running)
+echo "ok: atls::atls and atls::atls_static from add_subdirectory, include/ their only include directory"
