@@ -11,6 +11,7 @@
 #include "codec/cbor/cbor.h"
 #include "codec/cmw/cmw.h"
 #include "codec/cose/cose.h"
+#include "codec/ear/ear.h"
 #include "evidence/sim/sim.h"
 #include "evidence/snp/snp.h"
 #include "evidence/tdx/tdx.h"
@@ -541,6 +542,44 @@ static void seeds_cca(EVP_PKEY *key)
 #endif
 }
 
+/* ---- EAR JWTs (fuzz_ear_jwt: first byte even = a token, odd = claims to sign) ---- */
+static void seeds_ear(EVP_PKEY *key)
+{
+    static const uint8_t nonce[64] = {7};
+    json_t *ear = NULL;
+    atls_trust_vector tv = {0};
+    tv.instance_identity = 2;
+    tv.hardware = 2;
+    json_t *claims = json_pack("{s:s, s:b}", "pcr0", "00ff", "sim", 1);
+    char *jwt = NULL, *text = NULL;
+    if (claims == NULL || atls_ear_new(1767225600, "seed", nonce, sizeof(nonce), &ear) != ATLS_OK ||
+        atls_ear_add_submod(ear, "tpm2", &tv, NULL, claims, NULL) != ATLS_OK ||
+        atls_ear_sign_jwt(ear, key, &jwt) != ATLS_OK ||
+        atls_ear_to_json_string(ear, false, &text) != ATLS_OK) {
+        fprintf(stderr, "make_seeds: EAR seeds failed\n");
+        exit(1);
+    }
+    size_t jl = strlen(jwt), tl = strlen(text);
+    uint8_t *buf = malloc(1 + (jl > tl ? jl : tl));
+    if (buf == NULL) {
+        exit(1);
+    }
+    buf[0] = 0;
+    memcpy(buf + 1, jwt, jl);
+    put("ear_jwt", "token", buf, 1 + jl);
+    buf[0] = 1;
+    memcpy(buf + 1, text, tl);
+    put("ear_jwt", "claims", buf, 1 + tl);
+    free(buf);
+    free(jwt);
+    free(text);
+    json_decref(claims);
+    json_decref(ear);
+    put_str("ear_jwt", "claims-03", "\x01{\"eat_profile\":\"" ATLS_EAR_PROFILE_03 "\",\"iat\":1,"
+            "\"ear_verifier_id\":{\"developer\":\"x\",\"build\":\"y\"},"
+            "\"submods\":{\"a\":{\"ear_status\":\"none\"}}}");
+}
+
 /* ---- policy ---- */
 static void seeds_policy(void)
 {
@@ -591,6 +630,7 @@ int main(int argc, char **argv)
     seeds_tdx();
     seeds_cca(key);
     seeds_policy();
+    seeds_ear(key);
     EVP_PKEY_free(key);
     printf("make_seeds: %zu files under %s\n", written, root);
     return 0;

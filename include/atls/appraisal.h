@@ -3,7 +3,7 @@
  * appraising its peer) and offline (atls verify):
  *
  *   CMW (record or collection)  →  verifier per media type (atls/evidence.h): parse, signatures,
- *   chains, challenge  →  appraisal policy (atls/policy.h)  →  EAR (draft-ietf-rats-ear-03).
+ *   chains, challenge  →  appraisal policy (atls/policy.h)  →  EAR (draft-ietf-rats-ear-04).
  */
 #ifndef ATLS_APPRAISAL_H
 #define ATLS_APPRAISAL_H
@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-/* EAR tiers (draft-ietf-rats-ear-03 section 7.2 of docs; AR4SI). */
+/* EAR tiers (draft-ietf-rats-ear-04; AR4SI). */
 typedef enum atls_tier {
     ATLS_TIER_NONE = 0,
     ATLS_TIER_AFFIRMING = 2,

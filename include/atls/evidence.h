@@ -27,7 +27,7 @@ extern "C" {
 
 #define ATLS_CHALLENGE_LEN 64
 
-/* Trustworthiness-vector claims (draft-ietf-rats-ear-03 / AR4SI), -128..127; 0 = no claim. */
+/* Trustworthiness-vector claims (draft-ietf-rats-ear-04 / AR4SI), -128..127; 0 = no claim. */
 typedef struct atls_trust_vector {
     int8_t instance_identity;
     int8_t configuration;

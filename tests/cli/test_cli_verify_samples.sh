@@ -35,7 +35,7 @@ field() {
     # jq path: .a.b.0 -> .["a"]["b"][0]
     local jqpath
     jqpath=$(printf '%s' "$path" | awk -F. '{for (i = 1; i <= NF; i++) printf($i ~ /^[0-9]+$/ ? "[%s]" : "[\"%s\"]", $i)}')
-    got=$(jq -r ".submods[\"$sub\"].atls_evidence_claims$jqpath" "$T/out.json")
+    got=$(jq -r ".submods[\"$sub\"].ear_attester_claims$jqpath" "$T/out.json")
     if [ "$got" != "$want" ]; then
         echo "FAIL: $name: $path = '$got', expected '$want'"; fails=$((fails + 1))
     else

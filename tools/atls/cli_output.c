@@ -77,8 +77,8 @@ int cli_print_appraisal(FILE *fp, const atls_appraisal *a, int json, size_t max_
     if (json) {
         if (a->ear == NULL) {
             /* failures before any verifier ran have no EAR: say so in JSON too */
-            json_t *o = json_pack("{s:s,s:s}", "ear_status", atls_tier_name(a->status),
-                                  "atls_failure", a->reason);
+            json_t *o = json_pack("{s:s,s:{s:s}}", "ear_status", atls_tier_name(a->status),
+                                  "ear_verifier_claims", "failure", a->reason);
             char *t = o != NULL ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
             if (t != NULL) {
                 fprintf(fp, "%s\n", t);

@@ -8,5 +8,6 @@ int cmd_connect(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
+int cmd_ear(int argc, char **argv);
 
 #endif /* ATLS_TOOLS_CMDS_H */

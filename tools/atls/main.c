@@ -20,6 +20,7 @@ static const struct {
     {"policy", cmd_policy, "policy init HOST:PORT: write a strict policy from what is seen now"},
     {"verify", cmd_verify, "appraise Evidence from a file, print the EAR"},
     {"evidence", cmd_evidence, "produce Evidence from a local attester"},
+    {"ear", cmd_ear, "ear verify TOKEN / ear jwk: check an EAR JWT, export its key as a JWK"},
 };
 
 static void usage(FILE *fp)

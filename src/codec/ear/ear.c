@@ -1,4 +1,4 @@
-/* ear.c: building EAT Attestation Results (draft-ietf-rats-ear-03) as JSON (ear.h). */
+/* ear.c: building EAT Attestation Results (draft-ietf-rats-ear-04) as JSON (ear.h). */
 #include "codec/ear/ear.h"
 
 #include "base/result.h"
@@ -25,7 +25,7 @@ atls_ear_tier atls_ear_tier_from_value(int8_t value)
     return ATLS_EAR_TIER_CONTRAINDICATED;
 }
 
-/* The vector's claims in -03 order with their JSON names (keys 0..7). */
+/* The vector's claims in AR4SI order with their JSON names (keys 0..7). */
 typedef struct claim_slot {
     const char *name;
     size_t offset;
@@ -115,7 +115,8 @@ atls_error atls_ear_new(time_t iat, const char *build, const uint8_t *nonce, siz
         build = ATLS_VERSION;
     }
     ATLS_ENSURE(*build != '\0', ATLS_ERR_USAGE, "EAR: empty build string");
-    ATLS_ENSURE(iat >= 0, ATLS_ERR_USAGE, "EAR: negative iat");
+    ATLS_ENSURE(iat >= 0 && iat <= INT64_MAX - ATLS_EAR_LIFETIME, ATLS_ERR_USAGE,
+                "EAR: iat out of range");
     /* RFC 9711 section 4.1: eat_nonce is 8..64 bytes */
     ATLS_ENSURE(nonce == NULL || (nonce_len >= 8 && nonce_len <= 64), ATLS_ERR_USAGE,
                 "EAR: eat_nonce must be 8..64 bytes, not %zu", nonce_len);
@@ -123,8 +124,10 @@ atls_error atls_ear_new(time_t iat, const char *build, const uint8_t *nonce, siz
     if (nonce != NULL) {
         ATLS_GUARD(atls_b64url_encode(nonce, nonce_len, &nonce_b64));
     }
-    json_t *ear = json_pack("{s:s, s:I, s:{s:s, s:s}, s:s, s:{}}", "eat_profile",
-                            ATLS_EAR_PROFILE, "iat", (json_int_t)iat, "ear_verifier_id",
+    /* -04 section 3: exp, an integer like iat, after which the EAR must not be accepted */
+    json_t *ear = json_pack("{s:s, s:I, s:I, s:{s:s, s:s}, s:s, s:{}}", "eat_profile",
+                            ATLS_EAR_PROFILE, "iat", (json_int_t)iat, "exp",
+                            (json_int_t)iat + ATLS_EAR_LIFETIME, "ear_verifier_id",
                             "developer", ATLS_EAR_DEVELOPER, "build", build, "ear_status",
                             atls_ear_tier_name(ATLS_EAR_TIER_NONE), "submods");
     if (ear != NULL && nonce_b64 != NULL &&
@@ -185,13 +188,19 @@ atls_error atls_ear_add_submod(json_t *ear, const char *name, const atls_trust_v
             }
         }
     }
-    if (claims != NULL &&
-        json_object_set_new(sub, "atls_evidence_claims", json_deep_copy(claims)) != 0) {
+    /* -04 section 3.1: claims maps are non-empty; an empty one is left out */
+    if (claims != NULL && json_object_size(claims) > 0 &&
+        json_object_set_new(sub, "ear_attester_claims", json_deep_copy(claims)) != 0) {
         ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_INTERNAL_ALLOC, "EAR: out of memory");
     }
     if (failure != NULL) {
-        if (json_object_set_new(sub, "atls_failure", json_string(failure)) != 0) {
+        json_t *reason = json_string(failure);
+        if (reason == NULL) {
             ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_USAGE, "EAR: failure reason is not UTF-8");
+        }
+        if (json_object_set_new(sub, "ear_verifier_claims", json_pack("{s:o}", "failure", reason)) !=
+            0) {
+            ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_INTERNAL_ALLOC, "EAR: out of memory");
         }
     }
     if (json_object_set_new(submods, name, sub) != 0) {

@@ -102,11 +102,12 @@ static void test_build(void)
     CHECK(json_object_size(vec) == 3);
     CHECK(json_integer_value(json_object_get(vec, "instance-identity")) == 2);
     CHECK(json_object_get(vec, "configuration") == NULL);
-    CHECK(strcmp(json_string_value(json_object_get(json_object_get(sub, "atls_evidence_claims"),
+    CHECK(strcmp(json_string_value(json_object_get(json_object_get(sub, "ear_attester_claims"),
                                                    "pcr0")),
                  "00ff") == 0);
     CHECK(json_array_size(json_object_get(sub, "ear_appraisal_policy_ids")) == 1);
-    CHECK(json_object_get(sub, "atls_failure") == NULL);
+    CHECK(json_object_get(sub, "ear_verifier_claims") == NULL);
+    CHECK(json_integer_value(json_object_get(ear, "exp")) == 1767225600 + ATLS_EAR_LIFETIME);
 
     /* a warning submod lowers the top level; a none submod does not raise it back */
     atls_trust_vector warn = {0};
@@ -132,7 +133,9 @@ static void test_build(void)
     CHECK(strcmp(status_of(ear, "cca"), "contraindicated") == 0);
     CHECK(strcmp(status_of(ear, NULL), "contraindicated") == 0);
     CHECK(strcmp(json_string_value(json_object_get(
-                     json_object_get(json_object_get(ear, "submods"), "cca"), "atls_failure")),
+                     json_object_get(json_object_get(json_object_get(ear, "submods"), "cca"),
+                                     "ear_verifier_claims"),
+                     "failure")),
                  "realm signature invalid") == 0);
     /* duplicate name, bad arguments */
     CHECK_ERR(atls_ear_add_submod(ear, "tpm2", &ok, NULL, NULL, NULL), ATLS_ERR_USAGE);
@@ -229,6 +232,125 @@ static char *forge(const char *header, const char *claims, EVP_PKEY *key, size_t
     return jwt;
 }
 
+/* a time inside the validity of make_ear()'s EARs (iat 1767225600, exp iat + 300) */
+#define NOW ((time_t)1767225700)
+
+/* check_kid: the header's kid is the RFC 7638 thumbprint of the signing key (and not of another) */
+static void check_kid(const char *jwt, EVP_PKEY *key, EVP_PKEY *other)
+{
+    const char *dot = strchr(jwt, '.');
+    uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    CHECK_OK(atls_b64url_decode(jwt, (size_t)(dot - jwt), &raw, &raw_len));
+    json_t *hdr = json_loadb((const char *)raw, raw_len, 0, NULL);
+    free(raw);
+    char kid[ATLS_EAR_KID_LEN + 1], kid_other[ATLS_EAR_KID_LEN + 1];
+    CHECK_OK(atls_ear_jwk_thumbprint(key, kid));
+    CHECK_OK(atls_ear_jwk_thumbprint(other, kid_other));
+    const char *got = json_string_value(json_object_get(hdr, "kid"));
+    CHECK(got != NULL && strlen(got) == ATLS_EAR_KID_LEN && strcmp(got, kid) == 0);
+    CHECK(strcmp(kid, kid_other) != 0);
+    CHECK(json_object_size(hdr) == 3);
+    json_decref(hdr);
+}
+
+#define SUBMODS(x) "\"ear_verifier_id\":{},\"submods\":{\"a\":{\"ear_status\":\"none\"" x "}}}"
+
+/* check_versions_and_exp: -03 tokens are still read; -04 claims maps are checked; exp is
+ * enforced (draft-ietf-rats-ear-04 section 3); a kid naming another key is refused */
+static void check_versions_and_exp(EVP_PKEY *key, EVP_PKEY *other)
+{
+    static const struct {
+        const char *claims;
+        atls_error want;
+    } cases[] = {
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE_03 "\",\"iat\":1," SUBMODS(",\"atls_evidence_claims\":{}"),
+         ATLS_OK},
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE "\",\"iat\":1," SUBMODS(",\"ear_attester_claims\":{\"k\":1}"),
+         ATLS_OK},
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE "\",\"iat\":1," SUBMODS(",\"ear_attester_claims\":{}"),
+         ATLS_ERR_DECODE_VALUE},
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE "\",\"iat\":1," SUBMODS(",\"ear_verifier_claims\":\"x\""),
+         ATLS_ERR_DECODE_VALUE},
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE "\",\"iat\":1,\"exp\":1767225701," SUBMODS(""), ATLS_OK},
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE "\",\"iat\":1,\"exp\":1767225700," SUBMODS(""),
+         ATLS_ERR_EVIDENCE_STALE},
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE_03 "\",\"iat\":1,\"exp\":2," SUBMODS(""),
+         ATLS_ERR_EVIDENCE_STALE},
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE "\",\"iat\":1,\"exp\":1767225701.0," SUBMODS(""),
+         ATLS_ERR_DECODE_VALUE},
+        {"{\"eat_profile\":\"" ATLS_EAR_PROFILE "\",\"iat\":9,\"exp\":8," SUBMODS(""),
+         ATLS_ERR_DECODE_VALUE},
+    };
+    json_t *claims = NULL;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *t = forge("{\"alg\":\"ES256\"}", cases[i].claims, key, 64);
+        atls_error rc = atls_ear_verify_jwt(t, key, NOW, &claims);
+        if (rc != cases[i].want) {
+            printf("  case %zu: got %d, want %d (%s)\n", i, rc, cases[i].want, atls_error_message());
+        }
+        CHECK(rc == cases[i].want);
+        if (rc == ATLS_OK) {
+            json_decref(claims);
+        }
+        free(t);
+    }
+    /* kid: the right one verifies, another key's is refused before the signature */
+    char kid[ATLS_EAR_KID_LEN + 1], hdr[128];
+    const char *ok_claims = cases[1].claims;
+    CHECK_OK(atls_ear_jwk_thumbprint(key, kid));
+    snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\"}", kid);
+    char *t = forge(hdr, ok_claims, key, 64);
+    CHECK_OK(atls_ear_verify_jwt(t, key, NOW, &claims));
+    json_decref(claims);
+    free(t);
+    CHECK_OK(atls_ear_jwk_thumbprint(other, kid));
+    snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\"}", kid);
+    t = forge(hdr, ok_claims, key, 64);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_CRYPTO_KEY);
+    free(t);
+    t = forge("{\"alg\":\"ES256\",\"kid\":7}", ok_claims, key, 64);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_CRYPTO_KEY);
+    free(t);
+    /* an EAR made now verifies now (exp = now + ATLS_EAR_LIFETIME), and not after exp */
+    json_t *ear = NULL;
+    CHECK_OK(atls_ear_new(time(NULL), NULL, NULL, 0, &ear));
+    atls_trust_vector tv = {0};
+    tv.hardware = 2;
+    CHECK_OK(atls_ear_add_submod(ear, "x", &tv, NULL, NULL, NULL));
+    t = NULL;
+    CHECK_OK(atls_ear_sign_jwt(ear, key, &t));
+    CHECK_OK(atls_ear_verify_jwt(t, key, 0, &claims));
+    json_decref(claims);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, time(NULL) + ATLS_EAR_LIFETIME + 1, &claims),
+              ATLS_ERR_EVIDENCE_STALE);
+    free(t);
+    json_decref(ear);
+}
+
+/* the JWK of the EAR key: EC P-256 public members, the thumbprint as kid, never "d" */
+static void test_jwk(void)
+{
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    EVP_PKEY *p384 = EVP_EC_gen("P-384");
+    json_t *jwk = NULL;
+    CHECK_OK(atls_ear_jwk(key, &jwk));
+    char kid[ATLS_EAR_KID_LEN + 1];
+    CHECK_OK(atls_ear_jwk_thumbprint(key, kid));
+    CHECK(strcmp(json_string_value(json_object_get(jwk, "kty")), "EC") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(jwk, "crv")), "P-256") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(jwk, "alg")), "ES256") == 0);
+    CHECK(strcmp(json_string_value(json_object_get(jwk, "kid")), kid) == 0);
+    CHECK(strlen(json_string_value(json_object_get(jwk, "x"))) == 43);
+    CHECK(strlen(json_string_value(json_object_get(jwk, "y"))) == 43);
+    CHECK(json_object_get(jwk, "d") == NULL);
+    json_decref(jwk);
+    CHECK_ERR(atls_ear_jwk(p384, &jwk), ATLS_ERR_CRYPTO_KEY);
+    CHECK_ERR(atls_ear_jwk_thumbprint(p384, kid), ATLS_ERR_CRYPTO_KEY);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(p384);
+}
+
 static void test_jwt(void)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
@@ -241,14 +363,16 @@ static void test_jwt(void)
 
     char *jwt = NULL;
     CHECK_OK(atls_ear_sign_jwt(ear, key, &jwt));
-    CHECK(jwt != NULL && strncmp(jwt, "eyJhbGciOiJFUzI1NiIsInR5cCI6IkpXVCJ9.", 37) == 0);
+    CHECK(jwt != NULL && strncmp(jwt, "eyJhbGciOiJFUzI1NiIsImtpZCI6I", 29) == 0); /* {"alg":"ES256","kid":" */
+    check_kid(jwt, key, other);
     json_t *claims = NULL;
-    CHECK_OK(atls_ear_verify_jwt(jwt, key, &claims));
+    CHECK_OK(atls_ear_verify_jwt(jwt, key, NOW, &claims));
     CHECK(claims != NULL && json_equal(claims, ear));
     json_decref(claims);
     claims = NULL;
-    CHECK_ERR(atls_ear_verify_jwt(jwt, other, &claims), ATLS_ERR_CRYPTO_SIGNATURE);
-    CHECK_ERR(atls_ear_verify_jwt(jwt, p384, &claims), ATLS_ERR_CRYPTO_KEY);
+    /* its kid names |key|: refused as the wrong key before any signature check */
+    CHECK_ERR(atls_ear_verify_jwt(jwt, other, NOW, &claims), ATLS_ERR_CRYPTO_KEY);
+    CHECK_ERR(atls_ear_verify_jwt(jwt, p384, NOW, &claims), ATLS_ERR_CRYPTO_KEY);
     CHECK_ERR(atls_ear_sign_jwt(ear, p384, &jwt), ATLS_ERR_CRYPTO_KEY);
 
     /* tamper: every character changed in turn must fail (decode or signature) */
@@ -257,7 +381,7 @@ static void test_jwt(void)
     for (size_t i = 0; i < len; i++) {
         char saved = jwt[i];
         jwt[i] = saved == 'A' ? 'B' : 'A';
-        if (atls_ear_verify_jwt(jwt, key, &claims) == ATLS_OK) {
+        if (atls_ear_verify_jwt(jwt, key, NOW, &claims) == ATLS_OK) {
             printf("  change at %zu still verifies\n", i);
             json_decref(claims);
             all_failed = 0;
@@ -268,12 +392,12 @@ static void test_jwt(void)
     /* truncated, extra part, missing parts */
     for (size_t cut = 0; cut < len; cut += 7) {
         char *t = strndup(jwt, cut);
-        CHECK(atls_ear_verify_jwt(t, key, &claims) != ATLS_OK);
+        CHECK(atls_ear_verify_jwt(t, key, NOW, &claims) != ATLS_OK);
         free(t);
     }
     char *extra = malloc(len + 3);
     snprintf(extra, len + 3, "%s.x", jwt);
-    CHECK_ERR(atls_ear_verify_jwt(extra, key, &claims), ATLS_ERR_DECODE_VALUE);
+    CHECK_ERR(atls_ear_verify_jwt(extra, key, NOW, &claims), ATLS_ERR_DECODE_VALUE);
     free(extra);
     free(jwt);
 
@@ -282,26 +406,28 @@ static void test_jwt(void)
                               "\"ear_verifier_id\":{},"
                               "\"submods\":{\"a\":{\"ear_status\":\"none\"}}}";
     char *t = forge("{\"alg\":\"ES256\"}", good_claims, key, 64);
-    CHECK_OK(atls_ear_verify_jwt(t, key, &claims));
+    CHECK_OK(atls_ear_verify_jwt(t, key, NOW, &claims));
     json_decref(claims);
+    /* without a kid, a token from another key fails on its signature */
+    CHECK_ERR(atls_ear_verify_jwt(t, other, NOW, &claims), ATLS_ERR_CRYPTO_SIGNATURE);
     free(t);
     t = forge("{\"alg\":\"none\"}", good_claims, key, 64);
-    CHECK_ERR(atls_ear_verify_jwt(t, key, &claims), ATLS_ERR_DECODE_VALUE);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_DECODE_VALUE);
     free(t);
     t = forge("{\"alg\":\"ES256\",\"crit\":[\"x\"],\"x\":1}", good_claims, key, 64);
-    CHECK_ERR(atls_ear_verify_jwt(t, key, &claims), ATLS_ERR_DECODE_VALUE);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_DECODE_VALUE);
     free(t);
     t = forge("{\"alg\":\"ES256\",\"typ\":\"at+jwt\"}", good_claims, key, 64);
-    CHECK_ERR(atls_ear_verify_jwt(t, key, &claims), ATLS_ERR_DECODE_VALUE);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_DECODE_VALUE);
     free(t);
     t = forge("{\"alg\":\"ES256\",\"alg\":\"ES256\"}", good_claims, key, 64);
-    CHECK_ERR(atls_ear_verify_jwt(t, key, &claims), ATLS_ERR_DECODE_VALUE);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_DECODE_VALUE);
     free(t);
     t = forge("[1]", good_claims, key, 64);
-    CHECK_ERR(atls_ear_verify_jwt(t, key, &claims), ATLS_ERR_DECODE_TYPE);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_DECODE_TYPE);
     free(t);
     t = forge("{\"alg\":\"ES256\"}", good_claims, key, 63);
-    CHECK_ERR(atls_ear_verify_jwt(t, key, &claims), ATLS_ERR_DECODE_LENGTH);
+    CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_DECODE_LENGTH);
     free(t);
     static const char *const bad_claims[] = {
         "{\"eat_profile\":\"tag:ietf.org,2025-07:ear\",\"iat\":1,\"ear_verifier_id\":{},"
@@ -320,9 +446,10 @@ static void test_jwt(void)
     };
     for (size_t i = 0; i < sizeof(bad_claims) / sizeof(bad_claims[0]); i++) {
         t = forge("{\"alg\":\"ES256\"}", bad_claims[i], key, 64);
-        CHECK_ERR(atls_ear_verify_jwt(t, key, &claims), ATLS_ERR_DECODE_VALUE);
+        CHECK_ERR(atls_ear_verify_jwt(t, key, NOW, &claims), ATLS_ERR_DECODE_VALUE);
         free(t);
     }
+    check_versions_and_exp(key, other);
     json_decref(ear);
     EVP_PKEY_free(key);
     EVP_PKEY_free(other);
@@ -335,5 +462,6 @@ int main(void)
     test_build();
     test_base64url();
     test_jwt();
+    test_jwk();
     return check_summary();
 }

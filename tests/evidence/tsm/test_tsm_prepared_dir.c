@@ -573,7 +573,7 @@ static void test_over_tls(fake *f)
             CHECK_OK(rc);
             CHECK(a.status == ATLS_TIER_AFFIRMING);
             json_t *claims = json_object_get(
-                json_object_get(json_object_get(a.ear, "submods"), "tsm"), "atls_evidence_claims");
+                json_object_get(json_object_get(a.ear, "submods"), "tsm"), "ear_attester_claims");
             const char *type = json_string_value(json_object_get(claims, "evidence_type"));
             CHECK(type != NULL && strcmp(type, "snp") == 0);
         }

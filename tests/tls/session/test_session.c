@@ -97,10 +97,10 @@ static void test_affirming(const char *suite)
     const char *st = json_string_value(json_object_get(sub, "ear_status"));
     CHECK(st != NULL && strcmp(st, "affirming") == 0);
     /* sim results always say so; real ones never do */
-    CHECK(json_is_true(json_object_get(json_object_get(sub, "atls_evidence_claims"), "sim")) ==
+    CHECK(json_is_true(json_object_get(json_object_get(sub, "ear_attester_claims"), "sim")) ==
           (strcmp(F.att->name, "sim") == 0));
     const char *profile = json_string_value(json_object_get(a.ear, "eat_profile"));
-    CHECK(profile != NULL && strcmp(profile, "tag:ietf.org,2026:rats/ear#03") == 0);
+    CHECK(profile != NULL && strcmp(profile, "tag:ietf.org,2026:rats/ear#04") == 0);
     atls_appraisal_cleanup(&a);
     CHECK(atls_session_peer_attested(c) == 1);
 
@@ -218,7 +218,7 @@ static void test_policy_failures(void)
         json_t *sub = json_object_get(json_object_get(a.ear, "submods"), F.att->name);
         const char *st = json_string_value(json_object_get(sub, "ear_status"));
         CHECK(st != NULL && strcmp(st, "contraindicated") == 0);
-        CHECK(json_string_value(json_object_get(sub, "atls_failure")) != NULL);
+        CHECK(json_string_value(json_object_get(json_object_get(sub, "ear_verifier_claims"), "failure")) != NULL);
         atls_appraisal_cleanup(&a);
         atls_policy_free(policy);
         tls_pair_free(pair);

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# ear_jose_interop: atls's EAR JWTs judged by an independent JOSE implementation, and JOSE's
+# tokens judged by atls (draft-ietf-rats-ear-04):
+#   - `atls verify --ear-key` signs an EAR of real (sim) Evidence; `atls ear jwk` exports the key;
+#     the `jose` npm package verifies the token with that JWK (signature, typ, exp), recomputes
+#     the kid (RFC 7638 thumbprint), refuses a changed token, and the claims are validated
+#     against the draft's CDDL (ear-04-json.cddl, parsed by the `cddl` npm package);
+#   - tokens signed by jose: `atls ear verify` accepts a valid -04 one (kid) and a -03 one (no
+#     kid), and refuses an expired one, an ES384 one, one whose kid or signature is another
+#     key's, and one with an unknown profile.
+# The npm packages are installed by this test into the build tree (never into the repo), pinned.
+# Skipped (77) only when node/npm are not installed.
+set -euo pipefail
+B=${ATLS_BUILD_DIR:?} S=${ATLS_SOURCE_DIR:?}
+ATLS=$B/atls HERE=$S/tests/codec/ear
+command -v node > /dev/null && command -v npm > /dev/null || { echo "SKIP: node/npm not installed"; exit 77; }
+T=$(mktemp -d "${TMPDIR:-/tmp}/atls-jose-XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# jose and cddl, pinned, in a cache inside the build directory
+CACHE=$B/npm-cache/ear-jose
+if ! [ -f "$CACHE/node_modules/jose/package.json" ] || ! [ -f "$CACHE/node_modules/cddl/package.json" ] ||
+   ! grep -q '"version": "6.2.18"' "$CACHE/node_modules/jose/package.json"; then
+    mkdir -p "$CACHE"
+    printf '{"private": true, "dependencies": {"jose": "6.2.18", "cddl": "0.21.2"}}\n' > "$CACHE/package.json"
+    (cd "$CACHE" && npm install --no-audit --no-fund --silent --cache "$CACHE/.npm" > "$T/npm.log" 2>&1) ||
+        { cat "$T/npm.log"; fail "npm install jose cddl"; }
+fi
+NODE="node $HERE/jose_check.mjs"
+
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/sim.key" 2> /dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ear.key" 2> /dev/null
+openssl pkey -in "$T/ear.key" -pubout -out "$T/ear.pub"
+challenge=$(openssl rand -hex 64)
+"$ATLS" evidence --attester sim --sim-key "$T/sim.key" --challenge "$challenge" -o "$T/ev.cmw"
+rc=0
+"$ATLS" verify --evidence "$T/ev.cmw" --challenge "$challenge" --ear-key "$T/ear.key" > "$T/atls.jwt" || rc=$?
+[ "$rc" -eq 3 ] || fail "atls verify --ear-key: exit $rc, expected 3 (verified, no policy)"
+"$ATLS" ear jwk --key "$T/ear.key" > "$T/ear.jwk"
+"$ATLS" ear jwk --key "$T/ear.pub" | cmp -s - "$T/ear.jwk" || fail "the JWK differs between the private and the public key"
+
+# 1. atls's token, judged by jose and the CDDL
+$NODE check "$CACHE/node_modules" "$HERE/ear-04-json.cddl" "$T/atls.jwt" "$T/ear.jwk" "$T/ear.key"
+
+# 2. jose's tokens, judged by atls ear verify
+$NODE sign "$CACHE/node_modules" "$T/ear.key" "$T"
+for tok in "$T"/accept-*.jwt; do
+    rc=0
+    "$ATLS" ear verify - --key "$T/ear.pub" < "$tok" > "$T/claims.json" 2> "$T/err" || rc=$?
+    [ "$rc" -eq 0 ] || { cat "$T/err"; fail "atls ear verify refuses $(basename "$tok") (exit $rc)"; }
+    [ "$(jq -r .submods.cpu.ear_attester_claims.note "$T/claims.json")" = "signed by jose" ] ||
+        fail "$(basename "$tok"): claims not printed"
+    echo "ok: atls ear verify accepts jose's $(basename "$tok")"
+done
+for tok in "$T"/refuse-*.jwt; do
+    rc=0
+    "$ATLS" ear verify "$(cat "$tok")" --key "$T/ear.pub" > "$T/out" 2> "$T/err" || rc=$?
+    [ "$rc" -eq 1 ] || fail "atls ear verify: $(basename "$tok"): exit $rc, expected 1"
+    [ "$(wc -l < "$T/err")" -eq 1 ] && [ ! -s "$T/out" ] || fail "$(basename "$tok"): expected one error line, no output"
+    echo "ok: atls ear verify refuses jose's $(basename "$tok"): $(cat "$T/err")"
+done
+echo "ok: EAR JWTs interoperate with jose in both directions"
