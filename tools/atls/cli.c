@@ -171,6 +171,33 @@ int cli_load_private_key(const char *path, EVP_PKEY **out)
     return 0;
 }
 
+int cli_load_public_key(const char *path, EVP_PKEY **out)
+{
+    FILE *f = open_pem(path, "key");
+    if (f == NULL) {
+        return CLI_EXIT_USAGE;
+    }
+    EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+    if (k == NULL) {
+        rewind(f);
+        k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    }
+    if (k == NULL) {
+        rewind(f);
+        X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+        k = cert != NULL ? X509_get_pubkey(cert) : NULL;
+        X509_free(cert);
+    }
+    fclose(f);
+    ERR_clear_error();
+    if (k == NULL) {
+        cli_error("%s holds no PEM public key, unencrypted private key or certificate", path);
+        return CLI_EXIT_USAGE;
+    }
+    *out = k;
+    return 0;
+}
+
 int cli_load_policy(const char *path, atls_policy **out)
 {
     if (atls_policy_load(path, out) != ATLS_OK) {

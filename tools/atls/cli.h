@@ -63,6 +63,10 @@ int cli_load_certs(const char *path, STACK_OF(X509) **stack);
 /* cli_load_private_key reads a PEM private key (unencrypted). Caller frees. */
 int cli_load_private_key(const char *path, EVP_PKEY **out);
 
+/* cli_load_public_key reads a key from a PEM file holding a public key, an unencrypted private
+ * key or a certificate (the first that parses). Caller frees. */
+int cli_load_public_key(const char *path, EVP_PKEY **out);
+
 /* cli_load_policy loads and checks an appraisal policy (atls/policy.h). Caller frees. */
 int cli_load_policy(const char *path, atls_policy **out);
 

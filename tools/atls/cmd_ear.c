@@ -9,10 +9,6 @@
 
 #include "codec/ear/ear.h"
 
-#include <openssl/err.h>
-#include <openssl/pem.h>
-
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,36 +26,6 @@ static const char help[] =
     "I/O error, 3 warning. Exit (jwk): 0, or 2 for an unusable key.\n";
 
 enum { OPT_KEY = 1, OPT_AT };
-
-/* load_public_key reads a P-256 key from a PEM file holding a public key, a private key or a
- * certificate (whichever comes first). */
-static int load_public_key(const char *path, EVP_PKEY **out)
-{
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        cli_error("cannot read key %s: %s", path, strerror(errno));
-        return CLI_EXIT_USAGE;
-    }
-    EVP_PKEY *k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-    if (k == NULL) {
-        rewind(f);
-        k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
-    }
-    if (k == NULL) {
-        rewind(f);
-        X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
-        k = cert != NULL ? X509_get_pubkey(cert) : NULL;
-        X509_free(cert);
-    }
-    fclose(f);
-    ERR_clear_error();
-    if (k == NULL) {
-        cli_error("%s holds no PEM public key, unencrypted private key or certificate", path);
-        return CLI_EXIT_USAGE;
-    }
-    *out = k;
-    return 0;
-}
 
 /* read_token: TOKEN itself, or the first line of stdin for "-" (at most ATLS_EAR_JWT_MAX). */
 static int read_token(const char *arg, char **out)
@@ -169,7 +135,7 @@ static int ear_run(int argc, char **argv, int is_verify)
         return CLI_EXIT_USAGE;
     }
     EVP_PKEY *key = NULL;
-    if ((rc = load_public_key(key_path, &key)) != 0) {
+    if ((rc = cli_load_public_key(key_path, &key)) != 0) {
         return rc;
     }
     json_t *out = NULL;

@@ -40,6 +40,27 @@ rc=0
 "$ATLS" ear jwk --key "$T/ear.key" > "$T/ear.jwk"
 "$ATLS" ear jwk --key "$T/ear.pub" | cmp -s - "$T/ear.jwk" || fail "the JWK differs between the private and the public key"
 
+# 0. usage errors: one line, exit 2, nothing on stdout
+usage_error() { # usage_error ARGS...: atls ear ARGS must fail with exit 2 and one line
+    local rc=0
+    "$ATLS" ear "$@" > "$T/out" 2> "$T/err" < /dev/null || rc=$?
+    [ "$rc" -eq 2 ] && [ "$(wc -l < "$T/err")" -eq 1 ] && [ ! -s "$T/out" ] ||
+        fail "atls ear $*: exit $rc, stderr '$(cat "$T/err")'"
+}
+usage_error verify "$(cat "$T/atls.jwt")"
+usage_error verify --key "$T/ear.pub"
+usage_error verify a b --key "$T/ear.pub"
+usage_error verify - --key "$T/ear.pub"
+usage_error verify x --key "$T/nonexistent"
+usage_error verify x --key "$T/ev.cmw"
+usage_error verify x --key "$T/ear.pub" --at yesterday
+usage_error jwk --key "$T/ear.pub" extra
+usage_error jwk --no-such-option
+usage_error sign
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "$T/p384.key" 2> /dev/null
+usage_error jwk --key "$T/p384.key"
+echo "ok: atls ear usage errors: one line, exit 2"
+
 # 1. atls's token, judged by jose and the CDDL
 $NODE check "$CACHE/node_modules" "$HERE/ear-04-json.cddl" "$T/atls.jwt" "$T/ear.jwk" "$T/ear.key"
 
