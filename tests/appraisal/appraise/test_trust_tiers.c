@@ -70,7 +70,8 @@ static void appraise_row(const char *verifier, const atls_verifier_ops *ops, con
         ok = ii == r->ii && conf == r->conf && exe == r->exe && hw == r->hw;
     }
     if (ok && r->rc != ATLS_OK) { /* a contraindicated EAR always says why */
-        const char *why = json_string_value(json_object_get(sub, "atls_failure"));
+        const json_t *vc = json_object_get(sub, "ear_verifier_claims");
+        const char *why = json_string_value(json_object_get(vc, "failure"));
         ok = why != NULL && why[0] != '\0';
     }
     if (!ok) {
@@ -196,9 +197,10 @@ static void test_tdx(time_t now)
         CHECK_ERR(atls_appraise_evidence(&atls_tdx_verifier_ops, q, len, &full, NULL, &a),
                   ATLS_ERR_EVIDENCE_REVOKED);
         const json_t *sub = json_object_get(json_object_get(a.ear, "submods"), "tdx");
-        const char *why = json_string_value(json_object_get(sub, "atls_failure"));
+        const json_t *vc = json_object_get(sub, "ear_verifier_claims");
+        const char *why = json_string_value(json_object_get(vc, "failure"));
         CHECK(why != NULL && strstr(why, "Revoked") != NULL);
-        CHECK(json_object_get(json_object_get(sub, "atls_evidence_claims"), "tcb_status") != NULL);
+        CHECK(json_object_get(json_object_get(sub, "ear_attester_claims"), "tcb_status") != NULL);
         CHECK(claim(json_object_get(sub, "ear_trustworthiness_vector"), "hardware") == 96);
         atls_appraisal_cleanup(&a);
     }
