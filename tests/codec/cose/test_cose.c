@@ -1,10 +1,11 @@
 /* test_cose: COSE_Sign1 sign/verify/parse, COSE_Key and raw EC points (src/codec/cose/cose.h), and
- * the realm/platform signatures of the shared Arm CCA tokens when ATLS_SHARED_VECTORS is set. */
+ * the realm/platform signatures of the shared Arm CCA tokens (argument "shared": test_cose_shared). */
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/writer.h"
 #include "codec/cbor/cbor.h"
 #include "check.h"
+#include "vectors.h"
 #include "codec/cose/cose.h"
 
 #include <openssl/ec.h>
@@ -446,40 +447,37 @@ static void check_cca_token(const char *dir, const char *name, EVP_PKEY *cpak)
     printf("  CCA token %s: realm and platform signatures checked\n", name);
 }
 
-static int test_cca_vectors(void)
+static void test_cca_vectors(const char *dir)
 {
-    const char *dir = getenv("ATLS_SHARED_VECTORS");
     char path[1024];
-    if (dir == NULL) {
-        return 0;
-    }
     snprintf(path, sizeof(path), "%s/cca/ccatoken_tfrmm_cca_platform_pub.pem", dir);
     FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        return 0;
+    EVP_PKEY *cpak = f != NULL ? PEM_read_PUBKEY(f, NULL, NULL, NULL) : NULL;
+    if (f != NULL) {
+        fclose(f);
     }
-    EVP_PKEY *cpak = PEM_read_PUBKEY(f, NULL, NULL, NULL);
-    fclose(f);
     CHECK(cpak != NULL);
     if (cpak == NULL) {
-        return 1;
+        return;
     }
     check_cca_token(dir, "ccatoken_tfrmm_cca_token.cbor", cpak);
     check_cca_token(dir, "trustee_cca-example-token.cbor", cpak);
     check_cca_token(dir, "rustccatoken_cca-token-draft-ffm-00.cbor", cpak);
     EVP_PKEY_free(cpak);
-    return 1;
 }
 
-int main(void)
+/* no argument: the codec on our own messages; "shared": the signatures of the shared Arm CCA
+ * tokens (test_cose_shared) */
+int main(int argc, char **argv)
 {
+    if (test_shared_mode(argc, argv)) {
+        test_cca_vectors(test_shared_vectors("cca/ccatoken_tfrmm_cca_platform_pub.pem"));
+        return check_summary();
+    }
     test_round_trip();
     test_bit_flips();
     test_alg_curve();
     test_header_rules();
     test_cose_key();
-    if (!test_cca_vectors()) {
-        printf("SKIPPED: CCA token cases (ATLS_SHARED_VECTORS/cca absent)\n");
-    }
     return check_summary();
 }

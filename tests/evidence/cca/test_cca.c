@@ -2,6 +2,7 @@
  * both encodings) and on the shared third-party tokens (when ATLS_SHARED_VECTORS has them). */
 #include "cca_testgen.h"
 #include "check.h"
+#include "vectors.h"
 
 #include "base/file.h"
 #include "evidence/cca/cca.h"
@@ -391,22 +392,17 @@ static void test_shared(const char *dir)
     EVP_PKEY_free(wrong);
 }
 
-int main(void)
+/* no argument: generated tokens; "shared": the shared third-party tokens (test_cca_shared) */
+int main(int argc, char **argv)
 {
+    if (test_shared_mode(argc, argv)) {
+        test_shared(test_shared_vectors("cca/derived_tfm_cpak_p384_pub.pem"));
+        return check_summary();
+    }
     test_generated("P-384", 0);
     test_generated("P-384", 1);
     test_generated("P-256", 0);
     test_generated("P-256", 1);
     test_policy();
-    const char *dir = getenv("ATLS_SHARED_VECTORS");
-    char probe[1024];
-    snprintf(probe, sizeof(probe), "%s/cca/derived_tfm_cpak_p384_pub.pem", dir ? dir : "");
-    FILE *fp = dir != NULL ? fopen(probe, "r") : NULL;
-    if (fp == NULL) {
-        printf("SKIPPED: shared CCA tokens (ATLS_SHARED_VECTORS not available)\n");
-    } else {
-        fclose(fp);
-        test_shared(dir);
-    }
     return check_summary();
 }

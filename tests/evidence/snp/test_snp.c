@@ -628,19 +628,16 @@ static void test_cache_keyed(void)
     tg_snp_pki_free(&other);
 }
 
-int main(void)
+/* no argument: generated vectors; "shared": the shared AMD samples (test_snp_shared) */
+int main(int argc, char **argv)
 {
     now_ = time(NULL);
+    if (test_shared_mode(argc, argv)) {
+        test_samples(test_shared_vectors("sev-snp/gosevguest_attestation.bin"));
+        return check_summary();
+    }
     test_generated();
     test_generated_turin_vlek();
     test_cache_keyed();
-    const char *dir = getenv("ATLS_SHARED_VECTORS");
-    char probe[1024];
-    snprintf(probe, sizeof(probe), "%s/sev-snp/gosevguest_attestation.bin", dir ? dir : "");
-    if (dir != NULL && access(probe, R_OK) == 0) {
-        test_samples(dir);
-    } else {
-        printf("SKIPPED: shared SNP samples (ATLS_SHARED_VECTORS not available)\n");
-    }
     return check_summary();
 }

@@ -1,11 +1,12 @@
 /* test_tpm2_parse: TPM 2.0 parsers and the quote verifier, without a TPM: the shared samples
- * (when ATLS_SHARED_VECTORS is there), software-signed quotes that break one check at a time,
+ * (argument "shared": test_tpm2_parse_shared), software-signed quotes that break one check at a time,
  * bit flips and truncations. */
 #include "evidence/tpm2/tpm2.h"
 
 #include "base/file.h"
 #include "base/hex.h"
 #include "check.h"
+#include "vectors.h"
 #include "evidence/core/claims.h"
 #include "tpm2_fake.h"
 
@@ -20,9 +21,11 @@ static int is_decode(atls_error e)
     return CAT(e) == 2;
 }
 
+static const char *vec_dir; /* the shared vectors (test_tpm2_parse_shared) */
+
 static int read_vec(const char *name, atls_buf *out)
 {
-    const char *dir = getenv("ATLS_SHARED_VECTORS");
+    const char *dir = vec_dir;
     char path[512];
     if (dir == NULL) {
         return -1;
@@ -100,10 +103,7 @@ static void test_shared_tpm2_quote(void)
 {
     atls_tpm2_quote q = {0};
     atls_buf nonce = {0}, name = {0};
-    if (read_vec("quote_attest.bin", &q.attest) != 0) {
-        printf("SKIPPED: shared TPM vectors (ATLS_SHARED_VECTORS not available)\n");
-        return;
-    }
+    CHECK(read_vec("quote_attest.bin", &q.attest) == 0);
     CHECK(read_vec("quote_sig_tpmt_signature.bin", &q.sig) == 0);
     CHECK(read_vec("ak_tpm2b_public.bin", &q.ak_public) == 0);
     CHECK(read_vec("quote_nonce.bin", &nonce) == 0);
@@ -163,9 +163,7 @@ static void test_shared_esys_quote(void)
 {
     atls_tpm2_quote q = {0};
     atls_buf xy = {0};
-    if (read_vec("esys_quote_attest.bin", &q.attest) != 0) {
-        return;
-    }
+    CHECK(read_vec("esys_quote_attest.bin", &q.attest) == 0);
     CHECK(read_vec("esys_quote_sig_tpmt_signature.bin", &q.sig) == 0);
     CHECK(read_vec("esys_ak_pub_xy.bin", &xy) == 0 && xy.len == 64);
     uint8_t pub[2 + 88];
@@ -620,15 +618,21 @@ static void test_cbor_and_ops(void)
     EVP_PKEY_free(key);
 }
 
-int main(void)
+/* no argument: software-made quotes and limits; "shared": the shared TPM samples
+ * (test_tpm2_parse_shared) */
+int main(int argc, char **argv)
 {
+    if (test_shared_mode(argc, argv)) {
+        vec_dir = test_shared_vectors("tpm/quote_attest.bin");
+        test_shared_tpm2_quote();
+        test_shared_esys_quote();
+        return check_summary();
+    }
     test_cbor_and_ops();
     test_selection_parse();
     test_attest_limits();
     test_public_limits();
     test_fake_checks();
     test_ak_cert();
-    test_shared_tpm2_quote();
-    test_shared_esys_quote();
     return check_summary();
 }
