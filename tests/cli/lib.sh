@@ -1,5 +1,18 @@
 # lib.sh: shared helpers for the CLI tests (sourced). Everything runs on 127.0.0.1, in a temp
-# dir, and is stopped by pid from the EXIT trap.
+# dir, and is stopped by pid from the EXIT trap (also on TERM/INT; CTest's kill at a time limit
+# takes the whole process tree, and swtpm dies with the script through --pdeathsig).
+#
+# How a test cannot pass for the wrong reason (docs/SECURITY.md, "How the suite guards"):
+#   - sanitized binaries exit 86 on a report (cmake/sanitizer_options.c), never an exit code a
+#     test expects; run_cmd and check fail on 86 or a sanitizer report in the command's stderr;
+#   - finish stops the background processes first (so their exit-time leak reports are
+#     written), fails on any of them that exited 86, and scans every file under $T (each log,
+#     each captured stderr, and the script's own stderr) for sanitizer reports;
+#   - a missing binary or temp dir is a failure (exit 1), never a skip; finish fails when no
+#     check ran;
+#   - ports come from the lock-protected allocator of scripts/lib/services.sh (free_port), so
+#     tests running in parallel never share one; wait_until polls to a deadline instead of a
+#     fixed sleep.
 set -euo pipefail
 
 B=${ATLS_BUILD_DIR:?ATLS_BUILD_DIR must point at the build directory}
@@ -7,72 +20,97 @@ ATLS=$B/atls
 BACKEND=$B/atls-echo-backend
 PASS=0
 FAIL=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/atls-cli-XXXXXX")
 PIDS=()
-: > "$T/ports"
+SAN_EXIT=86
+SAN_RE='ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|SUMMARY: (Address|Undefined|Leak)'
+for bin in "$ATLS" "$BACKEND"; do
+    [ -x "$bin" ] || { echo "FAIL - $bin is not built (ATLS_BUILD_DIR=$B)"; exit 1; }
+done
+T=$(mktemp -d "${TMPDIR:-/tmp}/atls-cli-XXXXXX") || { echo "FAIL - mktemp -d failed"; exit 1; }
+[ -d "$T" ] || { echo "FAIL - no temp dir"; exit 1; }
+SVC_MINE=$T/ports
+: > "$SVC_MINE"
+# shellcheck source=../../scripts/lib/services.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/services.sh"
+# a copy of everything the script and its foreground commands write to stderr, for finish
+exec 2> >(tee -a "$T/script.stderr" >&2)
 
+# stop_all: SIGTERM to every background process, reaped; one that exited 86 is a failure
+stop_all() {
+    local p rc
+    for p in "${PIDS[@]}"; do
+        kill "$p" 2> /dev/null || true
+    done
+    for p in "${PIDS[@]}"; do
+        rc=0
+        wait "$p" 2> /dev/null || rc=$?
+        if [ "$rc" -eq "$SAN_EXIT" ]; then bad "background process $p exited $SAN_EXIT (sanitizer report)"; fi
+    done
+    PIDS=()
+}
 cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do
-        kill "$p" 2>/dev/null || true
-    done
-    for p in "${PIDS[@]}"; do
-        wait "$p" 2>/dev/null || true
-    done
+    stop_all
+    release_ports
     rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP
 
 ok() { PASS=$((PASS + 1)); echo "ok - $1"; }
 bad() { FAIL=$((FAIL + 1)); echo "FAIL - $1"; }
-# check DESCRIPTION COMMAND...: the command must succeed
-check() {
-    local d=$1
-    shift
-    if "$@"; then ok "$d"; else bad "$d"; fi
+
+# sanitizer_report FILE...: 0 (and the report printed) if any FILE holds a sanitizer report
+sanitizer_report() {
+    local f found=1
+    for f in "$@"; do
+        [ -f "$f" ] || continue
+        if grep -a -q -E "$SAN_RE" "$f"; then
+            found=0
+            echo "sanitizer report in $f:"
+            grep -a -h -A20 -E "$SAN_RE" "$f" | head -40
+        fi
+    done
+    return $found
 }
-finish() {
-    # sanitizer reports in any log of a background process (ATLS_SANITIZE builds)
-    if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log 2> /dev/null; then
-        bad "sanitizer report in a log (see above)"
-        grep -h -A20 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$T"/*.log | head -60
+
+# check DESCRIPTION COMMAND...: the command must succeed (exit 86, a sanitizer's, never counts)
+check() {
+    local d=$1 rc=0
+    shift
+    "$@" || rc=$?
+    if [ "$rc" -eq "$SAN_EXIT" ]; then
+        bad "$d: exit $SAN_EXIT (sanitizer report)"
+    elif [ "$rc" -eq 0 ]; then ok "$d"; else bad "$d"; fi
+}
+
+# run_cmd OUT ERR CMD...: runs CMD under `timeout ${RUN_TIMEOUT:-30}` with stdout to OUT and
+# stderr to ERR and sets RC to its exit code. A sanitizer exit (86) or report in ERR is a
+# failure of its own, whatever exit code the caller then expects. Use it for every program of
+# ours that a test runs in the foreground.
+run_cmd() {
+    local out=$1 err=$2
+    shift 2
+    RC=0
+    timeout "${RUN_TIMEOUT:-30}" "$@" > "$out" 2> "$err" || RC=$?
+    if [ "$RC" -eq "$SAN_EXIT" ] || sanitizer_report "$err"; then
+        bad "sanitizer report (exit $RC) from: $*"
     fi
+}
+
+# finish: stops the background processes, fails on sanitizer reports anywhere under $T, prints
+# the summary; exit 0 only if every check passed and at least one ran
+finish() {
+    stop_all
+    local files
+    mapfile -t files < <(find "$T" -type f -size -20M ! -name ports)
+    if [ "${#files[@]}" -gt 0 ] && sanitizer_report "${files[@]}"; then
+        bad "sanitizer report in a log or captured stderr (see above)"
+    fi
+    [ "$PASS" -gt 0 ] || bad "no check ran"
     echo "$PASS passed, $FAIL failed"
     [ "$FAIL" -eq 0 ]
 }
 skip() { echo "SKIPPED: $*"; exit 77; }
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# free_port [N]: a port P with P..P+N-1 not in use and not handed out before by this test
-free_port() {
-    local n=${1:-1} p i
-    for _ in $(seq 200); do
-        p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768-60999)
-        local clash=0
-        for ((i = 0; i < n; i++)); do
-            if grep -qx "$((p + i))" "$T/ports" || port_busy $((p + i)); then clash=1; fi
-        done
-        if [ $clash -eq 0 ]; then
-            for ((i = 0; i < n; i++)); do echo $((p + i)) >> "$T/ports"; done
-            echo "$p"
-            return 0
-        fi
-    done
-    echo "no free port" >&2
-    return 1
-}
-
-# wait_port PORT: until something listens (15 s: sanitizer builds start slowly)
-wait_port() {
-    for _ in $(seq 300); do
-        if port_busy "$1"; then return 0; fi
-        sleep 0.05
-    done
-    echo "nothing listens on port $1" >&2
-    tail -n 5 "$T"/*.log >&2 2> /dev/null || true
-    return 1
-}
 
 # make_pki: CA and a server certificate for localhost / 127.0.0.1 in $T
 make_pki() {
@@ -95,9 +133,9 @@ make_sim() {
 # start_backend MODE PORT [ARG]: MODE echo|http|sink (ARG: the sink file)
 start_backend() {
     case $1 in
-    echo) "$BACKEND" "$2" & ;;
-    http) "$BACKEND" --http "$2" & ;;
-    sink) "$BACKEND" --sink "$3" "$2" & ;;
+    echo) "$BACKEND" "$2" 2> "$T/backend-$2.log" & ;;
+    http) "$BACKEND" --http "$2" 2> "$T/backend-$2.log" & ;;
+    sink) "$BACKEND" --sink "$3" "$2" 2> "$T/backend-$2.log" & ;;
     esac
     PIDS+=($!)
     wait_port "$2"
@@ -114,21 +152,18 @@ start_serve() {
     wait_port "$port"
 }
 
-# start_swtpm: a private swtpm; sets TCTI and SWTPM_PORT
+# start_swtpm: a private swtpm (scripts/lib/services.sh swtpm_start); sets TCTI and SWTPM_PORT.
+# Skips (77) without swtpm: a test that needs it is labelled `swtpm`, and CI fails such a skip.
 start_swtpm() {
-    command -v swtpm > /dev/null || skip "swtpm not installed"
-    local d p
-    d=$(mktemp -d "$T/swtpm-XXXXXX")
-    p=$(free_port 2)
-    swtpm socket --tpm2 --tpmstate "dir=$d" --server "type=tcp,port=$p,bindaddr=127.0.0.1" \
-        --ctrl "type=tcp,port=$((p + 1)),bindaddr=127.0.0.1" --flags not-need-init,startup-clear \
-        --daemon --pid "file=$d/pid" --log "file=$d/log"
-    for _ in $(seq 100); do [ -s "$d/pid" ] && break; sleep 0.02; done
-    PIDS+=($(cat "$d/pid"))
-    wait_port "$p"
-    SWTPM_PORT=$p
-    TCTI="swtpm:host=127.0.0.1,port=$p"
+    command -v swtpm > /dev/null || skip "needs swtpm (not installed)"
+    swtpm_start "$T/swtpm"
+    PIDS+=($SWTPM_PID)
 }
+
+# log_has FILE PATTERN: FILE has a line matching the extended regex PATTERN (for wait_until)
+log_has() { grep -Eq -e "$2" "$1" 2> /dev/null; }
+# count_at_least N FILE PATTERN: at least N lines of FILE match PATTERN (for wait_until)
+count_at_least() { [ "$(grep -Ec -e "$3" "$2" 2> /dev/null || true)" -ge "$1" ]; }
 
 # one_line FILE: the file holds exactly one line
 one_line() { [ "$(wc -l < "$1")" -eq 1 ]; }

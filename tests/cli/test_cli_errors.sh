@@ -16,9 +16,10 @@ echo 'not a certificate' > "$T/garbage.pem"
 
 # expect2 NAME PATTERN CMD...: exit 2, exactly one stderr line matching PATTERN, empty stdout
 expect2() {
-    local name=$1 pat=$2 rc=0
+    local name=$1 pat=$2 rc
     shift 2
-    timeout 20 "$@" > "$T/out" 2> "$T/err" || rc=$?
+    RUN_TIMEOUT=20 run_cmd "$T/out" "$T/err" "$@"
+    rc=$RC
     if [ "$rc" -eq 2 ] && one_line "$T/err" && grep -Eq -e "$pat" "$T/err" && [ ! -s "$T/out" ]; then
         ok "$name: $(cat "$T/err")"
     else
@@ -79,8 +80,9 @@ expect2 "connect: unknown host" "cannot resolve" \
     "$ATLS" connect "no-such-host.invalid:443" --ca "$T/ca.pem" --no-policy
 expect2 "connect: bad reattest" "--reattest 'soon'" \
     "$ATLS" connect "127.0.0.1:$SRV" --no-policy -L 127.0.0.1:0 --reattest soon
-expect2 "connect: -L port in use" "cannot listen on 127.0.0.1:$ECHO" bash -c \
-    "'$ATLS' serve --listen 127.0.0.1:$SRV --cert '$T/server.pem' --key '$T/server.key' --backend 127.0.0.1:$ECHO --attester sim --sim-key '$T/sim.key' 2>/dev/null & p=\$!; sleep 0.5; '$ATLS' connect localhost:$SRV --ca '$T/ca.pem' --no-policy -L 127.0.0.1:$ECHO; rc=\$?; kill \$p; wait \$p; exit \$rc"
+start_serve "$T/serve.log" "$SRV" --backend "127.0.0.1:$ECHO" --attester sim --sim-key "$T/sim.key"
+expect2 "connect: -L port in use" "cannot listen on 127.0.0.1:$ECHO" \
+    "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" --no-policy -L "127.0.0.1:$ECHO"
 expect2 "policy: no subcommand" "policy init" "$ATLS" policy
 expect2 "policy init: bad address" "expected HOST:PORT" "$ATLS" policy init nohostport
 
@@ -101,12 +103,13 @@ expect2 "evidence: bad sim measurements" "sim" "$ATLS" evidence --attester sim \
     --sim-key "$T/sim.key" --sim-measurements "$T/garbage.pem" --challenge "$CH" -o "$T/x"
 
 for cmd in serve connect "policy init" verify evidence; do
-    rc=0
     # shellcheck disable=SC2086
-    timeout 5 "$ATLS" $cmd --help > "$T/help" 2>&1 || rc=$?
-    check "atls $cmd --help exits 0 with usage" bash -c "[ $rc -eq 0 ] && grep -q '^usage: atls' '$T/help'"
+    RUN_TIMEOUT=5 run_cmd "$T/help" "$T/help.err" "$ATLS" $cmd --help
+    check "atls $cmd --help exits 0 with usage" bash -c "[ $RC -eq 0 ] && grep -q '^usage: atls' '$T/help' && [ ! -s '$T/help.err' ]"
 done
-rc=0
-"$ATLS" --version > "$T/v" || rc=$?
-check "atls --version" grep -q "^atls [0-9]" "$T/v"
+RUN_TIMEOUT=5 run_cmd "$T/v" "$T/v.err" "$ATLS" --version
+check "atls --version exits 0 ($RC)" [ "$RC" -eq 0 ]
+check "atls --version prints exactly one line" one_line "$T/v"
+check "... 'atls X.Y.Z'" grep -Eq '^atls [0-9]+\.[0-9]+\.[0-9]+$' "$T/v"
+check "atls --version writes nothing on stderr" [ ! -s "$T/v.err" ]
 finish

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -76,6 +77,25 @@ static int can_connect(int port)
     return ok;
 }
 
+/* stop_pid: SIGTERM, up to 1 s, then SIGKILL; the child is reaped (no zombie). */
+static void stop_pid(test_swtpm *t)
+{
+    if (t->pid <= 0) {
+        return;
+    }
+    kill(t->pid, SIGTERM);
+    int status = 0;
+    pid_t r = 0;
+    for (int w = 0; w < 100 && (r = waitpid(t->pid, &status, WNOHANG)) == 0; w++) {
+        sleep_ms(10);
+    }
+    if (r == 0) {
+        kill(t->pid, SIGKILL);
+        waitpid(t->pid, &status, 0);
+    }
+    t->pid = 0;
+}
+
 /* pick_ports: an ephemeral port P below 65535 with P+1 also free. */
 static int pick_ports(void)
 {
@@ -92,48 +112,48 @@ static int pick_ports(void)
     return -1;
 }
 
-static int run_swtpm(const test_swtpm *t)
+/* run_swtpm starts swtpm in the foreground as our child (no --daemon: a daemon is reparented
+ * to init and outlives a test that CTest kills at its time limit). PR_SET_PDEATHSIG makes the
+ * kernel kill it when the thread that started it dies, however the test ends (SIGKILL
+ * included); the atexit handler and test_swtpm_stop cover the normal ends. Waits until it
+ * accepts connections. Returns 0, 77 if swtpm is not installed, -1 if it exited (e.g. a port
+ * was taken in the meantime) or never became reachable. */
+static int run_swtpm(test_swtpm *t)
 {
-    char state[300], server[128], ctrl[128], pidf[300], logf[300];
+    char state[300], server[128], ctrl[128], logf[300];
     snprintf(state, sizeof(state), "dir=%s/state", t->dir);
     snprintf(server, sizeof(server), "type=tcp,port=%d,bindaddr=127.0.0.1", t->port);
     snprintf(ctrl, sizeof(ctrl), "type=tcp,port=%d,bindaddr=127.0.0.1", t->port + 1);
-    snprintf(pidf, sizeof(pidf), "file=%s/swtpm.pid", t->dir);
     snprintf(logf, sizeof(logf), "file=%s/swtpm.log", t->dir);
+    pid_t parent = getpid();
     pid_t child = fork();
     if (child < 0) {
         return -1;
     }
     if (child == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) {
+            _exit(126); /* the parent is already gone */
+        }
         char *argv[] = {"swtpm", "socket", "--tpm2", "--tpmstate", state, "--server", server,
-                        "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", "--daemon",
-                        "--pid", pidf, "--log", logf, NULL};
+                        "--ctrl", ctrl, "--flags", "not-need-init,startup-clear", "--log", logf,
+                        NULL};
         execvp("swtpm", argv);
         _exit(127);
     }
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    t->pid = child;
+    for (int w = 0; w < 250; w++) { /* 5 s */
+        int status = 0;
+        pid_t r = waitpid(child, &status, WNOHANG);
+        if (r == child) {
+            t->pid = 0;
+            return WIFEXITED(status) && WEXITSTATUS(status) == 127 ? 77 : -1;
+        }
+        if (can_connect(t->port)) {
+            return 0;
+        }
+        sleep_ms(20);
     }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        return 77;
-    }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
-
-static int read_pid(const test_swtpm *t)
-{
-    char path[300];
-    snprintf(path, sizeof(path), "%s/swtpm.pid", t->dir);
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        return 0;
-    }
-    int pid = 0;
-    if (fscanf(f, "%d", &pid) != 1) {
-        pid = 0;
-    }
-    fclose(f);
-    return pid;
+    return -1;
 }
 
 int test_swtpm_start(test_swtpm *t)
@@ -167,16 +187,7 @@ int test_swtpm_start(test_swtpm *t)
             test_swtpm_stop(t);
             return 77;
         }
-        if (rc != 0) {
-            continue;
-        }
-        for (int w = 0; w < 100 && (t->pid = read_pid(t)) == 0; w++) {
-            sleep_ms(20);
-        }
-        for (int w = 0; w < 100 && t->pid > 0 && !can_connect(t->port); w++) {
-            sleep_ms(20);
-        }
-        if (t->pid > 0 && can_connect(t->port)) {
+        if (rc == 0) {
             snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=127.0.0.1,port=%d", t->port);
             for (int i = 0; i < MAX_RUNNING; i++) {
                 if (running[i].dir[0] == '\0') {
@@ -186,11 +197,8 @@ int test_swtpm_start(test_swtpm *t)
             }
             return 0;
         }
-        fprintf(stderr, "swtpm: started but not reachable on port %d\n", t->port);
-        if (t->pid > 0) {
-            kill(t->pid, SIGKILL);
-            t->pid = 0;
-        }
+        fprintf(stderr, "swtpm: not reachable on port %d (attempt %d)\n", t->port, attempt + 1);
+        stop_pid(t);
     }
     test_swtpm_stop(t);
     return -1;
@@ -211,16 +219,7 @@ void test_swtpm_stop(test_swtpm *t)
             memset(&running[i], 0, sizeof(running[i]));
         }
     }
-    if (t->pid > 0) {
-        kill(t->pid, SIGTERM);
-        for (int w = 0; w < 100 && kill(t->pid, 0) == 0; w++) {
-            sleep_ms(10);
-        }
-        if (kill(t->pid, 0) == 0) {
-            kill(t->pid, SIGKILL);
-        }
-        t->pid = 0;
-    }
+    stop_pid(t);
     if (t->dir[0] != '\0') {
         nftw(t->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
         t->dir[0] = '\0';
