@@ -55,10 +55,11 @@ function(atls_unit_test name)
   endif()
 endfunction()
 
-# atls_script_test(NAME SCRIPT [LABELS ...] [TIMEOUT s]): a shell test that drives the binaries.
+# atls_script_test(NAME SCRIPT [ARGS ...] [LABELS ...] [TIMEOUT s]): a shell test that drives
+# the binaries (helpers: tests/cli/lib.sh).
 function(atls_script_test name script)
-  cmake_parse_arguments(ARG "" "TIMEOUT" "LABELS" ${ARGN})
-  add_test(NAME ${name} COMMAND bash ${script})
+  cmake_parse_arguments(ARG "" "TIMEOUT" "ARGS;LABELS" ${ARGN})
+  add_test(NAME ${name} COMMAND bash ${script} ${ARG_ARGS})
   set_tests_properties(${name} PROPERTIES
     ENVIRONMENT "ATLS_BUILD_DIR=${PROJECT_BINARY_DIR};ATLS_SOURCE_DIR=${PROJECT_SOURCE_DIR};ATLS_SHARED_VECTORS=${PROJECT_SOURCE_DIR}/../shared/vectors"
     SKIP_RETURN_CODE 77)

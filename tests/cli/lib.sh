@@ -33,7 +33,18 @@ SVC_MINE=$T/ports
 # shellcheck source=../../scripts/lib/services.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/services.sh"
 # a copy of everything the script and its foreground commands write to stderr, for finish
-exec 2> >(tee -a "$T/script.stderr" >&2)
+exec {STDERR_ORIG}>&2
+exec 2> >(tee -a "$T/script.stderr" >&"$STDERR_ORIG")
+TEE_PID=$!
+# end_stderr_copy: stderr back to the original, the copy complete on disk (tee ends when the
+# last writer is gone: up to 2 s for a stray child that still holds the pipe)
+end_stderr_copy() {
+    [ -n "${TEE_PID:-}" ] || return 0
+    exec 2>&"$STDERR_ORIG"
+    wait_until 2 eval '! kill -0 "$TEE_PID" 2> /dev/null' || kill "$TEE_PID" 2> /dev/null || true
+    wait "$TEE_PID" 2> /dev/null || true
+    TEE_PID=
+}
 
 # stop_all: SIGTERM to every background process, reaped; one that exited 86 is a failure
 stop_all() {
@@ -50,6 +61,7 @@ stop_all() {
 }
 cleanup() {
     stop_all
+    end_stderr_copy
     release_ports
     rm -rf "$T"
 }
@@ -97,10 +109,23 @@ run_cmd() {
     fi
 }
 
+# setup_cmd OUT CMD...: a setup step (run_cmd; stderr in OUT.err) that must exit 0: otherwise
+# the test stops here with a failure, its stderr shown
+setup_cmd() {
+    local out=$1
+    shift
+    run_cmd "$out" "$out.err" "$@"
+    if [ "$RC" -ne 0 ]; then
+        bad "setup step failed (exit $RC): $*: $(head -c 600 "$out.err")"
+        exit 1
+    fi
+}
+
 # finish: stops the background processes, fails on sanitizer reports anywhere under $T, prints
 # the summary; exit 0 only if every check passed and at least one ran
 finish() {
     stop_all
+    end_stderr_copy
     local files
     mapfile -t files < <(find "$T" -type f -size -20M ! -name ports)
     if [ "${#files[@]}" -gt 0 ] && sanitizer_report "${files[@]}"; then

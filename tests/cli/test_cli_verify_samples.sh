@@ -1,26 +1,23 @@
-#!/usr/bin/env bash
-# verify_samples.sh: `atls verify --format cca|snp|tdx ... --json` on the shared third-party
-# samples, with fixed --at times where certificates have expired; asserts exit codes and known
-# fields of the EAR. Exit 77 (skipped) without the vectors folder or the atls binary.
-set -u
+# test_cli_verify_samples: `atls verify --format cca|snp|tdx ... --json` on the shared
+# third-party samples, with fixed --at times where certificates have expired; asserts exit
+# codes and known fields of the EAR. Label shared: skipped (77) without the vectors folder, a
+# failure without the atls binary (lib.sh).
+source "$(dirname "$0")/lib.sh"
 V=${ATLS_SHARED_VECTORS:-}
-A=${ATLS_BUILD_DIR:-}/atls
 if [ -z "$V" ] || [ ! -d "$V/cca" ] || [ ! -d "$V/sev-snp" ] || [ ! -d "$V/tdx" ]; then
-    echo "SKIPPED: shared vectors not available (ATLS_SHARED_VECTORS)"; exit 77
+    skip "needs the shared vectors (ATLS_SHARED_VECTORS=${V:-unset})"
 fi
-if [ ! -x "$A" ]; then
-    echo "SKIPPED: $A not built"; exit 77
-fi
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+A=$ATLS
 fails=0
 pass=0
+set +e # the checks below count failures themselves
 
-# run EXPECTED_EXIT NAME ARGS...: atls verify ARGS --json > $T/out.json
+# run EXPECTED_EXIT NAME ARGS...: atls verify ARGS --json > $T/out.json (run_cmd: a sanitizer
+# report fails on its own)
 run() {
     local want=$1 name=$2; shift 2
-    "$A" verify "$@" --json > "$T/out.json" 2> "$T/err.txt"
-    local got=$?
+    run_cmd "$T/out.json" "$T/err.txt" "$A" verify "$@" --json
+    local got=$RC
     if [ "$got" -ne "$want" ]; then
         echo "FAIL: $name: exit $got, expected $want: $(cat "$T/err.txt")"; fails=$((fails + 1))
     else
@@ -165,5 +162,6 @@ hw=$(jq -r '.submods.tdx.ear_trustworthiness_vector.hardware' "$T/out.json")
 if [ "$hw" = 2 ]; then pass=$((pass + 1)); else
     echo "FAIL: tdx quote_4 with collateral: hardware $hw, expected 2"; fails=$((fails + 1)); fi
 
-echo "$pass passed, $fails failed"
-[ "$fails" -eq 0 ]
+PASS=$((PASS + pass))
+FAIL=$((FAIL + fails))
+finish
