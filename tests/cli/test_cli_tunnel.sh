@@ -14,7 +14,7 @@ start_backend sink "$SINK" "$T/sink.out"
 start_backend echo "$ECHO"
 start_serve "$T/serve.log" "$SRV" --backend "127.0.0.1:$SINK" --attester sim \
     --sim-key "$T/sim.key" --sim-measurements "$T/meas.json"
-timeout 20 "$ATLS" policy init "localhost:$SRV" --ca "$T/ca.pem" > "$T/policy.json"
+setup_cmd "$T/policy.json" "$ATLS" policy init "localhost:$SRV" --ca "$T/ca.pem"
 
 "$ATLS" connect -v "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/policy.json" \
     -L "127.0.0.1:$LOC" --reattest 1 2> "$T/tunnel.log" &
@@ -26,7 +26,7 @@ head -c 100000000 /dev/urandom > "$T/data"
 want=$(sha256sum "$T/data" | cut -d' ' -f1)
 start=$(date +%s)
 timeout 90 bash -c "cat '$T/data' > /dev/tcp/127.0.0.1/$LOC"
-for _ in $(seq 300); do [ -s "$T/sink.out" ] && break; sleep 0.1; done
+wait_until 30 test -s "$T/sink.out" || true
 got=$(cut -d' ' -f1 "$T/sink.out" 2>/dev/null || true)
 bytes=$(cut -d' ' -f2 "$T/sink.out" 2>/dev/null || true)
 echo "100 MB in $(($(date +%s) - start)) s"
@@ -53,6 +53,7 @@ for i in 1 2 3 4 5 6; do
 done
 exec 3>&-
 check "6 lines echoed intact across re-attestations" [ "$okc" -eq 6 ]
+wait_until 5 count_at_least 4 "$T/tunnel_e.log" "appraisal: affirming" || true
 n=$(grep -c "appraisal: affirming" "$T/tunnel_e.log" || true)
 check "the tunnel re-attested while data flowed ($n appraisals)" [ "$n" -ge 4 ]
 finish
