@@ -2,7 +2,9 @@
  * replay.c: a plain main() for a fuzz target (no libFuzzer). Every argument is a directory (or
  * a file); each regular file in it is read and passed once to LLVMFuzzerTestOneInput. A
  * property violation aborts and a sanitizer report ends the process, so the CTest test fails;
- * a missing directory is skipped. Prints how many inputs ran.
+ * a missing directory counts as empty (fuzz/regressions/<t>/ exists only for targets that
+ * once crashed). Prints how many inputs ran; replaying no input at all is a failure (a wrong
+ * path or an empty corpus must not pass as "no crash").
  */
 #include "fuzz.h"
 
@@ -96,6 +98,10 @@ int main(int argc, char **argv)
         size_t ran = replay_dir(argv[i]);
         printf("%s: %zu inputs\n", argv[i], ran);
         total += ran;
+    }
+    if (total == 0) {
+        fprintf(stderr, "replay: no input replayed: nothing was tested\n");
+        return 1;
     }
     printf("replayed %zu inputs, no crash\n", total);
     return 0;
