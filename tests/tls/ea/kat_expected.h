@@ -3,7 +3,8 @@
  * openssl 3.0.19 CLI (pkeyutl -verify -rawin for the Ed25519 CertificateVerify over
  * 0x20*64 || "Exported Authenticator" || 0x00 || dgst(HC || Req || Cert); mac HMAC with
  * hexkey:FK over dgst(HC || Req || Cert || CV) for Finished, and over
- * dgst(HC || Req || Certificate{context, empty list}) for the empty authenticator). */
+ * dgst(HC || Req || Certificate{context, empty list}) for the empty authenticator).
+ * Re-derived without atls by kat_rederive.sh on every run of the suite (test_ea_kat_rederive). */
 #ifndef ATLS_TESTS_EA_KAT_EXPECTED_H
 #define ATLS_TESTS_EA_KAT_EXPECTED_H
 

@@ -12,6 +12,9 @@
  *   - the empty authenticator's Finished likewise over HC || Req || (Certificate with the
  *     request's context and no entries).
  * Set ATLS_KAT_DUMP=<dir> to write the pieces as files for such a cross-check.
+ * kat_rederive.sh (test test_ea_kat_rederive) re-derives all four KAT_* values from the inputs
+ * below with bash and the openssl command line alone, on every run of the suite: edit those
+ * inputs and kat_expected.h together (kat_rederive.sh --print gives the new values).
  */
 #include "ea_testutil.h"
 
