@@ -268,8 +268,10 @@ static void test_samples(const char *dir)
     X509_free(r);
 }
 
-int main(void)
+/* no argument: generated quotes; "shared": the shared Intel sample (test_tdx_dcap_qvl_shared) */
+int main(int argc, char **argv)
 {
+    int shared = test_shared_mode(argc, argv);
     const char *npm = getenv("ATLS_NPM_DIR");
     const char *home = getenv("HOME");
     const char *src = getenv("ATLS_SOURCE_DIR");
@@ -297,16 +299,13 @@ int main(void)
         snprintf(files[i].path, 128, "%s/%s", dir_, files[i].name);
     }
     now_ = time(NULL);
-    printf("-- generated quotes\n");
-    test_generated();
-    const char *dir = getenv("ATLS_SHARED_VECTORS");
-    char sample[1024];
-    snprintf(sample, sizeof(sample), "%s/tdx/trustee_tdx_quote_4.dat", dir != NULL ? dir : "");
-    if (dir != NULL && access(sample, R_OK) == 0) {
+    if (shared) { /* test_tdx_dcap_qvl_shared: skipped (77) without the samples */
+        const char *dir = test_shared_vectors("tdx/trustee_tdx_quote_4.dat");
         printf("-- shared samples\n");
         test_samples(dir);
     } else {
-        printf("SKIPPED: shared TDX samples (ATLS_SHARED_VECTORS not available)\n");
+        printf("-- generated quotes\n");
+        test_generated();
     }
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         unlink(files[i].path);
