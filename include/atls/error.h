@@ -60,6 +60,7 @@ typedef enum atls_error {
     ATLS_ERR_CRYPTO_CHAIN = 303,      /* certificate chain or hostname validation failed */
     ATLS_ERR_CRYPTO_KEY = 304,        /* a key is unusable (type, curve, size) */
     ATLS_ERR_CRYPTO_RANDOM = 305,     /* the random generator failed */
+    ATLS_ERR_CRYPTO_KEY_USAGE = 306,  /* certificate not valid for its role (EKU / key usage) */
 
     /* protocol (4xx): the peer broke a protocol rule */
     ATLS_ERR_PROTOCOL = 400,               /* generic protocol violation */
@@ -72,6 +73,8 @@ typedef enum atls_error {
     ATLS_ERR_PROTOCOL_PEER_ERROR = 407,    /* peer sent an ERROR frame */
     ATLS_ERR_PROTOCOL_SESSION = 408,       /* session rule broken (ticket, 0-RTT, early data) */
     ATLS_ERR_PROTOCOL_BINDING = 409,       /* evidence not bound to this connection/request */
+    ATLS_ERR_PROTOCOL_REFLECTED = 410,     /* peer request reuses one of our own contexts */
+    ATLS_ERR_PROTOCOL_FLOOD = 411,         /* peer exceeded the cap on unanswered requests */
 
     /* evidence (5xx): attestation evidence is invalid */
     ATLS_ERR_EVIDENCE = 500,               /* generic evidence failure */
@@ -97,6 +100,7 @@ typedef enum atls_error {
     ATLS_ERR_IO_CLOSED = 701,              /* peer closed the connection */
     ATLS_ERR_IO_FILE = 702,                /* a file could not be read or written */
     ATLS_ERR_IO_TIMEOUT = 703,             /* an operation timed out */
+    ATLS_ERR_IO_TRUNCATED = 704,           /* peer closed in the middle of a frame */
 
     /* internal (8xx): a bug or resource exhaustion inside atls */
     ATLS_ERR_INTERNAL = 800,

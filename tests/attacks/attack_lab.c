@@ -50,7 +50,8 @@ static atls_error make_evidence(const struct answer_spec *spec, const uint8_t *c
     size_t spki_len = 0;
     atls_binding b;
     ATLS_GUARD(atls_spki_der(spec->bind_leaf, &spki, &spki_len));
-    atls_error rc = atls_binding_compute_with_label(spec->bind_ssl, spec->label, ctx, ctx_len,
+    atls_error rc = atls_binding_compute_with_label(spec->bind_ssl, spec->label,
+                                                    ATLS_BINDING_SERVER_ATTESTS, ctx, ctx_len,
                                                     spki, spki_len, &b);
     free(spki);
     ATLS_GUARD(rc);
@@ -438,7 +439,8 @@ static atls_error attack_tls12(void)
               ATLS_ERR_USAGE_NOT_TLS13);
     atls_binding b;
     static const uint8_t spki[1] = {0};
-    CHECK_ERR(atls_binding_compute(old->client, spki, 1, spki, 1, &b), ATLS_ERR_USAGE_NOT_TLS13);
+    CHECK_ERR(atls_binding_compute(old->client, ATLS_BINDING_SERVER_ATTESTS, spki, 1, spki, 1, &b),
+              ATLS_ERR_USAGE_NOT_TLS13);
     tls_pair_free(old);
     return rc;
 }

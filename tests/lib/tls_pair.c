@@ -146,6 +146,9 @@ atls_error tls_pair_new(const tls_pair_options *opts, tls_pair **out)
         SSL_CTX_set_session_cache_mode(p->client_ctx, SSL_SESS_CACHE_CLIENT);
     }
     SSL_CTX_set_verify(p->client_ctx, SSL_VERIFY_NONE, NULL);
+    if (opts->keylog != NULL) {
+        SSL_CTX_set_keylog_callback(p->client_ctx, opts->keylog);
+    }
     SSL_CTX_set_num_tickets(p->server_ctx, (size_t)(opts->num_tickets > 0 ? opts->num_tickets : 0));
     if (opts->server_cert != NULL) {
         cert = opts->server_cert;

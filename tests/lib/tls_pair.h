@@ -34,6 +34,9 @@ typedef struct tls_pair_options {
     SSL_CTX *server_ctx;       /* reuse this server context (shared, ref-counted), e.g. so a
                                   ticket from an earlier pair can be resumed; NULL: a new one */
     SSL_SESSION *resume;       /* client offers this session (resumption), or NULL */
+    /* client side: NSS key log lines (SSL_CTX_set_keylog_callback), e.g. EXPORTER_SECRET for
+     * tests that derive the exporter by hand; NULL: none */
+    void (*keylog)(const SSL *ssl, const char *line);
 } tls_pair_options;
 
 /* The connection. All members are owned by the pair (tls_pair_free). */

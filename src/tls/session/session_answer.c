@@ -24,8 +24,8 @@ static atls_error build_cmw_extension(atls_session *s, const atls_ea_request *re
     const uint8_t *ctx = atls_ea_request_get0_context(req, &ctx_len);
 
     ATLS_GUARD_GOTO(rc, done, atls_spki_der(s->cfg.cert, &spki, &spki_len));
-    ATLS_GUARD_GOTO(rc, done, atls_binding_compute(s->ssl, ctx, ctx_len, spki, spki_len,
-                                                   &binding));
+    ATLS_GUARD_GOTO(rc, done, atls_binding_compute(s->ssl, atls_binding_role_for(s->ssl, 1),
+                                                   ctx, ctx_len, spki, spki_len, &binding));
     if (s->cfg.attester_lock != NULL) {
         pthread_mutex_lock(s->cfg.attester_lock);
     }

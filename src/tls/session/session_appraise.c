@@ -144,7 +144,8 @@ atls_error atls_session_on_authenticator(atls_session *s, const uint8_t *msg, si
     atls_binding binding;
     size_t ctx_len = 0;
     const uint8_t *ctx = atls_ea_request_get0_context(req, &ctx_len);
-    rc = atls_binding_compute(s->ssl, ctx, ctx_len, spki, spki_len, &binding);
+    rc = atls_binding_compute(s->ssl, atls_binding_role_for(s->ssl, 0), ctx, ctx_len, spki,
+                              spki_len, &binding);
     if (rc != ATLS_OK) {
         goto fail;
     }
