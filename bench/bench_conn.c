@@ -224,6 +224,9 @@ static int bench_reattest(const atls_policy *policy, int n)
     }
     server_run run = {.pair = &p};
     server_config_attest(&F, &run);
+    /* back to back on purpose: the per-session Evidence rate limit would set the pace */
+    run.cfg.evidence_per_second = 1000000;
+    run.cfg.evidence_burst = 1000000;
     atls_session_config cc = client_config(&F, policy);
     atls_session *c = NULL;
     if (server_start(&run) != 0 || atls_session_new(p.client, &cc, &c) != ATLS_OK ||

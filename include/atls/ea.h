@@ -129,9 +129,13 @@ ATLS_MUST_CHECK atls_error atls_ea_get_context(const uint8_t *msg, size_t len,
  *   |extensions|  extensions for the first CertificateEntry; each must have been offered in
  *                 the request (ATLS_ERR_PROTOCOL_EXTENSION otherwise)
  * The signature scheme is the first one of the request's signature_algorithms that fits the
- * key (ATLS_ERR_PROTOCOL_SCHEME if none). A spontaneous authenticator gets a fresh random
- * 32-byte context, picks its scheme from atls_ea_default_sigalgs() and may carry no
- * extensions. Errors also: ATLS_ERR_USAGE_STATE (role does not fit the request type),
+ * key (ATLS_ERR_PROTOCOL_SCHEME if none); when the request carries signature_algorithms_cert,
+ * every non-self-signed certificate of leaf and chain must be signed with one of those
+ * (ATLS_ERR_PROTOCOL_SCHEME). A spontaneous authenticator gets a fresh random 32-byte context,
+ * picks its scheme from the client's ClientHello signature_algorithms in the client's order
+ * (RFC 9261 section 5.2.2; atls_ea_default_sigalgs() if OpenSSL saw none), its chain must
+ * respect the ClientHello's signature_algorithms_cert (or, absent, signature_algorithms), and
+ * it may carry no extensions. Errors also: ATLS_ERR_USAGE_STATE (role does not fit the request type),
  * ATLS_ERR_CRYPTO_KEY (|key| is not |leaf|'s), ATLS_ERR_USAGE (more than ATLS_EA_MAX_CERTS
  * certificates or one over ATLS_EA_MAX_CERT_LEN). On success *out / *out_len is a malloc'd
  * message (caller frees with free()). */
@@ -150,19 +154,35 @@ ATLS_MUST_CHECK atls_error atls_ea_authenticate_empty(SSL *ssl, const atls_ea_re
                                                       uint8_t **out, size_t *out_len);
 
 /* Per-connection record of validated contexts (RFC 9261 section 5.2.1: a context must not be
- * accepted twice on one connection). One per SSL, kept by the validating side. */
+ * accepted twice on one connection). One per SSL, kept by the validating side; not
+ * thread-safe (used with its connection).
+ *   atls_ea_context_set_new: an exact set of any contexts; it holds one entry (256 bytes) per
+ *     validated context and searches linearly, so the caller bounds how many it validates.
+ *   atls_ea_context_set_new_sequenced: for contexts made as |prefix| || uint64 sequence number
+ *     (big-endian) || tail, as atls/1 sessions make theirs (docs/PROTOCOL.md section 2.1):
+ *     constant memory and O(1) however many contexts; a context is used once accepted, and so
+ *     is every sequence number more than 63 below the highest accepted one. A context without
+ *     the prefix is never recorded (validation reports ATLS_ERR_PROTOCOL_CONTEXT). */
 typedef struct atls_ea_context_set atls_ea_context_set;
 ATLS_API
 ATLS_MUST_CHECK atls_error atls_ea_context_set_new(atls_ea_context_set **out);
 ATLS_API
+ATLS_MUST_CHECK atls_error atls_ea_context_set_new_sequenced(const uint8_t *prefix,
+                                                             size_t prefix_len,
+                                                             atls_ea_context_set **out);
+ATLS_API
 void atls_ea_context_set_free(atls_ea_context_set *set);
+/* atls_ea_context_set_memory: bytes the set holds (for tests of the bound). */
+ATLS_API
+size_t atls_ea_context_set_memory(const atls_ea_context_set *set);
 
 /* Validation options. Zero-initialise, then set what you need. */
 typedef struct atls_ea_validate_options {
     X509_STORE *trust;        /* chain validation against this store (borrowed); NULL and
                                  verify_cb NULL means: no chain validation (caller's job) */
-    const char *hostname;     /* when set, the leaf must match it (X509_VERIFY_PARAM host;
-                                 without |trust|: X509_check_host on the leaf) */
+    const char *hostname;     /* when set, the leaf must match it: a DNS name (X509_VERIFY_PARAM
+                                 host; without |trust|: X509_check_host on the leaf) or an IP
+                                 address literal (matched against IP SANs) */
     /* alternative to |trust|: return ATLS_OK to accept leaf+chain */
     atls_error (*verify_cb)(void *arg, X509 *leaf, STACK_OF(X509) *chain);
     void *verify_arg;
@@ -171,6 +191,11 @@ typedef struct atls_ea_validate_options {
      * 0xFF00); found in any later entry -> ATLS_ERR_PROTOCOL_EXTENSION. Borrowed. */
     const uint16_t *first_entry_only;
     size_t num_first_entry_only;
+    /* The role the leaf must be valid for: X509_PURPOSE_SSL_SERVER (extended key usage
+     * serverAuth, or none) when the peer is the TLS server, X509_PURPOSE_SSL_CLIENT
+     * (clientAuth) when it is the client; 0: not checked. Checked on the leaf whatever
+     * |trust| is, and for the whole chain by X509_verify_cert (ATLS_ERR_CRYPTO_KEY_USAGE). */
+    int leaf_purpose;
 } atls_ea_validate_options;
 
 /* The result of a successful validation. */
@@ -216,6 +241,13 @@ const uint8_t *atls_ea_result_get0_extension(const atls_ea_result *res, uint16_t
 /* the leaf certificate's DER SubjectPublicKeyInfo (borrowed) */
 ATLS_API
 const uint8_t *atls_ea_result_get0_spki(const atls_ea_result *res, size_t *len);
+
+/* atls_ea_ssl_ctx_track_client_hello installs a ClientHello callback on a server |ctx| that
+ * keeps each client's signature_algorithms_cert (RFC 8446 section 4.2.3; OpenSSL parses it but
+ * does not expose it), so spontaneous authenticators respect it. atls_ssl_ctx_configure calls
+ * it; it replaces any ClientHello callback of the context. */
+ATLS_API
+ATLS_MUST_CHECK atls_error atls_ea_ssl_ctx_track_client_hello(SSL_CTX *ctx);
 
 /* atls_ea_default_sigalgs: atls's default signature_algorithms (static array). */
 ATLS_API

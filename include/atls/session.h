@@ -1,6 +1,6 @@
 /*
  * atls/session.h: post-handshake attestation on one TLS 1.3 connection
- * (draft-fossati-seat-expat over RFC 9261, framed with atls/1; docs/PROTOCOL.md).
+ * (draft-fossati-seat-expat-04 over RFC 9261, framed with atls/1; docs/PROTOCOL.md).
  *
  * A session wraps an established OpenSSL connection whose ALPN is "atls/1". It
  *   - asks the peer for Evidence (a REQUEST frame carrying an EA request with an empty
@@ -8,18 +8,41 @@
  *     binding challenge from its own end of the connection and appraises the CMW;
  *   - answers the peer's REQUEST frames with an authenticator whose first CertificateEntry
  *     carries fresh Evidence from the configured attester (or an empty authenticator when it
- *     has none: an authenticated refusal);
+ *     has none: an authenticated refusal), within the bounds below;
  *   - carries application bytes in DATA frames, and refuses to send or deliver any before the
  *     first appraisal of the peer succeeded when the peer must attest.
+ *
+ * Secure by default. A zero-initialised atls_session_config is the safe configuration: a
+ * client always requires its server to attest, and a side whose peer must attest enforces on
+ * every authenticator of the peer (1) that its leaf carries the same public key as the
+ * certificate that authenticated the TLS handshake, (2) that its chain validates against
+ * |trust| or |verify_cb| and, on a client, that it matches |hostname|, (3) that OpenSSL's own
+ * verification of that TLS handshake certificate succeeded, and (4) that the leaf's key usage
+ * allows its role (serverAuth for a server, clientAuth for a client). A session with neither
+ * |trust| nor |verify_cb| (or a client session without |hostname|) is refused at creation with
+ * ATLS_ERR_USAGE_CONFIG. Only the fields named insecure_* switch a check off.
+ *
+ * Bounded. Whatever the peer sends: at most max_peer_requests of its requests wait for an
+ * answer (more: ATLS_ERR_PROTOCOL_FLOOD); Evidence is produced at most evidence_per_second
+ * times a second on average (bursts of evidence_burst), later requests wait their turn; each
+ * of the peer's contexts is answered at most once (RFC 9261 section 5.2; atls/1 contexts carry
+ * a strictly increasing sequence number, docs/PROTOCOL.md 2.1), and a request that reuses one
+ * of our own contexts is refused (ATLS_ERR_PROTOCOL_REFLECTED). Our own used contexts take
+ * constant memory.
  *
  * I/O model: the session puts the socket in non-blocking mode. atls_session_read processes
  * whatever has arrived; atls_session_write queues DATA and atls_session_flush sends what it
  * can, so an application can drive many sessions from poll() without deadlock
- * (atls_session_poll_events says what to wait for). atls_session_attest is a blocking
- * convenience for "request and wait for the appraisal".
+ * (atls_session_poll_events says what to wait for and atls_session_timeout_ms how long at
+ * most). The session keeps its own deadlines (an unanswered request fails the session when
+ * its answer is late; a request the rate limit delays is answered later): the application
+ * only has to call atls_session_read or atls_session_process again when the timeout expires.
+ * atls_session_attest is a blocking convenience for "request and wait for the appraisal".
  *
  * Threading: a session is used by one thread at a time. The attester may be shared between
- * sessions; pass attester_lock to serialise it (a TPM cannot run two commands at once).
+ * sessions on several threads; pass attester_lock (an atls_fair_lock) to serialise it: the
+ * lock serves waiting sessions in arrival order, so no connection can hold the attester for
+ * more than one production while others wait.
  */
 #ifndef ATLS_SESSION_H
 #define ATLS_SESSION_H
@@ -38,7 +61,7 @@
 extern "C" {
 #endif
 
-/* cmw_attestation ExtensionType: no IANA value yet (draft-fossati-seat-expat, IANA section);
+/* cmw_attestation ExtensionType: no IANA value yet (draft-fossati-seat-expat-04 section 9.1);
  * 0xFF00 is in the private-use range and matches the Cocos implementation. */
 #define ATLS_EXT_CMW_ATTESTATION 0xFF00
 
@@ -48,6 +71,35 @@ extern "C" {
 #define ATLS_SESSION_MAX_HELD (1024u * 1024u)
 /* Ceiling on queued outgoing bytes; atls_session_write refuses beyond it. */
 #define ATLS_SESSION_MAX_QUEUED (4u * 1024u * 1024u)
+/* Defaults of the configurable bounds (a field left 0 takes its default). */
+#define ATLS_SESSION_DEFAULT_TIMEOUT_MS 30000      /* blocking calls and answers to us */
+#define ATLS_SESSION_DEFAULT_MAX_PEER_REQUESTS 8   /* unanswered requests of the peer */
+#define ATLS_SESSION_DEFAULT_EVIDENCE_PER_SECOND 4 /* sustained Evidence rate per session */
+#define ATLS_SESSION_DEFAULT_EVIDENCE_BURST 4      /* Evidence produced back to back */
+#define ATLS_SESSION_MAX_PEER_REQUESTS_LIMIT 256   /* max_peer_requests is capped here */
+/* Longest caller nonce atls_session_request accepts (the rest of the 255-byte context is the
+ * session's prefix and sequence number, docs/PROTOCOL.md 2.1). */
+#define ATLS_SESSION_MAX_NONCE 231
+
+/* atls_fair_lock: a FIFO ("ticket") lock. Waiters are served in the order they arrived, so a
+ * thread that releases and immediately re-acquires goes behind everyone already waiting.
+ * Initialise with atls_fair_lock_init, destroy with atls_fair_lock_destroy (no waiter left).
+ * Thread-safe. */
+typedef struct atls_fair_lock {
+    pthread_mutex_t mutex;
+    pthread_cond_t turn;
+    uint64_t next_ticket;
+    uint64_t now_serving;
+} atls_fair_lock;
+
+ATLS_API
+ATLS_MUST_CHECK atls_error atls_fair_lock_init(atls_fair_lock *lock);
+ATLS_API
+void atls_fair_lock_destroy(atls_fair_lock *lock);
+ATLS_API
+void atls_fair_lock_acquire(atls_fair_lock *lock);
+ATLS_API
+void atls_fair_lock_release(atls_fair_lock *lock);
 
 typedef struct atls_session atls_session;
 
@@ -58,26 +110,48 @@ typedef struct atls_session_config {
     X509 *cert;
     STACK_OF(X509) *chain;
     EVP_PKEY *key;
-    /* Our attester (NULL: we cannot attest). attester_lock, when set, is held around produce. */
+    /* Our attester (NULL: we cannot attest). attester_lock, when set, is held around produce;
+     * share one lock between every session that shares the attester. */
     const atls_attester_ops *attester;
     void *attester_state;
-    pthread_mutex_t *attester_lock;
+    atls_fair_lock *attester_lock;
+    /* Server only (expat-04 section 8.2): answer requests for Evidence only once the client's
+     * first appraisal succeeded, so a client that has not attested learns nothing of the
+     * server's platform. Requests wait meanwhile (within max_peer_requests). */
+    int attest_after_peer_appraisal;
 
-    /* Appraising the peer. peer_must_attest: no DATA is sent or delivered before the first
-     * appraisal succeeded (the client side of atls connect; a server with a client policy). */
+    /* Appraising the peer. A client always requires its server to attest (expat-04 section
+     * 7.3); a server requires its client to with peer_must_attest. Then no DATA is sent or
+     * delivered before the first appraisal succeeded. */
     int peer_must_attest;
     const atls_policy *policy;          /* NULL: appraisal without policy = warning */
     int accept_warning;                 /* 1: a warning (no policy) counts as success */
     atls_verify_input verify_input;     /* trust inputs for verifiers; challenge is ours */
-    X509_STORE *trust;                  /* chain check of the authenticator's leaf, or NULL */
-    const char *hostname;               /* host the leaf must match, or NULL */
-    /* 1 (default for a client): the authenticator's leaf must carry the same public key as
-     * the certificate that authenticated the TLS handshake, so Evidence is bound to the
-     * identity the PKI vouched for (defeats diversion to another genuine TEE). */
-    int require_tls_identity;
+    X509_STORE *trust;                  /* chain check of the authenticator's leaf */
+    /* instead of (or besides) |trust|: return ATLS_OK to accept the leaf and chain */
+    atls_error (*verify_cb)(void *arg, X509 *leaf, STACK_OF(X509) *chain);
+    void *verify_arg;
+    const char *hostname;               /* client: the server's DNS name or IP literal */
+
+    /* DANGEROUS. Each switches one identity check of the peer's authenticators off; set one
+     * only when something outside atls establishes the same. */
+    int insecure_skip_tls_identity;     /* (1): the EA leaf key need not be the TLS key (the
+                                           diversion to another genuine TEE is then possible) */
+    int insecure_skip_certificate_validation; /* (2) and (3): no chain, host name or TLS
+                                           handshake verification result is checked */
+
+    /* Bounds on what the peer can make us do (0: the ATLS_SESSION_DEFAULT_* value). */
+    int max_peer_requests;              /* unanswered peer requests; more is a flood */
+    int evidence_per_second;            /* sustained Evidence production rate */
+    int evidence_burst;                 /* Evidence produced without waiting */
 
     uint16_t cmw_extension;             /* 0: ATLS_EXT_CMW_ATTESTATION */
-    int timeout_ms;                     /* blocking calls; 0: 30000 */
+    int timeout_ms;                     /* blocking calls; 0: ATLS_SESSION_DEFAULT_TIMEOUT_MS */
+    /* An outstanding request of ours unanswered for this long fails the session (an ERROR
+     * frame, ATLS_ERR_IO_TIMEOUT). Time during which the session does not read because the
+     * application has not taken delivered DATA does not count, up to a total wait of ten
+     * times this value (at least 30 s). 0: timeout_ms. */
+    int answer_timeout_ms;
 
     /* Called after each appraisal of the peer (success or failure); |a| is borrowed. */
     void (*on_appraisal)(void *arg, const atls_appraisal *a);
@@ -86,8 +160,12 @@ typedef struct atls_session_config {
 
 /* atls_session_new wraps |ssl| (borrowed; must be an established TLS 1.3 connection over a
  * socket fd, ALPN "atls/1", no resumption, no early data — else ATLS_ERR_USAGE_NOT_TLS13 or
- * ATLS_ERR_PROTOCOL_SESSION). |cfg| is copied (pointers inside stay borrowed). The socket is
- * switched to non-blocking mode. *out is the caller's (atls_session_free). */
+ * ATLS_ERR_PROTOCOL_SESSION). |cfg| is copied (pointers inside stay borrowed). When the peer
+ * must attest, the identity checks above are prepared here: ATLS_ERR_USAGE_CONFIG without
+ * trust store / verify callback / host name, ATLS_ERR_CRYPTO_CHAIN when OpenSSL's verification
+ * of the TLS peer certificate failed, ATLS_ERR_PROTOCOL_SESSION when the peer presented no TLS
+ * certificate to bind to. The socket is switched to non-blocking mode. *out is the caller's
+ * (atls_session_free). */
 ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_new(SSL *ssl, const atls_session_config *cfg,
                                             atls_session **out);
@@ -96,25 +174,30 @@ ATLS_MUST_CHECK atls_error atls_session_new(SSL *ssl, const atls_session_config 
 ATLS_API
 void atls_session_free(atls_session *s);
 
-/* atls_session_request sends a REQUEST for fresh Evidence. |nonce| (1..255 bytes), when given,
- * becomes the certificate_request_context (a Verifier's nonce, background-check model);
- * otherwise 32 random bytes. The answer is processed by atls_session_read. */
+/* atls_session_request sends a REQUEST for fresh Evidence. Its certificate_request_context is
+ * the session's prefix, the next sequence number and |nonce| (1..ATLS_SESSION_MAX_NONCE bytes,
+ * a Verifier's nonce in the background-check model) or 16 random bytes. The answer is
+ * processed by atls_session_read. A session whose peer need not attest checks the appraisal
+ * configuration here (ATLS_ERR_USAGE_CONFIG as in atls_session_new). */
 ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_request(atls_session *s, const uint8_t *nonce,
                                                 size_t nonce_len);
 
-/* atls_session_attest: request and wait (up to the configured timeout) for the appraisal,
- * answering the peer's own requests meanwhile. DATA that arrives meanwhile is kept for
- * atls_session_read. On return |out| (when not NULL) holds a copy of the appraisal (caller
- * cleans up). Returns ATLS_OK iff the appraisal succeeded. */
+/* atls_session_attest: request and wait (up to the configured timeout) for the appraisal of
+ * that request, answering the peer's own requests meanwhile; answers to earlier requests that
+ * arrive meanwhile are processed but not returned. DATA that arrives meanwhile is kept for
+ * atls_session_read. On return |out| (when not NULL) holds a copy of the appraisal of this
+ * request, when there is one (caller cleans up). Returns ATLS_OK iff it succeeded. */
 ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_attest(atls_session *s, atls_appraisal *out);
 
 /* atls_session_read processes what has arrived and copies up to |cap| bytes of DATA into
- * |buf|, setting *n (0 when nothing is available yet: wait for atls_session_poll_events).
- * Control frames are handled inside (requests answered, authenticators appraised). Returns
- * ATLS_ERR_IO_CLOSED at a clean end of stream, ATLS_ERR_PROTOCOL_PEER_ERROR after an ERROR
- * frame, or the error that made us close (after sending our ERROR frame). */
+ * |buf|, setting *n (0 when nothing is available yet: wait for atls_session_poll_events up to
+ * atls_session_timeout_ms). Control frames are handled inside (requests answered,
+ * authenticators appraised) and the session's deadlines enforced. Returns ATLS_ERR_IO_CLOSED
+ * at a clean end of stream, ATLS_ERR_IO_TRUNCATED when the stream ended inside a frame,
+ * ATLS_ERR_PROTOCOL_PEER_ERROR after an ERROR frame, or the error that made us close (after
+ * sending our ERROR frame). */
 ATLS_API
 ATLS_MUST_CHECK atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap,
                                              size_t *n);
@@ -143,9 +226,16 @@ size_t atls_session_queued(const atls_session *s);
 
 /* atls_session_poll_events: the poll(2) events to wait for on the socket: POLLIN unless the
  * session holds as much undelivered DATA as it will (backpressure: read some first), POLLOUT
- * while bytes are queued. */
+ * while bytes are queued or TLS itself must write (an SSL_read that wanted to write: a
+ * KeyUpdate answer while the socket was full). */
 ATLS_API
 short atls_session_poll_events(const atls_session *s);
+
+/* atls_session_timeout_ms: how long the application may wait in poll(2) before it must call
+ * atls_session_read / atls_session_process again (an answer deadline, a rate-limited request
+ * to answer): 0 now, -1 no deadline. */
+ATLS_API
+int atls_session_timeout_ms(const atls_session *s);
 
 /* atls_session_has_pending: 1 when decrypted bytes are buffered and atls_session_read should
  * be called again without waiting for the socket. */
@@ -164,6 +254,10 @@ int atls_session_peer_attested(const atls_session *s);
 ATLS_API
 uint64_t atls_session_appraisals(const atls_session *s);
 
+/* atls_session_evidence_produced: how many times we produced Evidence for the peer. */
+ATLS_API
+uint64_t atls_session_evidence_produced(const atls_session *s);
+
 /* atls_session_outstanding_age_ms: age of the oldest unanswered request, -1 if none. */
 ATLS_API
 int64_t atls_session_outstanding_age_ms(const atls_session *s);
@@ -171,6 +265,11 @@ int64_t atls_session_outstanding_age_ms(const atls_session *s);
 /* atls_session_last_appraisal: the most recent appraisal (borrowed), or NULL. */
 ATLS_API
 const atls_appraisal *atls_session_last_appraisal(const atls_session *s);
+
+/* atls_session_memory: bytes the session holds for its bookkeeping (contexts, requests,
+ * queue capacity): constant over any number of re-attestations (for tests of the bound). */
+ATLS_API
+size_t atls_session_memory(const atls_session *s);
 
 /* atls_session_send_error sends an ERROR frame (code, reason), flushes it as far as the socket
  * allows, and marks the session closed. */
@@ -185,9 +284,13 @@ ATLS_MUST_CHECK atls_error atls_session_send_error(atls_session *s, atls_error c
 ATLS_API
 void atls_session_close(atls_session *s);
 
-/* atls_ssl_ctx_configure sets what an attested connection needs on |ctx|: TLS 1.3 only, no
- * session tickets (server) / no session reuse (client), no early data, and ALPN "atls/1" on
- * the client (|offer_alpn|). A server selects "atls/1" through atls_alpn_select_cb. */
+/* atls_ssl_ctx_configure sets what an attested connection needs on |ctx| (draft-fossati-seat-
+ * expat-04 section 7.2): TLS 1.3 only, no early data; a server issues no session tickets and
+ * selects ALPN "atls/1" (atls_alpn_select_cb) and keeps each ClientHello's
+ * signature_algorithms_cert for spontaneous authenticators; a client offers ALPN "atls/1"
+ * (|offer_alpn|) and discards every NewSessionTicket it receives (the ticket is marked expired
+ * so OpenSSL never offers it, and its early-data allowance is removed): no session it could
+ * resume is kept. */
 ATLS_API
 ATLS_MUST_CHECK atls_error atls_ssl_ctx_configure(SSL_CTX *ctx, int is_server, int offer_alpn);
 

@@ -88,7 +88,8 @@ check "the client's Evidence verifies without a policy (warning, exit 3)" [ "$RC
 kid=$(grep -o '"key_id": "[0-9a-f]*"' "$T/client-ear.json" | head -1 | cut -d'"' -f4)
 printf '{"version": 1, "sim": {"keys": ["%s"], "any_measurements": true}}\n' "$kid" > "$T/client-policy.json"
 start_serve "$T/serve3.log" "$SRV3" --backend "127.0.0.1:$ECHO" --attester sim \
-    --sim-key "$T/sim.key" --sim-measurements "$T/meas.json" --client-policy "$T/client-policy.json"
+    --sim-key "$T/sim.key" --sim-measurements "$T/meas.json" --client-policy "$T/client-policy.json" \
+    --client-ca "$T/client.pem"
 run_cmd "$T/mutual.out" "$T/mutual.err" "$ATLS" connect "localhost:$SRV3" --ca "$T/ca.pem" \
     --policy "$T/policy.json" --cert "$T/client.pem" --key "$T/client.key" --attester sim \
     --sim-key "$T/other.key"

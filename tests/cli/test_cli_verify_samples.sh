@@ -66,14 +66,14 @@ for tok in ccatoken_tfrmm_cca_token.cbor trustee_cca-example-token.cbor \
         --trust-anchor "$V/cca/ccatoken_tfrmm_cca_platform_pub.pem"
     run 1 "cca $tok wrong CPAK" --evidence "$V/cca/$tok" --format cca --trust-anchor "$T/wrong.pem"
     run 1 "cca $tok wrong challenge" --evidence "$V/cca/$tok" --format cca --trust-anchor "$CPAK" \
-        --challenge "$(printf '00%.0s' $(seq 64))"
+        --raw-challenge "$(printf '00%.0s' $(seq 64))"
 done
 run 3 "cca tf-rmm" --evidence "$V/cca/ccatoken_tfrmm_cca_token.cbor" --format cca --trust-anchor "$CPAK"
 field "cca tf-rmm" cca realm.public_key_form sec1_point
 field "cca tf-rmm" cca platform.sw_components.0.type BL
 field "cca tf-rmm" cca platform.sw_components.0.version 3.4.2
 run 3 "cca tf-rmm right challenge" --evidence "$V/cca/ccatoken_tfrmm_cca_token.cbor" --format cca \
-    --trust-anchor "$CPAK" --challenge "$(printf 'ab%.0s' $(seq 64))"
+    --trust-anchor "$CPAK" --raw-challenge "$(printf 'ab%.0s' $(seq 64))"
 run 3 "cca rust" --evidence "$V/cca/rustccatoken_cca-token-draft-ffm-00.cbor" --format cca \
     --trust-anchor "$CPAK"
 field "cca rust" cca realm.public_key_form cose_key
@@ -91,7 +91,7 @@ P
 cat > "$T/bad.json" <<'P'
 {"version": 1, "cca": {"any_realm_initial_measurement": true, "rem0": ["0000000000000000000000000000000000000000000000000000000000000000"]}}
 P
-run 0 "cca rust policy" --evidence "$V/cca/rustccatoken_cca-token-draft-ffm-00.cbor" --format cca \
+run 0 "cca rust policy" --evidence "$V/cca/rustccatoken_cca-token-draft-ffm-00.cbor" --no-challenge --format cca \
     --trust-anchor "$CPAK" --policy "$T/ok.json"
 status_is "cca rust policy" affirming
 run 1 "cca rust policy mismatch" --evidence "$V/cca/rustccatoken_cca-token-draft-ffm-00.cbor" \
@@ -121,7 +121,7 @@ run 1 "snp wrong root" --evidence "$S/gosevguest_attestation.bin" --format snp \
     --at 2025-01-01T00:00:00Z
 run 1 "snp wrong challenge" --evidence "$S/gosevguest_attestation.bin" --format snp \
     --trust-anchor "$S/gosevguest_ask_ark_milan.pem" --vcek "$S/gosevguest_vcek.testcer" \
-    --at 2025-01-01T00:00:00Z --challenge "$(printf '00%.0s' $(seq 64))"
+    --at 2025-01-01T00:00:00Z --raw-challenge "$(printf '00%.0s' $(seq 64))"
 
 # ---- Intel TDX ----
 D=$V/tdx
@@ -140,7 +140,7 @@ while read -r q at fmspc ver; do
         --trust-anchor "$S/gosevguest_ask_ark_milan.pem" --at "$at"
     run 1 "tdx $q wrong challenge" --evidence "$run_file" --format tdx \
         --trust-anchor "$D/gotdxguest_trusted_root.pem" --at "$at" \
-        --challenge "$(printf '00%.0s' $(seq 64))"
+        --raw-challenge "$(printf '00%.0s' $(seq 64))"
 done <<'L'
 gotdxguest_tdx_prod_quote_SPR_E4.dat 2025-01-01T00:00:00Z 50806f000000 4
 gotdxguest_quote_v5_sample.dat 2026-02-10T05:06:40Z 90c06f000000 5

@@ -73,13 +73,12 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
 /* make_cert builds a certificate for |key| named |cn|, signed by |issuer_key| (issuer name
  * from |issuer|, or self-signed when issuer is NULL). */
 static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *issuer_key,
-                       int is_ca, const char *dns_name)
+                       int is_ca, const char *san, const char *eku)
 {
     X509 *x = X509_new();
     X509_NAME *name = X509_NAME_new();
     unsigned char serial[16];
     BIGNUM *bn = NULL;
-    char san[300];
     int ok = x != NULL && name != NULL && RAND_bytes(serial, sizeof(serial)) == 1;
     serial[0] &= 0x7f;
     ok = ok && X509_set_version(x, 2) == 1 &&
@@ -97,10 +96,9 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *is
              add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign") &&
              add_ext(x, x, NID_subject_key_identifier, "hash");
     } else if (ok) {
-        snprintf(san, sizeof(san), "DNS:%s", dns_name);
         ok = add_ext(x, issuer, NID_basic_constraints, "critical,CA:FALSE") &&
              add_ext(x, issuer, NID_key_usage, "critical,digitalSignature") &&
-             add_ext(x, issuer, NID_ext_key_usage, "serverAuth,clientAuth") &&
+             add_ext(x, issuer, NID_ext_key_usage, eku) &&
              add_ext(x, issuer, NID_subject_alt_name, san) &&
              add_ext(x, issuer, NID_authority_key_identifier, "keyid");
     }
@@ -122,7 +120,7 @@ atls_error testcert_ca_new(const char *cn, testcert **out)
     ATLS_ENSURE(tc != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
     atls_error rc = testcert_key_new(TESTCERT_P256, &tc->key);
     if (rc == ATLS_OK) {
-        tc->cert = make_cert(tc->key, cn, NULL, tc->key, 1, NULL);
+        tc->cert = make_cert(tc->key, cn, NULL, tc->key, 1, NULL, NULL);
         if (tc->cert == NULL) {
             rc = atls_error_raise_ossl(ATLS_ERR_CRYPTO, __FILE__, __LINE__,
                                        "testcert: CA certificate failed");
@@ -139,11 +137,19 @@ atls_error testcert_ca_new(const char *cn, testcert **out)
 atls_error testcert_leaf_new(const testcert *ca, testcert_keytype type, const char *dns_name,
                              testcert **out)
 {
+    char san[300];
+    snprintf(san, sizeof(san), "DNS:%s", dns_name);
+    return testcert_leaf_new_ext(ca, type, dns_name, san, "serverAuth,clientAuth", out);
+}
+
+atls_error testcert_leaf_new_ext(const testcert *ca, testcert_keytype type, const char *cn,
+                                 const char *san, const char *eku, testcert **out)
+{
     testcert *tc = calloc(1, sizeof(*tc));
     ATLS_ENSURE(tc != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
     atls_error rc = testcert_key_new(type, &tc->key);
     if (rc == ATLS_OK) {
-        tc->cert = make_cert(tc->key, dns_name, ca->cert, ca->key, 0, dns_name);
+        tc->cert = make_cert(tc->key, cn, ca->cert, ca->key, 0, san, eku);
         if (tc->cert == NULL) {
             rc = atls_error_raise_ossl(ATLS_ERR_CRYPTO, __FILE__, __LINE__,
                                        "testcert: leaf certificate failed");
@@ -152,6 +158,26 @@ atls_error testcert_leaf_new(const testcert *ca, testcert_keytype type, const ch
     if (rc != ATLS_OK) {
         testcert_free(tc);
         return rc;
+    }
+    *out = tc;
+    return ATLS_OK;
+}
+
+atls_error testcert_leaf_for_key(const testcert *ca, EVP_PKEY *key, const char *cn,
+                                 const char *san, const char *eku, testcert **out)
+{
+    testcert *tc = calloc(1, sizeof(*tc));
+    ATLS_ENSURE(tc != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    if (EVP_PKEY_up_ref(key) != 1) {
+        free(tc);
+        ATLS_RAISE(ATLS_ERR_CRYPTO, "testcert: EVP_PKEY_up_ref failed");
+    }
+    tc->key = key;
+    tc->cert = make_cert(tc->key, cn, ca->cert, ca->key, 0, san, eku);
+    if (tc->cert == NULL) {
+        testcert_free(tc);
+        return atls_error_raise_ossl(ATLS_ERR_CRYPTO, __FILE__, __LINE__,
+                                     "testcert: leaf certificate failed");
     }
     *out = tc;
     return ATLS_OK;

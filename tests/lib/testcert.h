@@ -43,6 +43,19 @@ ATLS_MUST_CHECK atls_error testcert_ca_new(const char *cn, testcert **out);
 ATLS_MUST_CHECK atls_error testcert_leaf_new(const testcert *ca, testcert_keytype type,
                                              const char *dns_name, testcert **out);
 
+/* testcert_leaf_new_ext: a leaf with subject CN |cn|, subjectAltName |san| (OpenSSL config
+ * syntax, e.g. "DNS:a.test" or "IP:127.0.0.1") and extendedKeyUsage |eku| (e.g.
+ * "codeSigning"). Caller frees with testcert_free. */
+ATLS_MUST_CHECK atls_error testcert_leaf_new_ext(const testcert *ca, testcert_keytype type,
+                                                 const char *cn, const char *san,
+                                                 const char *eku, testcert **out);
+
+/* testcert_leaf_for_key: like testcert_leaf_new_ext for an existing |key| (a new reference is
+ * taken): another certificate for the same key. */
+ATLS_MUST_CHECK atls_error testcert_leaf_for_key(const testcert *ca, EVP_PKEY *key,
+                                                 const char *cn, const char *san,
+                                                 const char *eku, testcert **out);
+
 void testcert_free(testcert *tc);
 
 /* testcert_store_new: an X509_STORE trusting |ca| only. Caller frees (X509_STORE_free). */

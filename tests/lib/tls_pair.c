@@ -146,6 +146,25 @@ atls_error tls_pair_new(const tls_pair_options *opts, tls_pair **out)
         SSL_CTX_set_session_cache_mode(p->client_ctx, SSL_SESS_CACHE_CLIENT);
     }
     SSL_CTX_set_verify(p->client_ctx, SSL_VERIFY_NONE, NULL);
+    if (opts->client_trust != NULL) {
+        SSL_CTX_set1_cert_store(p->client_ctx, opts->client_trust);
+    }
+    if (opts->server_trust != NULL) {
+        SSL_CTX_set1_cert_store(p->server_ctx, opts->server_trust);
+        SSL_CTX_set_verify(p->server_ctx, SSL_VERIFY_PEER, NULL);
+    }
+    if (opts->client_sigalgs != NULL &&
+        SSL_CTX_set1_sigalgs_list(p->client_ctx, opts->client_sigalgs) != 1) {
+        ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_CRYPTO, "tls_pair: sigalgs %s", opts->client_sigalgs);
+    }
+    if (opts->client_ctx_setup != NULL) {
+        opts->client_ctx_setup(p->client_ctx);
+    }
+    if (opts->client_cert != NULL &&
+        (SSL_CTX_use_certificate(p->client_ctx, opts->client_cert) != 1 ||
+         SSL_CTX_use_PrivateKey(p->client_ctx, opts->client_key) != 1)) {
+        ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_CRYPTO, "tls_pair: client certificate");
+    }
     if (opts->keylog != NULL) {
         SSL_CTX_set_keylog_callback(p->client_ctx, opts->keylog);
     }

@@ -2,8 +2,9 @@
  * tls_pair.h: a real OpenSSL TLS client/server connection inside one test process.
  *
  * The two ends talk over a socketpair(AF_UNIX) whose fds are non-blocking; tls_pair_new drives
- * both handshakes to completion in one thread (alternating SSL_do_handshake). The client does
- * not verify the server certificate (the tests check identities through atls instead). After
+ * both handshakes to completion in one thread (alternating SSL_do_handshake). The client
+ * records OpenSSL's verification of the server certificate against |client_trust| but goes on
+ * whatever it says (the tests check identities through atls). After
  * the handshake, move application data with tls_pair_transfer (one thread), or use the SSL*s
  * from two threads after switching the fds to blocking yourself.
  *
@@ -37,6 +38,18 @@ typedef struct tls_pair_options {
     /* client side: NSS key log lines (SSL_CTX_set_keylog_callback), e.g. EXPORTER_SECRET for
      * tests that derive the exporter by hand; NULL: none */
     void (*keylog)(const SSL *ssl, const char *line);
+    /* the client verifies the server certificate against this store (result in
+     * SSL_get_verify_result; the handshake goes on either way), or NULL: no store */
+    X509_STORE *client_trust;
+    /* client authentication in TLS: the server asks for a certificate (SSL_VERIFY_PEER
+     * against server_trust) and the client presents client_cert; NULL: none */
+    X509 *client_cert;
+    EVP_PKEY *client_key;
+    X509_STORE *server_trust;
+    /* the client's signature_algorithms (SSL_CTX_set1_sigalgs_list), NULL: OpenSSL's */
+    const char *client_sigalgs;
+    /* called on the client's SSL_CTX after the settings above (e.g. atls_ssl_ctx_configure) */
+    void (*client_ctx_setup)(SSL_CTX *ctx);
 } tls_pair_options;
 
 /* The connection. All members are owned by the pair (tls_pair_free). */

@@ -140,12 +140,12 @@ int client_open(client_ctx *c, client_conn *out)
     cfg.peer_must_attest = 1;
     cfg.policy = c->o.policy;
     cfg.accept_warning = c->o.accept_warning;
+    /* the session checks the EA leaf against the same trust store and name as the TLS
+     * handshake (a DNS name or an IP literal), and that it carries the TLS key */
     cfg.trust = SSL_CTX_get_cert_store(c->ctx);
-    /* the EA leaf must carry the TLS key (require_tls_identity), which OpenSSL checked against
-     * the name; X509_check_host matches DNS names only, so IP literals rely on that */
-    cfg.hostname = is_ip ? NULL : c->name;
-    cfg.require_tls_identity = 1;
+    cfg.hostname = c->name;
     cfg.timeout_ms = c->o.timeout_ms;
+    cfg.answer_timeout_ms = c->o.answer_timeout_ms;
     cfg.on_appraisal = c->o.on_appraisal;
     if (atls_session_new(out->ssl, &cfg, &out->session) != ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_FAIL, "session");

@@ -16,6 +16,7 @@ typedef struct client_opts {
     const atls_policy *policy;
     int accept_warning;       /* appraisal without policy counts as success */
     int timeout_ms;
+    int answer_timeout_ms;    /* an unanswered request fails the session (0: timeout_ms) */
     /* called after each appraisal of the server (may be NULL) */
     void (*on_appraisal)(void *arg, const atls_appraisal *a);
 } client_opts;

@@ -166,6 +166,10 @@ int cmd_connect(int argc, char **argv)
     }
     o.policy = policy;
     o.accept_warning = no_policy;
+    if (local != NULL) {
+        /* a re-attestation answer is due within one interval (at least 1 s) */
+        o.answer_timeout_ms = reattest_ms > 1000 ? reattest_ms : 1000;
+    }
     o.on_appraisal = log_appraisal;
     if ((rc = client_setup(&o, &cc)) != 0) {
         goto done;

@@ -1,6 +1,14 @@
 /* cmd_evidence.c: `atls evidence`: Evidence from a local attester over a given challenge,
  * written as a CMW record [media type, evidence, 4] (draft-ietf-rats-msg-wrap section 3.1)
- * or, with --raw, as the bare Evidence. */
+ * or, with --raw, as the bare Evidence.
+ *
+ * The Evidence is made outside any connection, so it carries the detached-domain challenge
+ * SHA-512("atls/1 detached evidence" 0x00 || challenge) (atls/challenge.h), never the given
+ * bytes themselves: a live connection's binding challenge passed here cannot produce Evidence
+ * that satisfies that connection (no evidence oracle). `atls verify --challenge` applies the
+ * same derivation. */
+#include <atls/challenge.h>
+
 #include "cli.h"
 #include "cmds.h"
 
@@ -13,9 +21,11 @@
 static const char help[] =
     "usage: atls evidence --attester sim|tpm2 [attester options] --challenge HEX [--raw]\n"
     "                     [--output FILE] > evidence.cmw\n"
-    "Produce Evidence over a 64-byte challenge from a local attester.\n\n"
+    "Produce Evidence from a local attester, outside any connection: it carries\n"
+    "SHA-512(\"atls/1 detached evidence\" 0x00 || challenge), which `atls verify --challenge`\n"
+    "checks, and can never pass for Evidence of an attested connection.\n\n"
     CLI_ATTESTER_HELP
-    "  --challenge HEX            the challenge: exactly 64 bytes (128 hex digits)\n"
+    "  --challenge HEX            the caller's challenge: exactly 64 bytes (128 hex digits)\n"
     "  --raw                      write the bare Evidence instead of a CMW record\n"
     "  -o, --output FILE          write to FILE instead of stdout\n"
     "  -v, --verbose              log progress on stderr\n"
@@ -80,7 +90,8 @@ int cmd_evidence(int argc, char **argv)
     }
     uint8_t *evidence = NULL, *cmw = NULL;
     size_t evidence_len = 0, cmw_len = 0;
-    if (ops->produce(state, challenge, &evidence, &evidence_len) != ATLS_OK) {
+    if (atls_attester_produce_detached(ops, state, challenge, sizeof(challenge), &evidence,
+                                       &evidence_len) != ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_FAIL, "attester");
         goto done;
     }

@@ -21,8 +21,8 @@ static int stop_pipe[2] = {-1, -1};
 static const char help[] =
     "usage: atls serve --listen ADDR:PORT --cert FILE --key FILE [--chain FILE]\n"
     "                  --backend HOST:PORT --attester sim|tpm2 [attester options]\n"
-    "                  [--require-attestation] [--client-policy FILE]\n"
-    "                  [--max-connections N] [-v]\n"
+    "                  [--require-attestation] [--client-policy FILE --client-ca FILE\n"
+    "                  [--reattest SECONDS]] [--max-connections N] [-v]\n"
     "TLS 1.3 proxy in front of a TCP backend. Clients offering ALPN atls/1 get an attested\n"
     "session (Evidence on request, DATA forwarded); other TLS clients get a plain TLS proxy\n"
     "unless --require-attestation. Runs until SIGINT/SIGTERM.\n\n"
@@ -34,13 +34,17 @@ static const char help[] =
     CLI_ATTESTER_HELP
     "  --require-attestation      refuse clients that do not negotiate atls/1\n"
     "  --client-policy FILE       ask every atls/1 client to attest and appraise it\n"
+    "  --client-ca FILE           with --client-policy: PEM CA certificates for the clients'\n"
+    "                             TLS certificates and authenticators (required)\n"
+    "  --reattest SECONDS         with --client-policy: ask each client for fresh Evidence\n"
+    "                             this often (default 60); a failed or late answer closes it\n"
     "  --max-connections N        concurrent connections (default 1024)\n"
     "  -v, --verbose              log connections on stderr\n"
     "  -h, --help                 this help\n"
     "Exit: 0 after SIGINT/SIGTERM, 2 usage or start-up error.\n";
 
 enum { OPT_LISTEN = 1, OPT_CERT, OPT_KEY, OPT_CHAIN, OPT_BACKEND, OPT_REQUIRE, OPT_CLIENT_POLICY,
-       OPT_MAX };
+       OPT_CLIENT_CA, OPT_REATTEST, OPT_MAX };
 
 static void on_signal(int sig)
 {
@@ -52,7 +56,8 @@ static void on_signal(int sig)
     }
 }
 
-static int setup_tls(server *srv, const char *cert, const char *key, const char *chain)
+static int setup_tls(server *srv, const char *cert, const char *key, const char *chain,
+                     const char *client_ca)
 {
     int rc;
     if ((rc = cli_load_cert_chain(cert, &srv->cert, &srv->chain)) != 0 ||
@@ -73,6 +78,15 @@ static int setup_tls(server *srv, const char *cert, const char *key, const char 
         ERR_clear_error();
         cli_error("cannot set up TLS with --cert %s", cert);
         return CLI_EXIT_USAGE;
+    }
+    if (client_ca != NULL) {
+        /* clients authenticate in TLS too, so their Evidence binds to a verified key */
+        if (SSL_CTX_load_verify_file(srv->ctx, client_ca) != 1) {
+            ERR_clear_error();
+            cli_error("--client-ca %s: cannot read PEM certificates", client_ca);
+            return CLI_EXIT_USAGE;
+        }
+        SSL_CTX_set_verify(srv->ctx, SSL_VERIFY_PEER, NULL);
     }
     return 0;
 }
@@ -150,6 +164,8 @@ int cmd_serve(int argc, char **argv)
         CLI_ATTESTER_LONGOPTS,
         {"require-attestation", no_argument, NULL, OPT_REQUIRE},
         {"client-policy", required_argument, NULL, OPT_CLIENT_POLICY},
+        {"client-ca", required_argument, NULL, OPT_CLIENT_CA},
+        {"reattest", required_argument, NULL, OPT_REATTEST},
         {"max-connections", required_argument, NULL, OPT_MAX},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
@@ -161,8 +177,9 @@ int cmd_serve(int argc, char **argv)
     srv.timeout_ms = 30000;
     cli_attester_opts ao = {0};
     const char *listen_s = NULL, *cert = NULL, *key = NULL, *chain = NULL, *backend = NULL;
-    const char *client_policy = NULL;
-    int c, rc = 0, lfd = -1, probe = -1;
+    const char *client_policy = NULL, *client_ca = NULL;
+    int c, rc = 0, lfd = -1, probe = -1, have_reattest = 0;
+    srv.client_reattest_ms = 60000;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -173,6 +190,18 @@ int cmd_serve(int argc, char **argv)
         case OPT_BACKEND: backend = optarg; break;
         case OPT_REQUIRE: srv.require_attestation = 1; break;
         case OPT_CLIENT_POLICY: client_policy = optarg; break;
+        case OPT_CLIENT_CA: client_ca = optarg; break;
+        case OPT_REATTEST: {
+            char *end = NULL;
+            double v = strtod(optarg, &end);
+            if (*optarg == '\0' || *end != '\0' || !(v >= 0.1 && v <= 86400.0)) {
+                cli_error("--reattest '%s': expected seconds between 0.1 and 86400", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            srv.client_reattest_ms = (int)(v * 1000.0);
+            have_reattest = 1;
+            break;
+        }
         case OPT_MAX: {
             char *end = NULL;
             long v = strtol(optarg, &end, 10);
@@ -201,10 +230,19 @@ int cmd_serve(int argc, char **argv)
         cli_error("--listen, --cert, --key, --backend and --attester are required (see --help)");
         return CLI_EXIT_USAGE;
     }
+    if ((client_ca != NULL || have_reattest) && client_policy == NULL) {
+        cli_error("%s needs --client-policy", client_ca != NULL ? "--client-ca" : "--reattest");
+        return CLI_EXIT_USAGE;
+    }
+    if (client_policy != NULL && client_ca == NULL) {
+        cli_error("--client-policy needs --client-ca FILE: the CA that vouches for the clients' "
+                  "certificates");
+        return CLI_EXIT_USAGE;
+    }
     cli_hostport lhp;
     if ((rc = cli_parse_hostport(listen_s, "--listen", &lhp)) != 0 ||
         (rc = cli_parse_hostport(backend, "--backend", &srv.backend)) != 0 ||
-        (rc = setup_tls(&srv, cert, key, chain)) != 0 ||
+        (rc = setup_tls(&srv, cert, key, chain, client_ca)) != 0 ||
         (client_policy != NULL && (rc = cli_load_policy(client_policy, &srv.client_policy)) != 0) ||
         (rc = cli_attester_open(&ao, &srv.attester, &srv.attester_state)) != 0) {
         goto done;
@@ -227,7 +265,10 @@ int cmd_serve(int argc, char **argv)
     }
     pthread_mutex_init(&srv.lock, NULL);
     pthread_cond_init(&srv.idle, NULL);
-    pthread_mutex_init(&srv.attester_lock, NULL);
+    if (atls_fair_lock_init(&srv.attester_lock) != ATLS_OK) {
+        rc = cli_fail_atls(CLI_EXIT_USAGE, "lock");
+        goto done;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;

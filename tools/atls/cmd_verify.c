@@ -1,4 +1,11 @@
-/* cmd_verify.c: `atls verify`: appraise Evidence from a file offline and print the EAR. */
+/* cmd_verify.c: `atls verify`: appraise Evidence from a file offline and print the EAR.
+ *
+ * Freshness: without a challenge the Evidence may be as old as anything, so the result is at
+ * best a warning (exit 3) unless the user says --no-challenge; the output says freshness was
+ * not checked. --challenge is what was given to `atls evidence` (the detached domain of
+ * atls/challenge.h); --raw-challenge is the exact 64 bytes another tool placed. */
+#include <atls/challenge.h>
+
 #include "cli.h"
 #include "cmds.h"
 #include "verify_inputs.h"
@@ -13,7 +20,8 @@
 #define VERIFY_MAX_EVIDENCE (1024u * 1024u)
 
 static const char help[] =
-    "usage: atls verify --evidence FILE [--format auto|cmw|tpm2|sim|snp|tdx] [--challenge HEX]\n"
+    "usage: atls verify --evidence FILE [--format auto|cmw|tpm2|sim|snp|tdx]\n"
+    "                   (--challenge HEX | --raw-challenge HEX | --no-challenge)\n"
     "                   [--policy FILE] [--trust-anchor FILE]... [--intermediates FILE]...\n"
     "                   [--vcek FILE] [--tcb-info FILE] [--qe-identity FILE]\n"
     "                   [--tcb-signing-chain FILE] [--crl FILE]... [--at RFC3339-TIME]\n"
@@ -21,7 +29,11 @@ static const char help[] =
     "Appraise Evidence offline and print the EAR (all claims of the Evidence in it).\n\n"
     "  --evidence FILE            the Evidence (a CMW from 'atls evidence', or bare)\n"
     "  --format F                 auto (default), cmw, or a verifier name\n"
-    "  --challenge HEX            the 64-byte challenge the Evidence must carry\n"
+    "  --challenge HEX            the 64-byte challenge given to `atls evidence` (checked as\n"
+    "                             its detached-domain value, atls/challenge.h)\n"
+    "  --raw-challenge HEX        the exact 64 bytes the Evidence must carry (REPORT_DATA,\n"
+    "                             qualifyingData, nonce: Evidence made by other tools)\n"
+    "  --no-challenge             accept that freshness is not checked (else: a warning)\n"
     "  --policy FILE              appraisal policy; without it a verified result is a warning\n"
     "  --trust-anchor FILE        PEM root certificates, or PEM public keys to pin (repeatable)\n"
     "  --intermediates FILE       PEM intermediate certificates (ASK, PCK chain...)\n"
@@ -36,7 +48,8 @@ static const char help[] =
     "  --ear-key FILE             print the EAR as a JWT signed with this P-256 key (PEM)\n"
     "  -v, --verbose              log progress on stderr\n"
     "  -h, --help                 this help\n"
-    "Exit: 0 affirming, 1 contraindicated or invalid, 2 usage or I/O error, 3 warning.\n";
+    "Exit: 0 affirming, 1 contraindicated or invalid, 2 usage or I/O error, 3 warning (also:\n"
+    "affirming but no challenge checked, unless --no-challenge).\n";
 
 enum {
     OPT_EVIDENCE = 1,
@@ -52,7 +65,9 @@ enum {
     OPT_CRL,
     OPT_AT,
     OPT_JSON,
-    OPT_EAR_KEY
+    OPT_EAR_KEY,
+    OPT_RAW_CHALLENGE,
+    OPT_NO_CHALLENGE
 };
 
 /* sniff tells the format of bare Evidence from its first bytes (--format auto). NULL name:
@@ -94,6 +109,8 @@ int cmd_verify(int argc, char **argv)
         {"evidence", required_argument, NULL, OPT_EVIDENCE},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"challenge", required_argument, NULL, OPT_CHALLENGE},
+        {"raw-challenge", required_argument, NULL, OPT_RAW_CHALLENGE},
+        {"no-challenge", no_argument, NULL, OPT_NO_CHALLENGE},
         {"policy", required_argument, NULL, OPT_POLICY},
         {"trust-anchor", required_argument, NULL, OPT_ANCHOR},
         {"intermediates", required_argument, NULL, OPT_INTERMEDIATES},
@@ -112,8 +129,8 @@ int cmd_verify(int argc, char **argv)
     verify_inputs vi;
     verify_inputs_init(&vi);
     const char *evidence_path = NULL, *format = "auto", *policy_path = NULL, *ear_key_path = NULL;
-    const char *challenge_hex = NULL;
-    int json = 0, c, rc = 0;
+    const char *challenge_hex = NULL, *raw_challenge_hex = NULL;
+    int json = 0, c, rc = 0, no_challenge = 0;
     uint8_t challenge[ATLS_CHALLENGE_LEN];
     uint8_t *evidence = NULL;
     size_t evidence_len = 0;
@@ -128,6 +145,8 @@ int cmd_verify(int argc, char **argv)
         case OPT_EVIDENCE: evidence_path = optarg; break;
         case OPT_FORMAT: format = optarg; break;
         case OPT_CHALLENGE: challenge_hex = optarg; break;
+        case OPT_RAW_CHALLENGE: raw_challenge_hex = optarg; break;
+        case OPT_NO_CHALLENGE: no_challenge = 1; break;
         case OPT_POLICY: policy_path = optarg; break;
         case OPT_ANCHOR: rc = verify_inputs_add_anchor(&vi, optarg); break;
         case OPT_INTERMEDIATES: rc = verify_inputs_add_intermediates(&vi, optarg); break;
@@ -157,8 +176,20 @@ int cmd_verify(int argc, char **argv)
         rc = CLI_EXIT_USAGE;
         goto done;
     }
-    if (challenge_hex != NULL) {
-        if ((rc = cli_parse_challenge(challenge_hex, challenge)) != 0) {
+    if ((challenge_hex != NULL) + (raw_challenge_hex != NULL) + no_challenge > 1) {
+        cli_error("--challenge, --raw-challenge and --no-challenge exclude each other");
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (challenge_hex != NULL || raw_challenge_hex != NULL) {
+        if ((rc = cli_parse_challenge(challenge_hex ? challenge_hex : raw_challenge_hex,
+                                      challenge)) != 0) {
+            goto done;
+        }
+        /* what `atls evidence --challenge` placed: the detached-domain value */
+        if (challenge_hex != NULL &&
+            atls_challenge_detached(challenge, sizeof(challenge), challenge) != ATLS_OK) {
+            rc = cli_fail_atls(CLI_EXIT_USAGE, "challenge");
             goto done;
         }
         vi.in.challenge = challenge;
@@ -207,6 +238,20 @@ int cmd_verify(int argc, char **argv)
         goto done;
     }
     rc = cli_exit_for_status(a.status);
+    if (vi.in.challenge == NULL) {
+        /* claim only what was checked: an unchecked challenge is never "affirming" */
+        if (!json && ear_key == NULL) {
+            printf("freshness: not checked (%s)\n",
+                   no_challenge ? "--no-challenge" : "no --challenge given");
+        }
+        if (!no_challenge) {
+            cli_error("warning: no --challenge given: freshness was not checked (--no-challenge "
+                      "accepts that)");
+            if (rc == CLI_EXIT_OK) {
+                rc = CLI_EXIT_WARNING;
+            }
+        }
+    }
     if (rc == CLI_EXIT_FAIL) {
         cli_error("%s: %s", atls_tier_name(a.status),
                   a.reason[0] != '\0' ? a.reason : atls_error_message());

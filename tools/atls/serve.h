@@ -4,11 +4,14 @@
  * Concurrency model (docs/cli.md): one thread per connection. Each thread polls its own TLS
  * socket and backend socket through the non-blocking session API (proxy.h), so no connection
  * can stall another, and a misbehaving client only loses its own thread. The attester is
- * shared and serialised by |attester_lock| (a TPM runs one command at a time anyway). */
+ * shared and serialised by |attester_lock|, a FIFO lock (a TPM runs one command at a time
+ * anyway; connections take turns, so one that asks in a loop cannot starve the others). */
 #ifndef ATLS_TOOLS_SERVE_H
 #define ATLS_TOOLS_SERVE_H
 
 #include "cli.h"
+
+#include <atls/session.h>
 
 #include <pthread.h>
 #include <signal.h>
@@ -20,8 +23,9 @@ typedef struct server {
     EVP_PKEY *key;
     const atls_attester_ops *attester;
     void *attester_state;
-    pthread_mutex_t attester_lock;
+    atls_fair_lock attester_lock;
     atls_policy *client_policy;    /* NULL: clients are not asked to attest */
+    int client_reattest_ms;        /* with a client policy: re-attest clients this often */
     int require_attestation;
     cli_hostport backend;
     int max_connections;

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define POLL_MS 250
@@ -53,6 +54,13 @@ static int open_backend(conn *c)
     return 0;
 }
 
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void run_attested(conn *c)
 {
     server *srv = c->srv;
@@ -67,8 +75,10 @@ static void run_attested(conn *c)
     cfg.peer_must_attest = srv->client_policy != NULL;
     cfg.policy = srv->client_policy;
     cfg.timeout_ms = srv->timeout_ms;
-    /* the client's identity is its attestation key, pinned by the client policy */
-    cfg.require_tls_identity = 0;
+    /* clients authenticate in TLS against --client-ca; their authenticators are checked
+     * against the same store and must carry the same key (atls/session.h defaults) */
+    cfg.trust = SSL_CTX_get_cert_store(srv->ctx);
+    cfg.answer_timeout_ms = srv->client_reattest_ms > 1000 ? srv->client_reattest_ms : 1000;
     atls_session *s = NULL;
     if (atls_session_new(c->ssl, &cfg, &s) != ATLS_OK) {
         cli_log("connection %lu from %s: %s", c->id, c->peer, atls_error_message());
@@ -89,17 +99,27 @@ static void run_attested(conn *c)
     proxy_pump *p = &c->u.pump;
     proxy_pump_init(p, s, c->backend);
     uint64_t seen = 0;
+    int64_t next_request = now_ms() + srv->client_reattest_ms;
     for (;;) {
         int attested = srv->client_policy == NULL || atls_session_peer_attested(s);
-        if (!attested && atls_session_outstanding_age_ms(s) > srv->timeout_ms) {
-            ATLS_BEST_EFFORT(atls_session_send_error(s, ATLS_ERR_IO_TIMEOUT,
-                                                     "no client attestation in time"));
-            cli_log("connection %lu: the client did not attest in time", c->id);
-            break;
+        /* re-attest the client as `atls connect` re-attests servers; the session itself fails
+         * when an answer is late (answer_timeout_ms), and the pump reports it */
+        if (srv->client_policy != NULL && attested && atls_session_outstanding_age_ms(s) < 0 &&
+            now_ms() >= next_request) {
+            if (atls_session_request(s, NULL, 0) != ATLS_OK) {
+                cli_log("connection %lu: cannot ask the client to attest: %s", c->id,
+                        atls_error_message());
+                break;
+            }
+            next_request = now_ms() + srv->client_reattest_ms;
         }
         struct pollfd pf[2];
         int now = proxy_pump_events(p, attested, &pf[0], &pf[1]);
-        if (!now && poll(pf, 2, POLL_MS) < 0 && errno != EINTR) {
+        int timeout = POLL_MS, deadline = atls_session_timeout_ms(s);
+        if (deadline >= 0 && deadline < timeout) {
+            timeout = deadline;
+        }
+        if (!now && poll(pf, 2, timeout) < 0 && errno != EINTR) {
             break;
         }
         if (serve_stopping) {

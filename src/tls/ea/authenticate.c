@@ -25,6 +25,25 @@ static atls_error check_answering_role(SSL *ssl, const atls_ea_request *request)
     return ATLS_OK;
 }
 
+/* check_request_cert_schemes: a request's signature_algorithms_cert (RFC 8446 section 4.2.3),
+ * when present, bounds how the chain may be signed. */
+static atls_error check_request_cert_schemes(const atls_ea_request *request, X509 *leaf,
+                                             STACK_OF(X509) *chain)
+{
+    size_t len = 0;
+    const uint8_t *data = atls_ea_request_get0_extension(request, 50, &len);
+    if (data == NULL) {
+        return ATLS_OK;
+    }
+    uint16_t *algs = NULL;
+    size_t num = 0;
+    ATLS_GUARD(atls_ea_decode_scheme_list(data, len, "EA request: signature_algorithms_cert",
+                                          &algs, &num));
+    atls_error rc = atls_ea_check_chain_schemes(leaf, chain, algs, num);
+    free(algs);
+    return rc;
+}
+
 atls_error atls_ea_authenticate_raw(SSL *ssl, const atls_ea_request *request,
                                     const uint8_t *certificate_msg, size_t len, EVP_PKEY *key,
                                     uint16_t scheme, int use_client_labels, uint8_t **out,
@@ -87,15 +106,28 @@ atls_error atls_ea_authenticate(SSL *ssl, const atls_ea_request *request, X509 *
                         (unsigned)extensions[i].type);
         }
     }
+    uint16_t hello[ATLS_EA_MAX_HELLO_SCHEMES];
     if (request != NULL) {
         /* RFC 9261 section 5.2.2: the scheme must be one the request offered */
         offered = request->sigalgs;
         num_offered = request->num_sigalgs;
         ctx = request->context;
         ctx_len = request->context_len;
+        ATLS_GUARD(check_request_cert_schemes(request, leaf, chain));
     } else {
-        /* spontaneous: atls's default list stands in for the ClientHello's */
-        offered = atls_ea_default_sigalgs(&num_offered);
+        /* spontaneous: the scheme comes from the ClientHello's signature_algorithms (RFC 9261
+         * section 5.2.2), the chain from its signature_algorithms_cert */
+        atls_ea_hello_sigalgs(ssl, hello, &num_offered);
+        offered = hello;
+        if (num_offered == 0) {
+            offered = atls_ea_default_sigalgs(&num_offered);
+        }
+        uint16_t cert_algs[ATLS_EA_MAX_HELLO_SCHEMES];
+        size_t num_cert_algs = 0;
+        atls_ea_hello_cert_sigalgs(ssl, cert_algs, &num_cert_algs);
+        if (num_cert_algs > 0) {
+            ATLS_GUARD(atls_ea_check_chain_schemes(leaf, chain, cert_algs, num_cert_algs));
+        }
         ATLS_GUARD_OSSL(RAND_bytes(fresh, sizeof(fresh)), ATLS_ERR_CRYPTO_RANDOM,
                         "EA: RAND_bytes failed");
     }

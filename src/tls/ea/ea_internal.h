@@ -139,6 +139,35 @@ ATLS_MUST_CHECK atls_error atls_ea_parse_extensions(atls_cursor list, const char
                                                     atls_ea_extension *out, size_t max,
                                                     size_t *num);
 
+/* ---- request.c ---- */
+
+/* atls_ea_decode_scheme_list decodes a SignatureScheme list<2..2^16-2> (signature_algorithms,
+ * signature_algorithms_cert: RFC 8446 section 4.2.3) into a malloc'd array (caller frees).
+ * |where| names the field in errors. */
+ATLS_MUST_CHECK atls_error atls_ea_decode_scheme_list(const uint8_t *data, size_t len,
+                                                      const char *where, uint16_t **out,
+                                                      size_t *num);
+
+/* ---- client_hello.c: what the peer's ClientHello accepts (spontaneous authenticators) ---- */
+
+/* Most schemes kept from one list. */
+#define ATLS_EA_MAX_HELLO_SCHEMES 64
+
+/* atls_ea_hello_sigalgs: the ClientHello's signature_algorithms on a server |ssl| (RFC 9261
+ * section 5.2.2), in the client's order; *num 0 when OpenSSL has none. */
+void atls_ea_hello_sigalgs(SSL *ssl, uint16_t out[ATLS_EA_MAX_HELLO_SCHEMES], size_t *num);
+
+/* atls_ea_hello_cert_sigalgs: the ClientHello's signature_algorithms_cert when the SSL_CTX
+ * tracks it (atls_ea_ssl_ctx_track_client_hello) and the client sent it, else its
+ * signature_algorithms (RFC 8446 section 4.2.3: the latter then applies to certificates). */
+void atls_ea_hello_cert_sigalgs(SSL *ssl, uint16_t out[ATLS_EA_MAX_HELLO_SCHEMES], size_t *num);
+
+/* atls_ea_check_chain_schemes: every certificate of |leaf| and |chain| that is not
+ * self-signed (a trust anchor's signature is not checked, RFC 8446 section 4.4.2.2) is signed
+ * with one of |allowed| (ATLS_ERR_PROTOCOL_SCHEME naming the first that is not). */
+ATLS_MUST_CHECK atls_error atls_ea_check_chain_schemes(X509 *leaf, STACK_OF(X509) *chain,
+                                                       const uint16_t *allowed, size_t num);
+
 /* ---- context_set.c ---- */
 
 bool atls_ea_context_set_contains(const atls_ea_context_set *set, const uint8_t *ctx,

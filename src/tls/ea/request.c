@@ -83,29 +83,37 @@ done:
     return rc;
 }
 
+atls_error atls_ea_decode_scheme_list(const uint8_t *data, size_t len, const char *where,
+                                      uint16_t **out, size_t *num)
+{
+    atls_cursor c, list;
+    *out = NULL;
+    *num = 0;
+    atls_cursor_init(&c, data, len);
+    ATLS_ENSURE(atls_cursor_get_u16_prefixed(&c, &list), ATLS_ERR_DECODE_TRUNCATED,
+                "%s truncated", where);
+    ATLS_ENSURE(atls_cursor_is_empty(&c), ATLS_ERR_DECODE_TRAILING, "trailing bytes in %s",
+                where);
+    size_t n = atls_cursor_remaining(&list);
+    ATLS_ENSURE(n >= 2 && n % 2 == 0, ATLS_ERR_DECODE_LENGTH,
+                "%s: list length %zu is empty or odd", where, n);
+    uint16_t *v = malloc(n);
+    ATLS_ENSURE(v != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    size_t k = 0;
+    while (atls_cursor_get_u16(&list, &v[k])) {
+        k++;
+    }
+    *out = v;
+    *num = k;
+    return ATLS_OK;
+}
+
 /* decode_sigalgs fills req->sigalgs from the signature_algorithms extension data
  * (RFC 8446 section 4.2.3: SignatureScheme supported_signature_algorithms<2..2^16-2>). */
 static atls_error decode_sigalgs(atls_ea_request *req, const uint8_t *data, size_t len)
 {
-    atls_cursor c, list;
-    atls_cursor_init(&c, data, len);
-    ATLS_ENSURE(atls_cursor_get_u16_prefixed(&c, &list), ATLS_ERR_DECODE_TRUNCATED,
-                "EA request: signature_algorithms truncated");
-    ATLS_ENSURE(atls_cursor_is_empty(&c), ATLS_ERR_DECODE_TRAILING,
-                "EA request: trailing bytes in signature_algorithms");
-    size_t n = atls_cursor_remaining(&list);
-    ATLS_ENSURE(n >= 2 && n % 2 == 0, ATLS_ERR_DECODE_LENGTH,
-                "EA request: signature_algorithms list length %zu is empty or odd", n);
-    req->sigalgs = malloc(n);
-    ATLS_ENSURE(req->sigalgs != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
-    req->num_sigalgs = 0;
-    while (!atls_cursor_is_empty(&list)) {
-        uint16_t v;
-        ATLS_ENSURE(atls_cursor_get_u16(&list, &v), ATLS_ERR_DECODE_TRUNCATED,
-                    "EA request: signature scheme truncated");
-        req->sigalgs[req->num_sigalgs++] = v;
-    }
-    return ATLS_OK;
+    return atls_ea_decode_scheme_list(data, len, "EA request: signature_algorithms",
+                                      &req->sigalgs, &req->num_sigalgs);
 }
 
 /* parse_into decodes req->bytes (already owned by |req|). */

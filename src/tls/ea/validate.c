@@ -70,9 +70,31 @@ static atls_error check_entry_extensions(const atls_ea_certificate *cert,
 
 /* check_chain: the caller's X.509 policy (RFC 9261 section 5.2.4: validation is the
  * application's, as in TLS). */
+static int is_ip_literal(const char *host)
+{
+    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(host);
+    ASN1_OCTET_STRING_free(ip);
+    ERR_clear_error();
+    return ip != NULL;
+}
+
+static const char *purpose_name(int purpose)
+{
+    return purpose == X509_PURPOSE_SSL_SERVER ? "TLS server authentication (serverAuth)"
+                                              : "TLS client authentication (clientAuth)";
+}
+
 static atls_error check_chain(const atls_ea_certificate *cert, const atls_ea_validate_options *o)
 {
     X509 *leaf = cert->entries[0].cert;
+    /* the leaf's role first, whatever decides about trust (X509_check_purpose: extended key
+     * usage, key usage and Netscape cert type for that role) */
+    if (o->leaf_purpose != 0 && X509_check_purpose(leaf, o->leaf_purpose, 0) != 1) {
+        ERR_clear_error();
+        ATLS_RAISE(ATLS_ERR_CRYPTO_KEY_USAGE, "EA leaf: its key usage does not allow %s",
+                   purpose_name(o->leaf_purpose));
+    }
+    int ip = o->hostname != NULL && is_ip_literal(o->hostname);
     STACK_OF(X509) *chain = sk_X509_new_null();
     atls_error rc = ATLS_OK;
     X509_STORE_CTX *sctx = NULL;
@@ -88,8 +110,13 @@ static atls_error check_chain(const atls_ea_certificate *cert, const atls_ea_val
             ATLS_FAIL_GOTO(rc, done, ATLS_ERR_CRYPTO, "EA chain: X509_STORE_CTX setup failed");
         }
         X509_VERIFY_PARAM *param = X509_STORE_CTX_get0_param(sctx);
-        if (o->hostname != NULL && X509_VERIFY_PARAM_set1_host(param, o->hostname, 0) != 1) {
+        if (o->hostname != NULL &&
+            (ip ? X509_VERIFY_PARAM_set1_ip_asc(param, o->hostname)
+                : X509_VERIFY_PARAM_set1_host(param, o->hostname, 0)) != 1) {
             ATLS_FAIL_GOTO(rc, done, ATLS_ERR_USAGE, "EA chain: bad hostname");
+        }
+        if (o->leaf_purpose != 0 && X509_VERIFY_PARAM_set_purpose(param, o->leaf_purpose) != 1) {
+            ATLS_FAIL_GOTO(rc, done, ATLS_ERR_USAGE, "EA chain: bad purpose");
         }
         if (o->at != 0) {
             X509_VERIFY_PARAM_set_time(param, o->at);
@@ -97,12 +124,15 @@ static atls_error check_chain(const atls_ea_certificate *cert, const atls_ea_val
         if (X509_verify_cert(sctx) != 1) {
             int err = X509_STORE_CTX_get_error(sctx);
             ERR_clear_error();
-            ATLS_FAIL_GOTO(rc, done, ATLS_ERR_CRYPTO_CHAIN, "EA chain: %s (depth %d)",
-                           X509_verify_cert_error_string(err),
+            ATLS_FAIL_GOTO(rc, done,
+                           err == X509_V_ERR_INVALID_PURPOSE ? ATLS_ERR_CRYPTO_KEY_USAGE
+                                                             : ATLS_ERR_CRYPTO_CHAIN,
+                           "EA chain: %s (depth %d)", X509_verify_cert_error_string(err),
                            X509_STORE_CTX_get_error_depth(sctx));
         }
     } else if (o->hostname != NULL) {
-        if (X509_check_host(leaf, o->hostname, 0, 0, NULL) != 1) {
+        if ((ip ? X509_check_ip_asc(leaf, o->hostname, 0)
+                : X509_check_host(leaf, o->hostname, 0, 0, NULL)) != 1) {
             ERR_clear_error();
             ATLS_FAIL_GOTO(rc, done, ATLS_ERR_CRYPTO_CHAIN,
                            "EA chain: leaf does not match host %s", o->hostname);

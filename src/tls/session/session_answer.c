@@ -1,5 +1,12 @@
-/* session_answer.c: answering the peer's REQUEST frame (RFC 9261 section 5 authenticator;
- * draft-fossati-seat-expat: Evidence in the first CertificateEntry's cmw_attestation). */
+/* session_answer.c: the peer's REQUEST frames (RFC 9261 section 5 authenticator;
+ * draft-fossati-seat-expat-04: Evidence in the first CertificateEntry's cmw_attestation), and
+ * the bounds on the work they cause (atls/session.h "Bounded"):
+ *   - context rules (docs/PROTOCOL.md 2.1): never one of our own contexts (reflection), one
+ *     prefix per peer, strictly increasing sequence numbers: each context answered once;
+ *   - at most max_peer_requests waiting; more is a flood;
+ *   - Evidence from a token bucket (evidence_per_second, evidence_burst); requests that need
+ *     Evidence wait for a token, in arrival order;
+ *   - attest_after_peer_appraisal: Evidence only once the peer is attested. */
 #include "tls/session/session_internal.h"
 
 #include <atls/binding.h>
@@ -10,6 +17,23 @@
 #include "codec/cmw/cmw.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+/* ---- producing an answer ----------------------------------------------------------------- */
+
+/* produce: the attester over |challenge|, holding the shared attester's fair lock. */
+static atls_error produce(atls_session *s, const uint8_t *challenge, uint8_t **ev, size_t *len)
+{
+    if (s->cfg.attester_lock != NULL) {
+        atls_fair_lock_acquire(s->cfg.attester_lock);
+    }
+    atls_error rc = s->cfg.attester->produce(s->cfg.attester_state, challenge, ev, len);
+    if (s->cfg.attester_lock != NULL) {
+        atls_fair_lock_release(s->cfg.attester_lock);
+    }
+    s->evidence_produced++;
+    return rc;
+}
 
 /* build_cmw_extension produces Evidence over the binding challenge and wraps it:
  * extension_data = cmw_data<1..2^16-1> holding a CMW record [media type, evidence, 4]. */
@@ -23,20 +47,12 @@ static atls_error build_cmw_extension(atls_session *s, const atls_ea_request *re
     size_t ctx_len = 0;
     const uint8_t *ctx = atls_ea_request_get0_context(req, &ctx_len);
 
+    memset(&binding, 0, sizeof(binding));
     ATLS_GUARD_GOTO(rc, done, atls_spki_der(s->cfg.cert, &spki, &spki_len));
+    /* our own role: the peer verifies with the same direction (atls/binding.h) */
     ATLS_GUARD_GOTO(rc, done, atls_binding_compute(s->ssl, atls_binding_role_for(s->ssl, 1),
                                                    ctx, ctx_len, spki, spki_len, &binding));
-    if (s->cfg.attester_lock != NULL) {
-        pthread_mutex_lock(s->cfg.attester_lock);
-    }
-    rc = s->cfg.attester->produce(s->cfg.attester_state, binding.challenge, &evidence,
-                                  &evidence_len);
-    if (s->cfg.attester_lock != NULL) {
-        pthread_mutex_unlock(s->cfg.attester_lock);
-    }
-    if (rc != ATLS_OK) {
-        goto done;
-    }
+    ATLS_GUARD_GOTO(rc, done, produce(s, binding.challenge, &evidence, &evidence_len));
     ATLS_GUARD_GOTO(rc, done, atls_cmw_encode_record(s->cfg.attester->media_type, evidence,
                                                      evidence_len, ATLS_CMW_IND_EVIDENCE, &cmw,
                                                      &cmw_len));
@@ -60,25 +76,18 @@ done:
     return rc;
 }
 
-atls_error atls_session_on_request(atls_session *s, const uint8_t *msg, size_t len)
+static int can_authenticate(const atls_session *s)
 {
-    atls_ea_request *req = NULL;
-    ATLS_GUARD(atls_ea_request_parse(msg, len, &req));
-    /* RFC 9261 section 3: a client asks with ClientCertificateRequest (17), a server with
-     * CertificateRequest (13); anything else is the wrong direction */
-    int want = SSL_is_server(s->ssl) ? ATLS_EA_CLIENT_CERTIFICATE_REQUEST
-                                     : ATLS_EA_CERTIFICATE_REQUEST;
+    return s->cfg.cert != NULL && s->cfg.key != NULL;
+}
+
+/* answer: the authenticator for |req|, queued as an AUTHENTICATOR frame. */
+static atls_error answer(atls_session *s, const atls_ea_request *req, int wants_evidence)
+{
     atls_error rc = ATLS_OK;
     uint8_t *auth = NULL, *ext_data = NULL;
     size_t auth_len = 0, ext_len = 0;
-    if (atls_ea_request_type(req) != want) {
-        ATLS_FAIL_GOTO(rc, done, ATLS_ERR_PROTOCOL,
-                       "peer sent a request of handshake type %d, expected %d",
-                       atls_ea_request_type(req), want);
-    }
-    int wants_evidence = atls_ea_request_has_extension(req, s->cfg.cmw_extension);
-    if (s->cfg.cert == NULL || s->cfg.key == NULL ||
-        (wants_evidence && s->cfg.attester == NULL)) {
+    if (!can_authenticate(s) || (wants_evidence && s->cfg.attester == NULL)) {
         /* RFC 9261 section 6: we cannot (or will not) authenticate: authenticated refusal */
         ATLS_GUARD_GOTO(rc, done, atls_ea_authenticate_empty(s->ssl, req, &auth, &auth_len));
     } else {
@@ -97,8 +106,157 @@ atls_error atls_session_on_request(atls_session *s, const uint8_t *msg, size_t l
     }
     rc = atls_session_queue_frame(s, ATLS_FRAME_AUTHENTICATOR, auth, auth_len);
 done:
-    atls_ea_request_free(req);
     free(auth);
     free(ext_data);
+    return rc;
+}
+
+/* ---- the token bucket -------------------------------------------------------------------- */
+
+static void refill(atls_session *s, int64_t now)
+{
+    int64_t cap = (int64_t)s->cfg.evidence_burst * 1000;
+    int64_t elapsed = now - s->tokens_at_ms;
+    if (elapsed > 0) {
+        /* evidence_per_second tokens a second = that many milli-tokens a millisecond */
+        s->tokens_milli += elapsed * s->cfg.evidence_per_second;
+        if (s->tokens_milli > cap) {
+            s->tokens_milli = cap;
+        }
+        s->tokens_at_ms = now;
+    }
+}
+
+/* needs_token: the request at the head of the queue would make us produce Evidence */
+static int needs_token(const atls_session *s, const struct peer_request *r)
+{
+    return r->wants_evidence && can_authenticate(s) && s->cfg.attester != NULL;
+}
+
+/* held_for_appraisal: expat-04 section 8.2, Evidence only for an attested peer */
+static int held_for_appraisal(const atls_session *s, const struct peer_request *r)
+{
+    return needs_token(s, r) && s->cfg.attest_after_peer_appraisal && !s->peer_attested;
+}
+
+int64_t atls_session_answer_in_ms(const atls_session *s)
+{
+    if (s->queue_len == 0) {
+        return -1;
+    }
+    const struct peer_request *r = &s->queue[s->queue_head];
+    if (held_for_appraisal(s, r)) {
+        return -1; /* waits for an event, not for time */
+    }
+    if (!needs_token(s, r)) {
+        return 0;
+    }
+    int64_t now = atls_session_now_ms();
+    int64_t tokens = s->tokens_milli + (now - s->tokens_at_ms) * s->cfg.evidence_per_second;
+    if (tokens >= 1000) {
+        return 0;
+    }
+    int64_t rate = s->cfg.evidence_per_second;
+    return (1000 - tokens + rate - 1) / rate;
+}
+
+static void pop(atls_session *s)
+{
+    atls_ea_request_free(s->queue[s->queue_head].req);
+    s->queue[s->queue_head].req = NULL;
+    s->queue_head = (s->queue_head + 1) % (size_t)s->cfg.max_peer_requests;
+    s->queue_len--;
+}
+
+atls_error atls_session_serve_requests(atls_session *s)
+{
+    while (s->queue_len > 0 && !s->closed) {
+        struct peer_request *r = &s->queue[s->queue_head];
+        if (held_for_appraisal(s, r)) {
+            return ATLS_OK;
+        }
+        if (needs_token(s, r)) {
+            refill(s, atls_session_now_ms());
+            if (s->tokens_milli < 1000) {
+                return ATLS_OK; /* atls_session_timeout_ms says when to come back */
+            }
+            s->tokens_milli -= 1000;
+        }
+        atls_error rc = answer(s, r->req, r->wants_evidence);
+        pop(s);
+        ATLS_GUARD(rc);
+    }
+    return ATLS_OK;
+}
+
+void atls_session_queue_free(atls_session *s)
+{
+    while (s->queue != NULL && s->queue_len > 0) {
+        pop(s);
+    }
+    free(s->queue);
+    s->queue = NULL;
+}
+
+/* ---- receiving a request ----------------------------------------------------------------- */
+
+/* check_context applies the atls/1 context rules to the peer's request context. */
+static atls_error check_context(atls_session *s, const uint8_t *ctx, size_t len)
+{
+    ATLS_ENSURE(len > ATLS_CTX_HEAD_LEN, ATLS_ERR_PROTOCOL_CONTEXT,
+                "atls/1: the peer's request context has %zu bytes, not prefix (16) || sequence "
+                "number (8) || at least one more",
+                len);
+    /* a context of ours coming back: the peer mirrors our request to have us attest in its
+     * place (reflection); whatever its sequence number, it is one of ours */
+    ATLS_ENSURE(memcmp(ctx, s->prefix, ATLS_CTX_PREFIX_LEN) != 0, ATLS_ERR_PROTOCOL_REFLECTED,
+                "the peer's request reuses one of our own contexts (sequence %llu): refused as a "
+                "reflection",
+                (unsigned long long)atls_session_context_seq(ctx, len));
+    if (!s->have_peer_prefix) {
+        memcpy(s->peer_prefix, ctx, ATLS_CTX_PREFIX_LEN);
+        s->have_peer_prefix = 1;
+    }
+    ATLS_ENSURE(memcmp(ctx, s->peer_prefix, ATLS_CTX_PREFIX_LEN) == 0, ATLS_ERR_PROTOCOL_CONTEXT,
+                "atls/1: the peer changed its context prefix");
+    uint64_t seq = atls_session_context_seq(ctx, len);
+    /* RFC 9261 section 5.2: one answer per context; increasing numbers keep that O(1) */
+    ATLS_ENSURE(seq > s->peer_last_seq, ATLS_ERR_PROTOCOL_REPLAY,
+                "the peer asked again with context sequence %llu (already at %llu): each context "
+                "is answered once",
+                (unsigned long long)seq, (unsigned long long)s->peer_last_seq);
+    s->peer_last_seq = seq;
+    return ATLS_OK;
+}
+
+atls_error atls_session_on_request(atls_session *s, const uint8_t *msg, size_t len)
+{
+    atls_ea_request *req = NULL;
+    ATLS_GUARD(atls_ea_request_parse(msg, len, &req));
+    /* RFC 9261 section 3: a client asks with ClientCertificateRequest (17), a server with
+     * CertificateRequest (13); anything else is the wrong direction */
+    int want = SSL_is_server(s->ssl) ? ATLS_EA_CLIENT_CERTIFICATE_REQUEST
+                                     : ATLS_EA_CERTIFICATE_REQUEST;
+    atls_error rc = ATLS_OK;
+    if (atls_ea_request_type(req) != want) {
+        ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_PROTOCOL,
+                       "peer sent a request of handshake type %d, expected %d",
+                       atls_ea_request_type(req), want);
+    }
+    size_t ctx_len = 0;
+    const uint8_t *ctx = atls_ea_request_get0_context(req, &ctx_len);
+    ATLS_GUARD_GOTO(rc, fail, check_context(s, ctx, ctx_len));
+    if (s->queue_len >= (size_t)s->cfg.max_peer_requests) {
+        ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_PROTOCOL_FLOOD,
+                       "the peer has more than %d requests awaiting an answer",
+                       s->cfg.max_peer_requests);
+    }
+    size_t slot = (s->queue_head + s->queue_len) % (size_t)s->cfg.max_peer_requests;
+    s->queue[slot].req = req;
+    s->queue[slot].wants_evidence = atls_ea_request_has_extension(req, s->cfg.cmw_extension);
+    s->queue_len++;
+    return ATLS_OK;
+fail:
+    atls_ea_request_free(req);
     return rc;
 }

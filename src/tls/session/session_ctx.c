@@ -1,11 +1,24 @@
-/* session_ctx.c: SSL_CTX settings for attested connections (draft-fossati-seat-expat,
- * "session rules": no tickets, no 0-RTT) and ALPN "atls/1" selection. */
+/* session_ctx.c: SSL_CTX settings for attested connections (draft-fossati-seat-expat-04
+ * section 7.2: no tickets, no 0-RTT, a client discards tickets) and ALPN "atls/1" selection. */
+#include <atls/ea.h>
 #include <atls/frame.h>
 #include <atls/session.h>
 
 #include "base/result.h"
 
 #include <string.h>
+
+/* discard_ticket: OpenSSL hands the client every NewSessionTicket here (cache mode CLIENT,
+ * no internal store). Returning 0 keeps it out of any cache; the SSL still holds the session,
+ * so it is made useless too: issued at the epoch, the ticket is older than any lifetime and
+ * OpenSSL never offers it (RFC 8446 section 4.6.1), and it allows no early data. */
+static int discard_ticket(SSL *ssl, SSL_SESSION *sess)
+{
+    (void)ssl;
+    (void)SSL_SESSION_set_time(sess, 0);
+    (void)SSL_SESSION_set_max_early_data(sess, 0);
+    return 0;
+}
 
 atls_error atls_ssl_ctx_configure(SSL_CTX *ctx, int is_server, int offer_alpn)
 {
@@ -17,14 +30,21 @@ atls_error atls_ssl_ctx_configure(SSL_CTX *ctx, int is_server, int offer_alpn)
     /* no resumption: a resumed session would carry no fresh certificate and the exporter of
      * an attested session must not be reachable from another connection */
     SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     ATLS_GUARD_OSSL(SSL_CTX_set_max_early_data(ctx, 0), ATLS_ERR_CRYPTO,
                     "cannot disable early data");
     if (is_server) {
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         ATLS_GUARD_OSSL(SSL_CTX_set_num_tickets(ctx, 0), ATLS_ERR_CRYPTO,
                         "cannot disable session tickets");
         SSL_CTX_set_alpn_select_cb(ctx, atls_alpn_select_cb, NULL);
-    } else if (offer_alpn) {
+        /* spontaneous authenticators respect the ClientHello's signature_algorithms_cert */
+        ATLS_GUARD(atls_ea_ssl_ctx_track_client_hello(ctx));
+        return ATLS_OK;
+    }
+    /* a client discards any ticket a misconfigured server sends (expat-04 section 7.2) */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
+    SSL_CTX_sess_set_new_cb(ctx, discard_ticket);
+    if (offer_alpn) {
         /* SSL_CTX_set_alpn_protos returns 0 on success */
         ATLS_ENSURE(SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)ATLS_ALPN_WIRE,
                                             ATLS_ALPN_WIRE_LEN) == 0,

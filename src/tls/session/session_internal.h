@@ -8,9 +8,24 @@
 
 #include <stdint.h>
 
+/* atls/1 contexts (docs/PROTOCOL.md 2.1): prefix || uint64 sequence number || tail */
+#define ATLS_CTX_PREFIX_LEN 16
+#define ATLS_CTX_SEQ_LEN 8
+#define ATLS_CTX_HEAD_LEN (ATLS_CTX_PREFIX_LEN + ATLS_CTX_SEQ_LEN)
+#define ATLS_CTX_TAIL_DEFAULT 16
+
+/* one of our requests awaiting its answer */
 struct outstanding {
     atls_ea_request *req;   /* owned */
+    uint64_t seq;           /* its context's sequence number */
     int64_t sent_ms;        /* monotonic time the REQUEST was queued */
+    int64_t stalled_at_send; /* the session's stalled_ms then */
+};
+
+/* one of the peer's requests awaiting our answer */
+struct peer_request {
+    atls_ea_request *req;   /* owned */
+    int wants_evidence;
 };
 
 /* a simple byte queue: bytes [head, len) are pending */
@@ -22,19 +37,48 @@ struct byte_queue {
 struct atls_session {
     SSL *ssl;                          /* borrowed */
     int fd;
-    atls_session_config cfg;
+    atls_session_config cfg;           /* defaults filled in */
+    int must_attest;                   /* the peer must attest before DATA flows */
+    int appraisal_checked;             /* check_appraisal_config passed */
     atls_frame_reader reader;
     struct byte_queue out;             /* encoded frames waiting for SSL_write */
     struct byte_queue held;            /* DATA received, not yet read by the application */
+
+    /* our requests */
     struct outstanding pending[ATLS_SESSION_MAX_OUTSTANDING];
     size_t num_pending;
-    atls_ea_context_set *seen;         /* contexts validated on this connection */
+    uint8_t prefix[ATLS_CTX_PREFIX_LEN]; /* random, this session's own contexts */
+    uint64_t next_seq;                 /* sequence number of our next request (from 1) */
+    atls_ea_context_set *seen;         /* sequenced: our contexts validated so far */
+    /* atls_session_attest waits for the answer to this request */
+    uint64_t wait_seq;
+    int wait_done;
+    atls_appraisal wait_result;
+    int have_wait_result;
+
+    /* the peer's requests (a ring of cfg.max_peer_requests) */
+    struct peer_request *queue;
+    size_t queue_head, queue_len;
+    uint8_t peer_prefix[ATLS_CTX_PREFIX_LEN];
+    int have_peer_prefix;
+    uint64_t peer_last_seq;            /* highest sequence number of the peer accepted */
+    int64_t tokens_milli;              /* Evidence token bucket, in 1/1000 tokens */
+    int64_t tokens_at_ms;
+    uint64_t evidence_produced;
+
+    /* stall accounting for the answer deadline (not reading because the application holds up
+     * delivered DATA) */
+    int64_t stalled_ms;
+    int64_t stalled_since;             /* 0: not stalled now */
+
     atls_appraisal last;               /* most recent appraisal of the peer */
     int have_last;
     int peer_attested;
     uint64_t appraisals;
     int closed;                        /* no more I/O: ERROR sent/received or EOF */
     int eof;
+    int read_wants_write;              /* the last SSL_read returned WANT_WRITE */
+    int write_wants_read;              /* the last SSL_write returned WANT_READ */
     atls_error close_reason;
     uint8_t *tls_spki;                 /* the TLS peer certificate's SPKI, or NULL */
     size_t tls_spki_len;
@@ -49,13 +93,43 @@ ATLS_MUST_CHECK atls_error atls_queue_push(struct byte_queue *q, const uint8_t *
                                            size_t limit);
 void atls_queue_consume(struct byte_queue *q, size_t n);
 void atls_queue_cleanup(struct byte_queue *q);
+/* atls_session_pump: one round of input processing, deadlines and output flushing. */
+ATLS_MUST_CHECK atls_error atls_session_pump(atls_session *s);
+/* atls_session_wants_input: the session reads from the socket on its next pump. */
+int atls_session_wants_input(const atls_session *s);
+/* atls_session_note_stall: update the stall accounting (called on every entry point). */
+void atls_session_note_stall(atls_session *s);
 
-/* session_answer.c: answer a REQUEST frame from the peer */
+/* session_new.c: creation checks */
+/* atls_session_check_appraisal_config: the secure-default checks of a side that appraises its
+ * peer (session.h), once. */
+ATLS_MUST_CHECK atls_error atls_session_check_appraisal_config(atls_session *s);
+
+/* session_request.c: our requests and their deadlines */
+/* atls_session_check_deadlines fails the session when an answer is late. */
+ATLS_MUST_CHECK atls_error atls_session_check_deadlines(atls_session *s);
+/* atls_session_deadline_in_ms: ms until the earliest answer deadline, -1 if none. */
+int64_t atls_session_deadline_in_ms(const atls_session *s);
+/* atls_session_context_seq: the sequence number in an atls/1 context; 0 if it is not one
+ * (too short). */
+uint64_t atls_session_context_seq(const uint8_t *ctx, size_t len);
+
+/* session_answer.c: the peer's requests */
 ATLS_MUST_CHECK atls_error atls_session_on_request(atls_session *s, const uint8_t *msg,
                                                    size_t len);
+/* atls_session_serve_requests answers queued peer requests as far as the bounds allow. */
+ATLS_MUST_CHECK atls_error atls_session_serve_requests(atls_session *s);
+/* atls_session_answer_in_ms: ms until a queued request can be answered, -1 if none waits
+ * for time (the queue is empty or waits for the peer's appraisal). */
+int64_t atls_session_answer_in_ms(const atls_session *s);
+void atls_session_queue_free(atls_session *s);
 
 /* session_appraise.c: process an AUTHENTICATOR frame answering one of our requests */
 ATLS_MUST_CHECK atls_error atls_session_on_authenticator(atls_session *s, const uint8_t *msg,
                                                          size_t len);
+/* atls_session_record_failure keeps an EAR-less failed appraisal of request |seq| (0: none in
+ * particular) so the application sees why, and returns |rc| with that reason. */
+ATLS_MUST_CHECK atls_error atls_session_record_failure(atls_session *s, uint64_t seq,
+                                                       atls_error rc);
 
 #endif /* ATLS_SESSION_INTERNAL_H */

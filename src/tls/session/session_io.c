@@ -1,4 +1,5 @@
-/* session_io.c: the session object, its non-blocking I/O and frame dispatch (atls/session.h). */
+/* session_io.c: the session's non-blocking I/O, frame dispatch and the pump that drives
+ * everything else (atls/session.h). */
 #include "tls/session/session_internal.h"
 
 #include <atls/binding.h>
@@ -74,78 +75,6 @@ static size_t queue_size(const struct byte_queue *q)
     return q->len - q->head;
 }
 
-/* ---- lifecycle -------------------------------------------------------------------------- */
-
-atls_error atls_session_new(SSL *ssl, const atls_session_config *cfg, atls_session **out)
-{
-    ATLS_ENSURE(ssl != NULL && cfg != NULL && out != NULL, ATLS_ERR_USAGE,
-                "session: missing argument");
-    ATLS_ENSURE(SSL_version(ssl) == TLS1_3_VERSION && SSL_is_init_finished(ssl),
-                ATLS_ERR_USAGE_NOT_TLS13,
-                "session: attestation needs an established TLS 1.3 connection (got %s)",
-                SSL_get_version(ssl));
-    ATLS_ENSURE(atls_ssl_is_atls(ssl), ATLS_ERR_PROTOCOL_SESSION,
-                "session: the peer did not negotiate ALPN atls/1");
-    /* draft-fossati-seat-expat session rules: no resumption, no 0-RTT */
-    ATLS_ENSURE(!SSL_session_reused(ssl), ATLS_ERR_PROTOCOL_SESSION,
-                "session: a resumed TLS session cannot be attested");
-    ATLS_ENSURE(SSL_get_early_data_status(ssl) != SSL_EARLY_DATA_ACCEPTED,
-                ATLS_ERR_PROTOCOL_SESSION, "session: 0-RTT data is not allowed");
-    int fd = SSL_get_fd(ssl);
-    ATLS_ENSURE(fd >= 0, ATLS_ERR_USAGE, "session: the connection has no socket");
-    int flags = fcntl(fd, F_GETFL);
-    ATLS_ENSURE(flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0, ATLS_ERR_IO,
-                "session: cannot make the socket non-blocking: %s", strerror(errno));
-    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-
-    atls_session *s = calloc(1, sizeof(*s));
-    ATLS_ENSURE(s != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
-    s->ssl = ssl;
-    s->fd = fd;
-    s->cfg = *cfg;
-    if (s->cfg.cmw_extension == 0) {
-        s->cfg.cmw_extension = ATLS_EXT_CMW_ATTESTATION;
-    }
-    if (s->cfg.timeout_ms <= 0) {
-        s->cfg.timeout_ms = 30000;
-    }
-    atls_frame_reader_init(&s->reader);
-    atls_error rc = atls_ea_context_set_new(&s->seen);
-    if (rc == ATLS_OK && s->cfg.require_tls_identity) {
-        X509 *peer = SSL_get1_peer_certificate(ssl);
-        if (peer == NULL) {
-            rc = atls_error_raise(ATLS_ERR_PROTOCOL_SESSION, __FILE__, __LINE__,
-                                  "session: the peer presented no TLS certificate to bind to");
-        } else {
-            rc = atls_spki_der(peer, &s->tls_spki, &s->tls_spki_len);
-            X509_free(peer);
-        }
-    }
-    if (rc != ATLS_OK) {
-        atls_session_free(s);
-        return rc;
-    }
-    *out = s;
-    return ATLS_OK;
-}
-
-void atls_session_free(atls_session *s)
-{
-    if (s == NULL) {
-        return;
-    }
-    for (size_t i = 0; i < s->num_pending; i++) {
-        atls_ea_request_free(s->pending[i].req);
-    }
-    atls_ea_context_set_free(s->seen);
-    atls_frame_reader_cleanup(&s->reader);
-    atls_queue_cleanup(&s->out);
-    atls_queue_cleanup(&s->held);
-    atls_appraisal_cleanup(&s->last);
-    free(s->tls_spki);
-    free(s);
-}
-
 /* ---- output ------------------------------------------------------------------------------ */
 
 atls_error atls_session_queue_frame(atls_session *s, uint8_t type, const uint8_t *payload,
@@ -165,6 +94,7 @@ atls_error atls_session_queue_frame(atls_session *s, uint8_t type, const uint8_t
 
 atls_error atls_session_flush(atls_session *s)
 {
+    s->write_wants_read = 0;
     while (queue_size(&s->out) > 0) {
         size_t want = queue_size(&s->out);
         if (want > 65536) {
@@ -178,6 +108,7 @@ atls_error atls_session_flush(atls_session *s)
         }
         int err = SSL_get_error(s->ssl, n);
         if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+            s->write_wants_read = err == SSL_ERROR_WANT_READ;
             return ATLS_OK;
         }
         s->closed = 1;
@@ -198,20 +129,45 @@ size_t atls_session_queued(const atls_session *s)
 /* may_deliver: DATA may reach the application (the peer is attested, or need not be). */
 static int may_deliver(const atls_session *s)
 {
-    return !s->cfg.peer_must_attest || s->peer_attested;
+    return !s->must_attest || s->peer_attested;
 }
 
-/* wants_input: the session reads from the socket on its next pump. Backpressure: not while the
- * application has not drained what it may read. Before the first appraisal nothing can be
- * drained, so it reads on and lets the held-data ceiling close a peer that floods. */
-static int wants_input(const atls_session *s)
+/* Backpressure: no reading while the application has not drained what it may read. Before
+ * the first appraisal nothing can be drained, so it reads on and lets the held-data ceiling
+ * close a peer that floods. */
+int atls_session_wants_input(const atls_session *s)
 {
     return queue_size(&s->held) < ATLS_SESSION_MAX_HELD / 2 || !may_deliver(s);
 }
 
+void atls_session_note_stall(atls_session *s)
+{
+    int stalled = !atls_session_wants_input(s);
+    int64_t now = atls_session_now_ms();
+    if (stalled && s->stalled_since == 0) {
+        s->stalled_since = now;
+    } else if (!stalled && s->stalled_since != 0) {
+        s->stalled_ms += now - s->stalled_since;
+        s->stalled_since = 0;
+    }
+}
+
 short atls_session_poll_events(const atls_session *s)
 {
-    return (short)((wants_input(s) ? POLLIN : 0) | (queue_size(&s->out) > 0 ? POLLOUT : 0));
+    int in = atls_session_wants_input(s) || s->write_wants_read;
+    int out = queue_size(&s->out) > 0 || s->read_wants_write;
+    return (short)((in ? POLLIN : 0) | (out ? POLLOUT : 0));
+}
+
+int atls_session_timeout_ms(const atls_session *s)
+{
+    if (s->closed) {
+        return -1;
+    }
+    int64_t a = atls_session_deadline_in_ms(s);
+    int64_t b = atls_session_answer_in_ms(s);
+    int64_t t = a < 0 ? b : b < 0 ? a : (a < b ? a : b);
+    return t < 0 ? -1 : t > INT32_MAX ? INT32_MAX : (int)t;
 }
 
 int atls_session_has_pending(const atls_session *s)
@@ -235,6 +191,11 @@ int atls_session_peer_attested(const atls_session *s)
 uint64_t atls_session_appraisals(const atls_session *s)
 {
     return s->appraisals;
+}
+
+uint64_t atls_session_evidence_produced(const atls_session *s)
+{
+    return s->evidence_produced;
 }
 
 const atls_appraisal *atls_session_last_appraisal(const atls_session *s)
@@ -269,6 +230,7 @@ atls_error atls_session_fail(atls_session *s, atls_error code)
     }
     s->closed = 1;
     s->close_reason = code;
+    s->peer_attested = 0; /* whatever failed, nothing is attested any more */
     /* restore the detail: encoding/flushing above may have replaced it */
     return atls_error_raise(code, __FILE__, __LINE__, "%s", reason);
 }
@@ -319,37 +281,6 @@ void atls_session_close(atls_session *s)
     ERR_clear_error();
 }
 
-/* ---- requests ---------------------------------------------------------------------------- */
-
-atls_error atls_session_request(atls_session *s, const uint8_t *nonce, size_t nonce_len)
-{
-    ATLS_ENSURE(!s->closed, ATLS_ERR_USAGE_STATE, "session: closed");
-    ATLS_ENSURE(s->num_pending < ATLS_SESSION_MAX_OUTSTANDING, ATLS_ERR_USAGE_STATE,
-                "session: %d requests already await an answer", ATLS_SESSION_MAX_OUTSTANDING);
-    /* draft-fossati-seat-expat: the request carries an empty cmw_attestation extension */
-    atls_ea_extension ext = {.type = s->cfg.cmw_extension, .data = NULL, .len = 0};
-    atls_ea_request_options opts = {0};
-    opts.context = nonce;
-    opts.context_len = nonce_len;
-    opts.extensions = &ext;
-    opts.num_extensions = 1;
-    int type = SSL_is_server(s->ssl) ? ATLS_EA_CERTIFICATE_REQUEST
-                                     : ATLS_EA_CLIENT_CERTIFICATE_REQUEST;
-    atls_ea_request *req = NULL;
-    ATLS_GUARD(atls_ea_request_new(s->ssl, type, &opts, &req));
-    size_t len = 0;
-    const uint8_t *bytes = atls_ea_request_get0_bytes(req, &len);
-    atls_error rc = atls_session_queue_frame(s, ATLS_FRAME_REQUEST, bytes, len);
-    if (rc != ATLS_OK) {
-        atls_ea_request_free(req);
-        return rc;
-    }
-    s->pending[s->num_pending].req = req;
-    s->pending[s->num_pending].sent_ms = atls_session_now_ms();
-    s->num_pending++;
-    return atls_session_flush(s);
-}
-
 /* ---- input ------------------------------------------------------------------------------- */
 
 /* pull_tls reads what the socket has into the frame reader. *progress is set when bytes came
@@ -358,6 +289,7 @@ static atls_error pull_tls(atls_session *s, int *progress)
 {
     uint8_t buf[16384];
     *progress = 0;
+    s->read_wants_write = 0;
     /* never hold more than one maximal frame undecoded: frames left in the reader (the
      * application has not drained earlier DATA) are decoded before more is read */
     for (int rounds = 0; rounds < 8 && atls_frame_reader_buffered(&s->reader) <=
@@ -374,6 +306,9 @@ static atls_error pull_tls(atls_session *s, int *progress)
         }
         int err = SSL_get_error(s->ssl, n);
         if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+            /* WANT_WRITE: TLS must send something (a KeyUpdate answer) and the socket is
+             * full; poll for POLLOUT, not only POLLIN, or nothing may wake us */
+            s->read_wants_write = err == SSL_ERROR_WANT_WRITE;
             return ATLS_OK;
         }
         if (err == SSL_ERROR_ZERO_RETURN ||
@@ -405,7 +340,7 @@ static atls_error dispatch(atls_session *s)
         switch (type) {
         case ATLS_FRAME_DATA:
             rc = atls_queue_push(&s->held, payload, len, ATLS_SESSION_MAX_HELD);
-            if (rc != ATLS_OK && s->cfg.peer_must_attest && !s->peer_attested) {
+            if (rc != ATLS_OK && s->must_attest && !s->peer_attested) {
                 rc = atls_error_raise(ATLS_ERR_PROTOCOL_SESSION, __FILE__, __LINE__,
                                       "session: peer sent more than %u bytes of data before "
                                       "attestation completed", ATLS_SESSION_MAX_HELD);
@@ -413,6 +348,10 @@ static atls_error dispatch(atls_session *s)
             break;
         case ATLS_FRAME_REQUEST:
             rc = atls_session_on_request(s, payload, len);
+            if (rc == ATLS_OK) {
+                /* answer now what the bounds allow, so only truly waiting requests count */
+                rc = atls_session_serve_requests(s);
+            }
             break;
         case ATLS_FRAME_AUTHENTICATOR:
             rc = atls_session_on_authenticator(s, payload, len);
@@ -424,6 +363,7 @@ static atls_error dispatch(atls_session *s)
                 snprintf(reason, sizeof(reason), "(unreadable)");
             }
             s->closed = 1;
+            s->peer_attested = 0;
             s->close_reason = ATLS_ERR_PROTOCOL_PEER_ERROR;
             ATLS_RAISE(ATLS_ERR_PROTOCOL_PEER_ERROR, "peer reported error %u: %s", code, reason);
         }
@@ -441,25 +381,50 @@ static atls_error dispatch(atls_session *s)
     }
 }
 
-/* pump: one round of input processing and output flushing. */
-static atls_error pump(atls_session *s)
+/* at_eof: the peer's stream ended; a frame it left half sent is an error of its own */
+static atls_error at_eof(atls_session *s)
+{
+    size_t partial = atls_frame_reader_buffered(&s->reader);
+    if (partial > 0 && !atls_frame_reader_has_frame(&s->reader)) {
+        s->closed = 1;
+        s->peer_attested = 0;
+        s->close_reason = ATLS_ERR_IO_TRUNCATED;
+        ATLS_RAISE(ATLS_ERR_IO_TRUNCATED,
+                   "session: the peer closed the connection in the middle of a frame (%zu "
+                   "bytes of it received)",
+                   partial);
+    }
+    return ATLS_OK;
+}
+
+atls_error atls_session_pump(atls_session *s)
 {
     if (s->closed) {
         ATLS_RAISE(s->close_reason != ATLS_OK ? s->close_reason : ATLS_ERR_IO_CLOSED,
                    "session: closed");
     }
+    atls_session_note_stall(s);
     ATLS_GUARD(atls_session_flush(s));
     int progress = 0;
-    if (wants_input(s)) {
+    if (atls_session_wants_input(s)) {
         ATLS_GUARD(pull_tls(s, &progress));
     }
     ATLS_GUARD(dispatch(s));
+    if (s->eof) {
+        ATLS_GUARD(at_eof(s));
+    }
+    atls_error rc = atls_session_serve_requests(s);
+    if (rc != ATLS_OK) {
+        return atls_session_fail(s, rc);
+    }
+    ATLS_GUARD(atls_session_check_deadlines(s));
+    atls_session_note_stall(s);
     return atls_session_flush(s);
 }
 
 atls_error atls_session_process(atls_session *s)
 {
-    atls_error rc = pump(s);
+    atls_error rc = atls_session_pump(s);
     if (rc == ATLS_OK && s->eof && queue_size(&s->held) == 0) {
         s->closed = 1;
         ATLS_RAISE(ATLS_ERR_IO_CLOSED, "session: the peer closed the connection");
@@ -470,7 +435,7 @@ atls_error atls_session_process(atls_session *s)
 atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap, size_t *n)
 {
     *n = 0;
-    atls_error rc = pump(s);
+    atls_error rc = atls_session_pump(s);
     if (rc != ATLS_OK) {
         return rc;
     }
@@ -480,6 +445,7 @@ atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap, size_t *
         memcpy(buf, s->held.buf + s->held.head, take);
         atls_queue_consume(&s->held, take);
         *n = take;
+        atls_session_note_stall(s);
         return ATLS_OK;
     }
     if (s->eof) {
@@ -492,8 +458,9 @@ atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap, size_t *
 atls_error atls_session_write(atls_session *s, const uint8_t *data, size_t len)
 {
     ATLS_ENSURE(!s->closed, ATLS_ERR_IO_CLOSED, "session: closed");
-    /* draft-fossati-seat-expat: no application data before the first appraisal succeeded */
-    ATLS_ENSURE(!s->cfg.peer_must_attest || s->peer_attested, ATLS_ERR_PROTOCOL_SESSION,
+    /* draft-fossati-seat-expat-04 section 7.3: no application data before the first
+     * appraisal succeeded */
+    ATLS_ENSURE(may_deliver(s), ATLS_ERR_PROTOCOL_SESSION,
                 "session: no application data may be sent before the peer is attested");
     while (len > 0) {
         size_t chunk = len < ATLS_FRAME_DATA_CHUNK ? len : ATLS_FRAME_DATA_CHUNK;
@@ -502,46 +469,4 @@ atls_error atls_session_write(atls_session *s, const uint8_t *data, size_t len)
         len -= chunk;
     }
     return atls_session_flush(s);
-}
-
-atls_error atls_session_attest(atls_session *s, atls_appraisal *out)
-{
-    uint64_t before = s->appraisals;
-    size_t pending_before = s->num_pending;
-    ATLS_GUARD(atls_session_request(s, NULL, 0));
-    int64_t deadline = atls_session_now_ms() + s->cfg.timeout_ms;
-    /* wait until the request we just sent is answered */
-    while (s->num_pending > pending_before) {
-        int64_t left = deadline - atls_session_now_ms();
-        ATLS_ENSURE(left > 0, ATLS_ERR_IO_TIMEOUT,
-                    "session: no attestation answer within %d ms", s->cfg.timeout_ms);
-        /* held DATA does not count as input here: this call does not consume it */
-        if (SSL_pending(s->ssl) == 0 && !atls_frame_reader_has_frame(&s->reader)) {
-            ATLS_ENSURE(wants_input(s), ATLS_ERR_USAGE_STATE,
-                        "session: the answer is queued behind %zu bytes of data the application "
-                        "has not read",
-                        queue_size(&s->held));
-            struct pollfd p = {.fd = s->fd, .events = atls_session_poll_events(s)};
-            int r = poll(&p, 1, (int)(left > 1000 ? 1000 : left));
-            ATLS_ENSURE(r >= 0 || errno == EINTR, ATLS_ERR_IO, "poll failed: %s",
-                        strerror(errno));
-        }
-        atls_error rc = pump(s);
-        if (rc != ATLS_OK) {
-            if (out != NULL && s->have_last) {
-                ATLS_BEST_EFFORT(atls_appraisal_copy(out, &s->last));
-            }
-            return rc;
-        }
-        if (s->eof && s->num_pending > pending_before) {
-            s->closed = 1;
-            ATLS_RAISE(ATLS_ERR_IO_CLOSED, "session: the peer closed before answering");
-        }
-    }
-    if (out != NULL && s->have_last) {
-        ATLS_GUARD(atls_appraisal_copy(out, &s->last));
-    }
-    ATLS_ENSURE(s->appraisals > before, s->last.error != ATLS_OK ? s->last.error : ATLS_ERR_POLICY,
-                "%s", s->last.reason);
-    return ATLS_OK;
 }

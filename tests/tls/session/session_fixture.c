@@ -5,11 +5,16 @@
 
 #include "base/result.h"
 #include "base/writer.h"
+#include "codec/cose/cose.h"
+#include "tls/ea/ea_internal.h"
+#include <atls/binding.h>
 #include "codec/cmw/cmw.h"
 #include "evidence/core/claims.h"
 #include "evidence/sim/sim.h"
 
 #include <errno.h>
+#include <openssl/err.h>
+#include <time.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <openssl/pem.h>
@@ -122,10 +127,24 @@ atls_policy *fixture_sim_policy(fixture *f)
 
 tls_pair *fixture_pair(fixture *f, const char *ciphersuites)
 {
+    return fixture_pair_as(f, ciphersuites, f->leaf, f->client_leaf);
+}
+
+tls_pair *fixture_pair_as(fixture *f, const char *ciphersuites, const testcert *server,
+                          const testcert *client)
+{
     tls_pair_options o = {0};
     o.ciphersuites = ciphersuites;
-    o.server_cert = f->leaf->cert;
-    o.server_key = f->leaf->key;
+    o.server_cert = server->cert;
+    o.server_key = server->key;
+    /* both ends verify in TLS against the fixture CA, the client authenticates too (mutual
+     * attestation binds the client's Evidence to its TLS key) */
+    o.client_trust = f->store;
+    o.server_trust = f->store;
+    if (client != NULL) {
+        o.client_cert = client->cert;
+        o.client_key = client->key;
+    }
     o.alpn = (const unsigned char *)ATLS_ALPN_WIRE;
     o.alpn_len = ATLS_ALPN_WIRE_LEN;
     tls_pair *p = NULL;
@@ -144,7 +163,6 @@ atls_session_config client_config(fixture *f, const atls_policy *policy)
     c.policy = policy;
     c.trust = f->store;
     c.hostname = "server.test";
-    c.require_tls_identity = 1;
     c.timeout_ms = 10000;
     return c;
 }
@@ -157,12 +175,14 @@ static void *echo_server(void *arg)
     atls_session *s = NULL;
     run->result = atls_session_new(run->pair->server, &run->cfg, &s);
     if (run->result != ATLS_OK) {
+        snprintf(run->detail, sizeof(run->detail), "%s", atls_error_message());
         return NULL;
     }
     if (run->request_client_first) {
         run->client_appraisal = atls_session_attest(s, NULL);
         if (run->client_appraisal != ATLS_OK) {
             run->result = run->client_appraisal;
+            snprintf(run->detail, sizeof(run->detail), "%s", atls_error_message());
             atls_session_free(s);
             return NULL;
         }
@@ -173,6 +193,7 @@ static void *echo_server(void *arg)
         atls_error rc = atls_session_read(s, buf, sizeof(buf), &n);
         if (rc != ATLS_OK) {
             run->result = rc == ATLS_ERR_IO_CLOSED ? ATLS_OK : rc;
+            snprintf(run->detail, sizeof(run->detail), "%s", atls_error_message());
             break;
         }
         if (n > 0) {
@@ -184,13 +205,20 @@ static void *echo_server(void *arg)
             continue;
         }
         if (!atls_session_has_pending(s)) {
+            /* wait for the socket, or for the session's own next deadline (a rate-limited
+             * answer, a late answer to us) */
+            int t = atls_session_timeout_ms(s);
             struct pollfd p = {.fd = atls_session_fd(s), .events = atls_session_poll_events(s)};
-            if (poll(&p, 1, 10000) == 0) {
+            if (poll(&p, 1, t >= 0 && t < 10000 ? t : 10000) == 0 && t < 0) {
                 run->result = ATLS_ERR_IO_TIMEOUT;
                 break;
             }
         }
     }
+    if (run->detail[0] == '\0') {
+        snprintf(run->detail, sizeof(run->detail), "%s", atls_error_message());
+    }
+    run->evidence_produced = atls_session_evidence_produced(s);
     atls_session_close(s);
     atls_session_free(s);
     return NULL;
@@ -198,7 +226,11 @@ static void *echo_server(void *arg)
 
 atls_error hostile_send_raw(server_run *run, const uint8_t *bytes, size_t len)
 {
-    SSL *ssl = run->pair->server;
+    return raw_write(run->pair->server, bytes, len);
+}
+
+atls_error raw_write(SSL *ssl, const uint8_t *bytes, size_t len)
+{
     size_t off = 0;
     for (int tries = 0; off < len && tries < 10000; tries++) {
         int w = SSL_write(ssl, bytes + off, (int)(len - off));
@@ -218,14 +250,55 @@ atls_error hostile_send_raw(server_run *run, const uint8_t *bytes, size_t len)
 
 atls_error hostile_send(server_run *run, uint8_t type, const uint8_t *payload, size_t len)
 {
+    return raw_send_frame(run->pair->server, type, payload, len);
+}
+
+atls_error raw_send_frame(SSL *ssl, uint8_t type, const uint8_t *payload, size_t len)
+{
     uint8_t *frame = NULL;
     size_t frame_len = 0;
     atls_error rc = atls_frame_encode(type, payload, len, &frame, &frame_len);
     if (rc == ATLS_OK) {
-        rc = hostile_send_raw(run, frame, frame_len);
+        rc = raw_write(ssl, frame, frame_len);
     }
     free(frame);
     return rc;
+}
+
+atls_error raw_next_frame(SSL *ssl, atls_frame_reader *r, int timeout_ms, uint8_t *type,
+                          const uint8_t **payload, size_t *len)
+{
+    int64_t deadline = atls_test_now_ms() + timeout_ms;
+    for (;;) {
+        int have = 0;
+        ATLS_GUARD(atls_frame_reader_next(r, &have, type, payload, len));
+        if (have) {
+            return ATLS_OK;
+        }
+        uint8_t buf[16384];
+        int n = SSL_read(ssl, buf, sizeof(buf));
+        if (n > 0) {
+            ATLS_GUARD(atls_frame_reader_feed(r, buf, (size_t)n));
+            continue;
+        }
+        int err = SSL_get_error(ssl, n);
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+            ERR_clear_error();
+            ATLS_RAISE(ATLS_ERR_IO_CLOSED, "raw_next_frame: the connection closed");
+        }
+        int64_t left = deadline - atls_test_now_ms();
+        ATLS_ENSURE(left > 0, ATLS_ERR_IO_TIMEOUT, "raw_next_frame: no frame within %d ms",
+                    timeout_ms);
+        struct pollfd p = {.fd = SSL_get_fd(ssl), .events = POLLIN};
+        (void)poll(&p, 1, (int)left);
+    }
+}
+
+int64_t atls_test_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* hostile_server: reads the client's frames by hand and hands each to run->hostile. */
@@ -479,3 +552,143 @@ int fixture_make_policies(fixture *f)
     return f->good_policy && f->mismatch_policy && f->untrusted_policy && f->other_type_policy ? 0 : -1;
 }
 
+
+/* ---- hand-made answers --------------------------------------------------------------------- */
+
+answer_spec answer_spec_honest(fixture *f, server_run *run)
+{
+    answer_spec s;
+    memset(&s, 0, sizeof(s));
+    s.bind_ssl = run->pair->server;
+    s.label = ATLS_BINDING_EXPORTER_LABEL;
+    s.bind_role = ATLS_BINDING_SERVER_ATTESTS;
+    s.bind_leaf = f->leaf->cert;
+    s.ea_leaf = f->leaf->cert;
+    s.ea_key = f->leaf->key;
+    return s;
+}
+
+/* sim_evidence_at: a sim EAT dated |iat| over |challenge|, signed with the trusted sim key */
+static atls_error sim_evidence_at(fixture *f, const uint8_t *challenge, int64_t iat, uint8_t **ev,
+                                  size_t *ev_len)
+{
+    atls_sim_measurement m[ATLS_SIM_MAX_MEASUREMENTS];
+    size_t num_m = 0;
+    ATLS_GUARD(atls_sim_load_measurements(f->meas_path, m, &num_m));
+    FILE *fp = fopen(f->sim_key_path, "r");
+    ATLS_ENSURE(fp != NULL, ATLS_ERR_IO_FILE, "sim key");
+    EVP_PKEY *key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+    fclose(fp);
+    ATLS_ENSURE(key != NULL, ATLS_ERR_CRYPTO_KEY, "sim key");
+    uint8_t *point = NULL, *claims = NULL;
+    size_t point_len = 0, claims_len = 0;
+    int64_t crv = 0;
+    atls_error rc = atls_cose_ec_pkey_to_point(key, &crv, &point, &point_len);
+    if (rc == ATLS_OK) {
+        rc = atls_sim_encode_claims(challenge, iat, m, num_m, point, point_len, &claims,
+                                    &claims_len);
+    }
+    if (rc == ATLS_OK) {
+        atls_cose_sign_opts opts = {.tagged = true};
+        rc = atls_cose_sign1_sign(claims, claims_len, key, &opts, ev, ev_len);
+    }
+    free(point);
+    free(claims);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+atls_error make_spec_evidence(fixture *f, answer_spec *spec, const uint8_t *ctx, size_t ctx_len,
+                              uint8_t **ev, size_t *ev_len)
+{
+    if (spec->given_evidence != NULL) {
+        *ev = malloc(spec->given_evidence_len);
+        ATLS_ENSURE(*ev != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+        memcpy(*ev, spec->given_evidence, spec->given_evidence_len);
+        *ev_len = spec->given_evidence_len;
+        return ATLS_OK;
+    }
+    if (spec->challenge != NULL) {
+        memcpy(spec->placed, spec->challenge, 64);
+    } else {
+        uint8_t *spki = NULL;
+        size_t spki_len = 0;
+        atls_binding b;
+        ATLS_GUARD(atls_spki_der(spec->bind_leaf, &spki, &spki_len));
+        atls_error rc = atls_binding_compute_with_label(spec->bind_ssl, spec->label,
+                                                        (atls_binding_role)spec->bind_role, ctx,
+                                                        ctx_len, spki, spki_len, &b);
+        free(spki);
+        ATLS_GUARD(rc);
+        memcpy(spec->placed, b.challenge, 64);
+    }
+    if (spec->sim_iat != 0) {
+        return sim_evidence_at(f, spec->placed, spec->sim_iat, ev, ev_len);
+    }
+    return f->att->produce(f->att_state, spec->placed, ev, ev_len);
+}
+
+atls_error hostile_answer(fixture *f, server_run *run, const uint8_t *msg, size_t len,
+                          answer_spec *spec)
+{
+    atls_ea_request *req = NULL;
+    ATLS_GUARD(atls_ea_request_parse(msg, len, &req));
+    size_t ctx_len = 0;
+    const uint8_t *ctx = atls_ea_request_get0_context(req, &ctx_len);
+    uint8_t *ev = NULL, *ext = NULL, *cert = NULL, *auth = NULL;
+    size_t ev_len = 0, ext_len = 0, cert_len = 0, auth_len = 0;
+    atls_error rc;
+    ATLS_GUARD_GOTO(rc, done, make_spec_evidence(f, spec, ctx, ctx_len, &ev, &ev_len));
+    const char *media = spec->media_type ? spec->media_type : f->att->media_type;
+    ATLS_GUARD_GOTO(rc, done, evidence_extension(media, ev, ev_len, &ext, &ext_len));
+    uint16_t type = (uint16_t)(ATLS_EXT_CMW_ATTESTATION + spec->ext_type_delta);
+    ext[0] = (uint8_t)(type >> 8), ext[1] = (uint8_t)type;
+    if (spec->second_entry) {
+        ATLS_GUARD_GOTO(rc, done, build_certificate_msg(ctx, ctx_len, spec->ea_leaf, NULL, 0,
+                                                        f->ca->cert, ext, ext_len, &cert,
+                                                        &cert_len));
+    } else {
+        ATLS_GUARD_GOTO(rc, done, build_certificate_msg(ctx, ctx_len, spec->ea_leaf, ext, ext_len,
+                                                        NULL, NULL, 0, &cert, &cert_len));
+    }
+    ATLS_GUARD_GOTO(rc, done, atls_ea_authenticate_raw(run->pair->server, req, cert, cert_len,
+                                                       spec->ea_key,
+                                                       ATLS_SIG_ECDSA_SECP256R1_SHA256, -1,
+                                                       &auth, &auth_len));
+    rc = hostile_send(run, ATLS_FRAME_AUTHENTICATOR, auth, auth_len);
+    if (spec->keep) {
+        spec->evidence = ev, spec->evidence_len = ev_len;
+        spec->auth = auth, spec->auth_len = auth_len;
+        ev = auth = NULL;
+    }
+done:
+    atls_ea_request_free(req);
+    free(ev), free(ext), free(cert), free(auth);
+    return rc;
+}
+
+atls_error make_atls_request(SSL *ssl, int type, const uint8_t prefix[16], uint64_t seq,
+                             uint8_t **out, size_t *len)
+{
+    uint8_t ctx[40];
+    memcpy(ctx, prefix, 16);
+    for (int i = 0; i < 8; i++) {
+        ctx[16 + i] = (uint8_t)(seq >> (56 - 8 * i));
+    }
+    memset(ctx + 24, 0x77, 16);
+    atls_ea_extension ext = {.type = ATLS_EXT_CMW_ATTESTATION};
+    atls_ea_request_options o = {.context = ctx, .context_len = sizeof(ctx), .extensions = &ext,
+                                 .num_extensions = 1};
+    atls_ea_request *req = NULL;
+    ATLS_GUARD(atls_ea_request_new(ssl, type, &o, &req));
+    size_t n = 0;
+    const uint8_t *b = atls_ea_request_get0_bytes(req, &n);
+    *out = malloc(n);
+    if (*out != NULL) {
+        memcpy(*out, b, n);
+        *len = n;
+    }
+    atls_ea_request_free(req);
+    ATLS_ENSURE(*out != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    return ATLS_OK;
+}

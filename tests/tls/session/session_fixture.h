@@ -6,6 +6,7 @@
 
 #include <atls/appraisal.h>
 #include <atls/ea.h>
+#include <atls/frame.h>
 #include <atls/policy.h>
 #include <atls/session.h>
 
@@ -53,8 +54,12 @@ atls_policy *fixture_policy(fixture *f, const char *json_text);
 /* fixture_sim_policy: the strict policy that accepts the fixture's sim measurements. */
 atls_policy *fixture_sim_policy(fixture *f);
 
-/* fixture_pair: a TLS 1.3 pair with ALPN atls/1 over the fixture's server identity. */
+/* fixture_pair: a TLS 1.3 pair with ALPN atls/1 over the fixture's server identity, the client
+ * authenticating in TLS with client_leaf; both ends verify against the fixture CA. */
 tls_pair *fixture_pair(fixture *f, const char *ciphersuites);
+/* fixture_pair_as: the same with other identities (|client| NULL: no TLS client certificate). */
+tls_pair *fixture_pair_as(fixture *f, const char *ciphersuites, const testcert *server,
+                          const testcert *client);
 
 /* The server side run by a thread. */
 typedef struct server_run {
@@ -62,6 +67,8 @@ typedef struct server_run {
     atls_session_config cfg;       /* filled by the test */
     int request_client_first;      /* mutual: server requests the client's Evidence first */
     atls_error result;             /* how the server loop ended */
+    char detail[512];              /* echo server: atls_error_message() when it ended */
+    uint64_t evidence_produced;    /* echo server: Evidence it produced for the client */
     atls_error client_appraisal;   /* mutual: result of appraising the client */
     pthread_t thread;
     /* hostile mode: when set, no session runs on the server side; instead |hostile| sees every
@@ -82,6 +89,22 @@ atls_error hostile_send(server_run *run, uint8_t type, const uint8_t *payload, s
 /* hostile_send_raw writes raw bytes (malformed frames). */
 atls_error hostile_send_raw(server_run *run, const uint8_t *bytes, size_t len);
 
+/* raw_write / raw_send_frame / raw_next_frame: bytes and frames on a bare SSL with no session
+ * on it (a hostile peer on either end; the fd must be non-blocking). raw_next_frame waits up
+ * to |timeout_ms| for the next complete frame (ATLS_ERR_IO_TIMEOUT, ATLS_ERR_IO_CLOSED);
+ * *payload is valid until the next call on |r|. */
+atls_error raw_write(SSL *ssl, const uint8_t *bytes, size_t len);
+atls_error raw_send_frame(SSL *ssl, uint8_t type, const uint8_t *payload, size_t len);
+atls_error raw_next_frame(SSL *ssl, atls_frame_reader *r, int timeout_ms, uint8_t *type,
+                          const uint8_t **payload, size_t *len);
+/* make_atls_request: an EA request of |type| (17 from a client, 13 from a server) asking for
+ * Evidence, with the atls/1 context |prefix| || |seq| || 16 bytes (docs/PROTOCOL.md 2.1), for a
+ * hand-written peer. Caller frees *out. */
+atls_error make_atls_request(SSL *ssl, int type, const uint8_t prefix[16], uint64_t seq,
+                             uint8_t **out, size_t *len);
+/* atls_test_now_ms: monotonic milliseconds. */
+int64_t atls_test_now_ms(void);
+
 /* server_join waits for the thread (the client closes first). */
 void server_join(server_run *run);
 
@@ -95,6 +118,40 @@ atls_error attest_once(fixture *f, server_run *run, const atls_policy *policy,
 
 /* client_config: the usual client configuration (policy, trust, host, TLS identity binding). */
 atls_session_config client_config(fixture *f, const atls_policy *policy);
+
+/* How a hand-made answer is built (hostile_answer). Start from answer_spec_honest. */
+typedef struct answer_spec {
+    SSL *bind_ssl;          /* connection whose exporter the Evidence is bound to */
+    const char *label;      /* exporter label used for the binding */
+    int bind_role;          /* atls_binding_role of the binding */
+    X509 *bind_leaf;        /* key the Evidence is bound to */
+    X509 *ea_leaf;          /* certificate in the authenticator */
+    EVP_PKEY *ea_key;
+    const char *media_type; /* NULL: the attester's */
+    int ext_type_delta;     /* added to the cmw_attestation code point */
+    int second_entry;       /* put the Evidence in the second CertificateEntry */
+    int64_t sim_iat;        /* sim only: when non-zero, a hand-made EAT with this iat */
+    const uint8_t *challenge; /* when set: Evidence over exactly these 64 bytes */
+    const uint8_t *given_evidence; /* when set: these Evidence bytes as they are (borrowed) */
+    size_t given_evidence_len;
+    uint8_t placed[64];     /* out: the challenge the Evidence carries */
+    int keep;               /* keep the Evidence and the authenticator (caller frees both) */
+    uint8_t *evidence, *auth;
+    size_t evidence_len, auth_len;
+} answer_spec;
+
+/* answer_spec_honest: what an honest server of |run| sends: Evidence from the attester under
+ * test bound to the server's end, its role and F.leaf, in an EA made with F.leaf. */
+answer_spec answer_spec_honest(fixture *f, server_run *run);
+
+/* hostile_answer answers the REQUEST |msg| as |spec| says, from |run|'s server end. */
+atls_error hostile_answer(fixture *f, server_run *run, const uint8_t *msg, size_t len,
+                          answer_spec *spec);
+
+/* make_spec_evidence: the Evidence |spec| describes for request context |ctx| (caller frees);
+ * the challenge it carries goes to spec->placed. */
+atls_error make_spec_evidence(fixture *f, answer_spec *spec, const uint8_t *ctx, size_t ctx_len,
+                              uint8_t **ev, size_t *ev_len);
 
 /* build_certificate_msg: a Certificate handshake message with |context| and one or two
  * entries (the leaf, then optionally the CA) carrying the given extensions. Caller frees. */
