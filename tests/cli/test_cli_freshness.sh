@@ -58,7 +58,15 @@ freshness sim "$T/sim.cmw" "$T/sim-policy.json"
 if command -v swtpm > /dev/null; then
     start_swtpm
     "$ATLS" evidence --attester tpm2 --tpm-tcti "$TCTI" --challenge "$CH" > "$T/tpm.cmw"
-    printf '{"version": 1, "tpm2": {"ak_any": true, "any_pcrs": true}}\n' > "$T/tpm-policy.json"
+    # a strict policy for this TPM (its AK and PCRs), from policy init against it
+    make_pki
+    ECHO=$(free_port)
+    SRV=$(free_port)
+    start_backend echo "$ECHO"
+    start_serve "$T/serve.log" "$SRV" --backend "127.0.0.1:$ECHO" --attester tpm2 --tpm-tcti "$TCTI"
+    timeout 30 "$ATLS" policy init "localhost:$SRV" --ca "$T/ca.pem" > "$T/tpm-policy.json"
+    kill "$SERVE_PID" 2> /dev/null || true
+    wait "$SERVE_PID" 2> /dev/null || true
     freshness tpm2 "$T/tpm.cmw" "$T/tpm-policy.json"
 else
     echo "skipping the tpm2 part: swtpm not installed"
