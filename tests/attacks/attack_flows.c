@@ -97,6 +97,42 @@ static void finish_client(atls_session *c, tls_pair *pair, server_run *run, verd
     server_join(run);
 }
 
+/* hostile_flow: a pair (the client authenticating in TLS as |client_id|), the good policy and
+ * a hostile server thread running |fn| on |fl|. 0, or -1 when the setup failed. */
+typedef struct hostile_flow {
+    tls_pair *pair;
+    atls_policy *policy;
+    server_run run;
+} hostile_flow;
+
+static int start_flow(hostile_flow *h, const testcert *client_id,
+                      atls_error (*fn)(server_run *, uint8_t, const uint8_t *, size_t),
+                      struct flow *fl)
+{
+    memset(h, 0, sizeof(*h));
+    h->pair = fixture_pair_as(&F, NULL, F.leaf, client_id);
+    h->policy = fixture_policy(&F, F.good_policy);
+    CHECK(h->pair != NULL && h->policy != NULL);
+    if (h->pair == NULL || h->policy == NULL) {
+        atls_policy_free(h->policy);
+        tls_pair_free(h->pair);
+        return -1;
+    }
+    h->run.pair = h->pair;
+    h->run.hostile = fn;
+    h->run.hostile_arg = fl;
+    CHECK(server_start(&h->run) == 0);
+    return 0;
+}
+
+/* end_flow: the client told the server why, with the same code; everything freed */
+static void end_flow(hostile_flow *h, const struct flow *fl, verdict *v)
+{
+    verdict_extra(v, fl->client_error == (int)v->got, "the client's ERROR frame carries the code");
+    atls_policy_free(h->policy);
+    tls_pair_free(h->pair);
+}
+
 /* ---- reflection: a replica with our key mirrors our request ------------------------------- */
 
 static atls_error on_reflection(server_run *run, uint8_t type, const uint8_t *p, size_t len)
@@ -129,24 +165,18 @@ static atls_error on_reflection(server_run *run, uint8_t type, const uint8_t *p,
 void attack_reflection(verdict *v)
 {
     struct flow fl = {.client_error = -1};
+    hostile_flow h;
     /* replicas of one service: the client's TLS and EA identity is the server's own key */
-    tls_pair *pair = fixture_pair_as(&F, NULL, F.leaf, F.leaf);
-    atls_policy *policy = fixture_policy(&F, F.good_policy);
-    CHECK(pair != NULL && policy != NULL);
-    if (pair == NULL || policy == NULL) {
-        atls_policy_free(policy);
-        tls_pair_free(pair);
+    if (start_flow(&h, F.leaf, on_reflection, &fl) != 0) {
         return;
     }
-    server_run run = {.pair = pair, .hostile = on_reflection, .hostile_arg = &fl};
-    CHECK(server_start(&run) == 0);
-    atls_session_config cc = client_config(&F, policy);
+    atls_session_config cc = client_config(&F, h.policy);
     cc.cert = F.leaf->cert;
     cc.key = F.leaf->key;
     cc.attester = F.att; /* the attester under test, on the client */
     cc.attester_state = F.att_state;
     atls_session *c = NULL;
-    CHECK_OK(atls_session_new(pair->client, &cc, &c));
+    CHECK_OK(atls_session_new(h.pair->client, &cc, &c));
     atls_error rc = ATLS_ERR_INTERNAL;
     uint64_t produced = 0;
     if (c != NULL) {
@@ -154,15 +184,13 @@ void attack_reflection(verdict *v)
         rc = atls_session_attest(c, NULL);
         produced = atls_session_evidence_produced(c);
     }
-    finish_client(c, pair, &run, v, rc);
+    finish_client(c, h.pair, &h.run, v, rc);
     v->step = fl.step && fl.ctx_len[1] > 0 && fl.requests == 2;
     snprintf(v->step_note, sizeof(v->step_note),
              "the server's CertificateRequest carried the client's own context");
     verdict_extra(v, produced == 0 && !fl.got_client_auth,
                   "the client produced no Evidence for the mirrored request");
-    verdict_extra(v, fl.client_error == (int)v->got, "the client's ERROR frame carries the code");
-    atls_policy_free(policy);
-    tls_pair_free(pair);
+    end_flow(&h, &fl, v);
 }
 
 /* ---- context_reuse: a Verifier nonce handed out twice, the first answer replayed ---------- */
@@ -189,19 +217,13 @@ static atls_error on_reuse(server_run *run, uint8_t type, const uint8_t *p, size
 void attack_context_reuse(verdict *v)
 {
     struct flow fl = {.client_error = -1};
-    tls_pair *pair = fixture_pair(&F, NULL);
-    atls_policy *policy = fixture_policy(&F, F.good_policy);
-    CHECK(pair != NULL && policy != NULL);
-    if (pair == NULL || policy == NULL) {
-        atls_policy_free(policy);
-        tls_pair_free(pair);
+    hostile_flow h;
+    if (start_flow(&h, F.client_leaf, on_reuse, &fl) != 0) {
         return;
     }
-    server_run run = {.pair = pair, .hostile = on_reuse, .hostile_arg = &fl};
-    CHECK(server_start(&run) == 0);
-    atls_session_config cc = client_config(&F, policy);
+    atls_session_config cc = client_config(&F, h.policy);
     atls_session *c = NULL;
-    CHECK_OK(atls_session_new(pair->client, &cc, &c));
+    CHECK_OK(atls_session_new(h.pair->client, &cc, &c));
     static const uint8_t nonce[32] = {1, 2, 3, 4, 5, 6, 7, 8};
     atls_error rc = ATLS_ERR_INTERNAL;
     if (c != NULL) {
@@ -210,7 +232,7 @@ void attack_context_reuse(verdict *v)
         CHECK_OK(atls_session_request(c, nonce, sizeof(nonce)));
         rc = wait_appraisal(c, 1);
     }
-    finish_client(c, pair, &run, v, rc);
+    finish_client(c, h.pair, &h.run, v, rc);
     /* the same nonce gave two distinct contexts; the second answer was the first one */
     int distinct = fl.ctx_len[0] == fl.ctx_len[1] && fl.ctx_len[0] > 32 &&
                    memcmp(fl.ctx[0], fl.ctx[1], fl.ctx_len[0]) != 0 &&
@@ -220,10 +242,8 @@ void attack_context_reuse(verdict *v)
     snprintf(v->step_note, sizeof(v->step_note),
              "the first genuine authenticator was sent again for the second request");
     verdict_extra(v, distinct, "one nonce, two distinct contexts (it is in both)");
-    verdict_extra(v, fl.client_error == (int)v->got, "the client's ERROR frame carries the code");
     free(fl.first_auth);
-    atls_policy_free(policy);
-    tls_pair_free(pair);
+    end_flow(&h, &fl, v);
 }
 
 /* ---- data_before_appraisal ----------------------------------------------------------------- */
@@ -260,19 +280,15 @@ void attack_data_before_appraisal(verdict *v)
         v->control_ok = attest_once(&F, &hrun, policy, NULL, NULL) == ATLS_OK;
     }
     tls_pair_free(honest_pair);
+    atls_policy_free(policy);
     struct flow fl = {.client_error = -1};
-    tls_pair *pair = fixture_pair(&F, NULL);
-    CHECK(pair != NULL && policy != NULL);
-    if (pair == NULL || policy == NULL) {
-        atls_policy_free(policy);
-        tls_pair_free(pair);
+    hostile_flow h;
+    if (start_flow(&h, F.client_leaf, on_flood, &fl) != 0) {
         return;
     }
-    server_run run = {.pair = pair, .hostile = on_flood, .hostile_arg = &fl};
-    CHECK(server_start(&run) == 0);
-    atls_session_config cc = client_config(&F, policy);
+    atls_session_config cc = client_config(&F, h.policy);
     atls_session *c = NULL;
-    CHECK_OK(atls_session_new(pair->client, &cc, &c));
+    CHECK_OK(atls_session_new(h.pair->client, &cc, &c));
     atls_error rc = ATLS_ERR_INTERNAL;
     size_t delivered = 0;
     if (c != NULL) {
@@ -284,14 +300,12 @@ void attack_data_before_appraisal(verdict *v)
             delivered = n;
         }
     }
-    finish_client(c, pair, &run, v, rc);
+    finish_client(c, h.pair, &h.run, v, rc);
     v->step = fl.step && fl.flooded > ATLS_SESSION_MAX_HELD;
     snprintf(v->step_note, sizeof(v->step_note),
              "%zu bytes of DATA were sent instead of an answer", fl.flooded);
     verdict_extra(v, delivered == 0, "no DATA reached the application");
-    verdict_extra(v, fl.client_error == (int)v->got, "the client's ERROR frame carries the code");
-    atls_policy_free(policy);
-    tls_pair_free(pair);
+    end_flow(&h, &fl, v);
 }
 
 /* ---- tls12 and resumption ------------------------------------------------------------------ */
