@@ -147,10 +147,11 @@ typedef struct atls_session_config {
 
     uint16_t cmw_extension;             /* 0: ATLS_EXT_CMW_ATTESTATION */
     int timeout_ms;                     /* blocking calls; 0: ATLS_SESSION_DEFAULT_TIMEOUT_MS */
-    /* An outstanding request of ours unanswered for this long fails the session (an ERROR
-     * frame, ATLS_ERR_IO_TIMEOUT). Time during which the session does not read because the
+    /* A request of ours (atls_session_request) unanswered for this long fails the session (an
+     * ERROR frame, ATLS_ERR_IO_TIMEOUT); the request of atls_session_attest may take the
+     * longer of this and timeout_ms. Time during which the session does not read because the
      * application has not taken delivered DATA does not count, up to a total wait of ten
-     * times this value (at least 30 s). 0: timeout_ms. */
+     * times the limit (at least 30 s). 0: timeout_ms. */
     int answer_timeout_ms;
 
     /* Called after each appraisal of the peer (success or failure); |a| is borrowed. */

@@ -102,8 +102,8 @@ static int open_tunnel(client_ctx *cc, const tunnel_opts *o, int fd, unsigned lo
 /* reattest sends the periodic request. 0 ok, else CLI_EXIT_FAIL (message printed).
  *
  * The answer deadline is the session's own (client_opts.answer_timeout_ms: one interval, at
- * least 1 s, since a TPM quote takes a moment): a late answer fails the session, which the
- * pump reports. Time during which a slow local client keeps the tunnel full does not count,
+ * least 1 s, since a TPM quote takes a moment; the first attestation has --timeout): a late
+ * answer fails the session, which the pump reports. Time during which a slow local client keeps the tunnel full does not count,
  * since the answer then waits behind data it has not read, up to ten intervals (at least 30 s)
  * in all (atls/session.h answer_timeout_ms). */
 static int reattest(tunnel *t, const tunnel_opts *o)

@@ -20,6 +20,8 @@ struct outstanding {
     uint64_t seq;           /* its context's sequence number */
     int64_t sent_ms;        /* monotonic time the REQUEST was queued */
     int64_t stalled_at_send; /* the session's stalled_ms then */
+    int64_t budget_ms;      /* how long its answer may take (answer_timeout_ms, or timeout_ms
+                               for the request of atls_session_attest) */
 };
 
 /* one of the peer's requests awaiting our answer */

@@ -81,14 +81,15 @@ atls_error atls_session_request(atls_session *s, const uint8_t *nonce, size_t no
     o->seq = s->next_seq++;
     o->sent_ms = atls_session_now_ms();
     o->stalled_at_send = s->stalled_ms + (s->stalled_since != 0 ? o->sent_ms - s->stalled_since : 0);
+    o->budget_ms = s->cfg.answer_timeout_ms;
     return atls_session_flush(s);
 }
 
 /* ---- deadlines --------------------------------------------------------------------------- */
 
-static int64_t stall_cap_ms(const atls_session *s)
+static int64_t stall_cap_ms(const struct outstanding *o)
 {
-    int64_t cap = 10 * (int64_t)s->cfg.answer_timeout_ms;
+    int64_t cap = 10 * o->budget_ms;
     return cap > 30000 ? cap : 30000;
 }
 
@@ -103,8 +104,8 @@ static int64_t left_ms(const atls_session *s, const struct outstanding *o, int64
 {
     int64_t age = now - o->sent_ms;
     int64_t reading = age - (stalled_now(s, now) - o->stalled_at_send);
-    int64_t by_reading = s->cfg.answer_timeout_ms - reading;
-    int64_t by_cap = stall_cap_ms(s) - age;
+    int64_t by_reading = o->budget_ms - reading;
+    int64_t by_cap = stall_cap_ms(o) - age;
     /* while stalled the reading budget does not shrink: only the cap bounds the wait */
     if (s->stalled_since != 0) {
         return by_cap;
@@ -130,12 +131,11 @@ atls_error atls_session_check_deadlines(atls_session *s)
     int64_t now = atls_session_now_ms();
     for (size_t i = 0; i < s->num_pending; i++) {
         if (left_ms(s, &s->pending[i], now) <= 0) {
-            int64_t age = now - s->pending[i].sent_ms;
+            int64_t age = now - s->pending[i].sent_ms, budget = s->pending[i].budget_ms;
             uint64_t seq = s->pending[i].seq;
             (void)atls_error_raise(ATLS_ERR_IO_TIMEOUT, __FILE__, __LINE__,
-                                   "no answer to our attestation request within %d ms%s",
-                                   s->cfg.answer_timeout_ms,
-                                   age > s->cfg.answer_timeout_ms + 1000 ? " of reading" : "");
+                                   "no answer to our attestation request within %lld ms%s",
+                                   (long long)budget, age > budget + 1000 ? " of reading" : "");
             atls_error rc = atls_session_record_failure(s, seq, ATLS_ERR_IO_TIMEOUT);
             return atls_session_fail(s, rc);
         }
@@ -170,7 +170,12 @@ static atls_error finish_attest(atls_session *s, atls_appraisal *out, atls_error
 atls_error atls_session_attest(atls_session *s, atls_appraisal *out)
 {
     ATLS_GUARD(atls_session_request(s, NULL, 0));
-    uint64_t seq = s->pending[s->num_pending - 1].seq;
+    /* this call waits up to timeout_ms: so long may its request's answer take */
+    struct outstanding *mine = &s->pending[s->num_pending - 1];
+    if (mine->budget_ms < s->cfg.timeout_ms) {
+        mine->budget_ms = s->cfg.timeout_ms;
+    }
+    uint64_t seq = mine->seq;
     s->wait_seq = seq;
     s->wait_done = 0;
     atls_appraisal_cleanup(&s->wait_result);
