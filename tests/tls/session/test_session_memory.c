@@ -1,8 +1,9 @@
 /* test_session_memory N: N re-attestations on one connection (sim attester, real TLS 1.3); the
  * session's bookkeeping (atls_session_memory: the used-context record, request queues) is the
  * same after N as after the first few, and the process heap in use (glibc mallinfo2, not
- * under sanitizers, whose allocator it does not see) grows by less than 2 bytes per
- * re-attestation over the second half: nothing is kept per re-attestation.
+ * under sanitizers, whose allocator it does not see) grows over the second half by less than
+ * 2 bytes per re-attestation (64 KiB at least, for noise): nothing is kept per
+ * re-attestation.
  * Also: every one of them is a fresh appraisal (the count), and the time per re-attestation
  * does not grow (the context checks are O(1)). */
 #include "session_fixture.h"
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
          * little, ever more slowly, early on); anything kept per re-attestation (the old
          * context record took 256 bytes each) grows linearly */
         long growth = (long)heap_end - (long)heap_warm, half = n - n / 2;
-        long limit = 2 * half > 16 * 1024 ? 2 * half : 16 * 1024;
+        long limit = 2 * half > 64 * 1024 ? 2 * half : 64 * 1024;
         printf("heap in use: %zu after %ld, %zu after %ld (%+ld bytes, limit %ld)\n",
                heap_warm, n / 2, heap_end, done, growth, limit);
         CHECK(growth < limit);
@@ -98,7 +99,7 @@ int main(int argc, char **argv)
      * the machine is shared) */
     printf("%ld re-attestations took %lld ms at the start, %lld ms at the end\n", warm,
            (long long)t_first_chunk, (long long)t_last_chunk);
-    CHECK(t_last_chunk <= 3 * t_first_chunk + 1000);
+    CHECK(t_last_chunk <= 3 * t_first_chunk + 2000);
     if (c != NULL) {
         atls_session_close(c);
         atls_session_free(c);
