@@ -27,6 +27,7 @@ demo: deps
 # The whole test suite (unit, integration, attack lab) in the normal build. Every result is
 # also written to $(BUILD)/junit.xml (scripts/check-skips reads it in CI).
 test: build
+	@scripts/setup-npm-checkers $(BUILD)/npm-cache
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS) --label-exclude soak \
 	  --output-junit junit.xml $(CTEST_ARGS)
 
@@ -37,6 +38,7 @@ SANITIZER_ENV = ASAN_OPTIONS=exitcode=86:detect_leaks=1:abort_on_error=0 \
 test-asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DATLS_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS) -- --no-print-directory
+	@scripts/setup-npm-checkers $(ASAN_BUILD)/npm-cache
 	@cd $(ASAN_BUILD) && $(SANITIZER_ENV) \
 	  ctest --output-on-failure -j$(JOBS) --label-exclude 'soak|nosan' \
 	  --output-junit junit.xml $(CTEST_ARGS)

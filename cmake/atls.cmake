@@ -48,7 +48,7 @@ function(atls_unit_test name)
     set_tests_properties(${name}_shared PROPERTIES LABELS "shared;${ARG_LABELS}")
   endif()
   set_tests_properties(${tests} PROPERTIES
-    ENVIRONMENT "ATLS_SHARED_VECTORS=${PROJECT_SOURCE_DIR}/../shared/vectors;ATLS_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    ENVIRONMENT "ATLS_SHARED_VECTORS=${PROJECT_SOURCE_DIR}/../shared/vectors;ATLS_SOURCE_DIR=${PROJECT_SOURCE_DIR};ATLS_NPM_DIR=${PROJECT_BINARY_DIR}/npm-cache"
     SKIP_RETURN_CODE 77 TIMEOUT ${limit})
   if(ARG_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")
@@ -61,7 +61,7 @@ function(atls_script_test name script)
   cmake_parse_arguments(ARG "" "TIMEOUT" "ARGS;LABELS" ${ARGN})
   add_test(NAME ${name} COMMAND bash ${script} ${ARG_ARGS})
   set_tests_properties(${name} PROPERTIES
-    ENVIRONMENT "ATLS_BUILD_DIR=${PROJECT_BINARY_DIR};ATLS_SOURCE_DIR=${PROJECT_SOURCE_DIR};ATLS_SHARED_VECTORS=${PROJECT_SOURCE_DIR}/../shared/vectors"
+    ENVIRONMENT "ATLS_BUILD_DIR=${PROJECT_BINARY_DIR};ATLS_SOURCE_DIR=${PROJECT_SOURCE_DIR};ATLS_SHARED_VECTORS=${PROJECT_SOURCE_DIR}/../shared/vectors;ATLS_NPM_DIR=${PROJECT_BINARY_DIR}/npm-cache"
     SKIP_RETURN_CODE 77)
   if(ARG_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")

@@ -8,25 +8,22 @@
 #   - tokens signed by jose: `atls ear verify` accepts a valid -04 one (kid) and a -03 one (no
 #     kid), and refuses an expired one, an ES384 one, one whose kid or signature is another
 #     key's, and one with an unknown profile.
-# The npm packages are installed by this test into the build tree (never into the repo), pinned.
-# Skipped (77) only when node/npm are not installed.
+# The npm packages come from scripts/setup-npm-checkers (pinned, in the build tree, never in the
+# repo); skipped (77) without them, which CI counts as a failure (label npm).
 set -euo pipefail
 B=${ATLS_BUILD_DIR:?} S=${ATLS_SOURCE_DIR:?}
 ATLS=$B/atls HERE=$S/tests/codec/ear
-command -v node > /dev/null && command -v npm > /dev/null || { echo "SKIP: node/npm not installed"; exit 77; }
+command -v node > /dev/null || { echo "SKIPPED: node not installed (npm checkers)"; exit 77; }
 T=$(mktemp -d "${TMPDIR:-/tmp}/atls-jose-XXXXXX")
 trap 'rm -rf "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
-# jose and cddl, pinned, in a cache inside the build directory
-CACHE=$B/npm-cache/ear-jose
-if ! [ -f "$CACHE/node_modules/jose/package.json" ] || ! [ -f "$CACHE/node_modules/cddl/package.json" ] ||
-   ! grep -q '"version": "6.2.18"' "$CACHE/node_modules/jose/package.json"; then
-    mkdir -p "$CACHE"
-    printf '{"private": true, "dependencies": {"jose": "6.2.18", "cddl": "0.21.2"}}\n' > "$CACHE/package.json"
-    (cd "$CACHE" && npm install --no-audit --no-fund --silent --cache "$CACHE/.npm" > "$T/npm.log" 2>&1) ||
-        { cat "$T/npm.log"; fail "npm install jose cddl"; }
-fi
+# jose and cddl, pinned by tests/npm/package-lock.json, installed into the build tree by
+# scripts/setup-npm-checkers (make test)
+CACHE=${ATLS_NPM_DIR:-$B/npm-cache}
+[ -f "$CACHE/node_modules/jose/package.json" ] && [ -f "$CACHE/node_modules/cddl/package.json" ] || {
+    echo "SKIPPED: npm checkers jose/cddl not installed in $CACHE (scripts/setup-npm-checkers)"; exit 77; }
+export NODE_PATH=$CACHE/node_modules
 NODE="node $HERE/jose_check.mjs"
 
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/sim.key" 2> /dev/null

@@ -272,15 +272,10 @@ static void test_samples(const char *dir)
 int main(int argc, char **argv)
 {
     int shared = test_shared_mode(argc, argv);
-    const char *npm = getenv("ATLS_NPM_DIR");
-    const char *home = getenv("HOME");
+    const char *npm = getenv("ATLS_NPM_DIR"); /* set by CTest: BUILD/npm-cache */
     const char *src = getenv("ATLS_SOURCE_DIR");
     char mods[600], probe[700];
-    snprintf(mods, sizeof(mods), "%s/node_modules",
-             npm != NULL ? npm : home != NULL ? home : "/nonexistent");
-    if (npm == NULL && home != NULL) {
-        snprintf(mods, sizeof(mods), "%s/.cache/atls-npm/node_modules", home);
-    }
+    snprintf(mods, sizeof(mods), "%s/node_modules", npm != NULL ? npm : "/nonexistent");
     snprintf(probe, sizeof(probe), "%s/@phala/dcap-qvl/package.json", mods);
     if (src == NULL || access(probe, R_OK) != 0 || system("node --version > /dev/null 2>&1") != 0) {
         TEST_SKIP("node or @phala/dcap-qvl not installed (scripts/setup-npm-checkers)");
