@@ -26,6 +26,10 @@ extern const atls_verifier_ops atls_cca_verifier_ops;
 extern const atls_verifier_ops atls_tsm_verifier_ops;
 extern const atls_attester_ops atls_tsm_attester_ops;
 #endif
+#ifdef ATLS_HAVE_AZURE
+extern const atls_verifier_ops atls_azure_verifier_ops;
+extern const atls_attester_ops atls_azure_attester_ops;
+#endif
 
 static const atls_verifier_ops *const verifiers[] = {
 #ifdef ATLS_HAVE_SIM
@@ -46,6 +50,9 @@ static const atls_verifier_ops *const verifiers[] = {
 #ifdef ATLS_HAVE_TSM
     &atls_tsm_verifier_ops,
 #endif
+#ifdef ATLS_HAVE_AZURE
+    &atls_azure_verifier_ops,
+#endif
     NULL,
 };
 
@@ -58,6 +65,9 @@ static const atls_attester_ops *const attesters[] = {
 #endif
 #ifdef ATLS_HAVE_TSM
     &atls_tsm_attester_ops,
+#endif
+#ifdef ATLS_HAVE_AZURE
+    &atls_azure_attester_ops,
 #endif
     NULL,
 };

@@ -104,12 +104,13 @@ typedef struct atls_tpm2_signature {
     size_t rsa_sig_len;
 } atls_tpm2_signature;
 
-/* A parsed TPM2B_PUBLIC of an ECC key. |key| is owned (atls_tpm2_public_cleanup frees it). */
+/* A parsed TPM2B_PUBLIC of an ECC or RSA signing key. |key| is owned (atls_tpm2_public_cleanup
+ * frees it); |curve| is 0 for RSA. */
 typedef struct atls_tpm2_public {
     uint16_t type;
     uint16_t name_alg;
     uint32_t attributes;
-    uint16_t scheme;      /* TPM2_ALG_ECDSA or TPM2_ALG_NULL */
+    uint16_t scheme;      /* ECDSA (ECC), RSASSA / RSAPSS (RSA) or TPM2_ALG_NULL */
     uint16_t scheme_hash; /* 0 when scheme is NULL */
     uint16_t curve;
     uint8_t name[ATLS_TPM2_MAX_NAME]; /* nameAlg || H_nameAlg(TPMT_PUBLIC) */
@@ -201,7 +202,7 @@ ATLS_MUST_CHECK atls_error atls_tpm2_signature_to_der(const atls_tpm2_signature 
                                                       uint8_t **out, size_t *out_len);
 
 /* atls_tpm2_public_parse parses a marshalled TPM2B_PUBLIC (with its u16 size) of an ECC key
- * on P-256 or P-384 into |out|, computes its name and builds the EVP_PKEY (owned by |out|;
+ * on P-256 or P-384, or an RSA key of 2048..4096 bits, into |out|, computes its name and builds the EVP_PKEY (owned by |out|;
  * release with atls_tpm2_public_cleanup, also on failure). */
 ATLS_MUST_CHECK atls_error atls_tpm2_public_parse(const uint8_t *data, size_t len,
                                                   atls_tpm2_public *out);
@@ -296,6 +297,12 @@ const atls_buf *atls_tpm2_attester_get0_ak_public(const atls_tpm2_attester *a);
  * reached through |tcti|, opening and closing its own connection. */
 ATLS_MUST_CHECK atls_error atls_tpm2_pcr_extend(const char *tcti, unsigned pcr,
                                                 const uint8_t digest[32]);
+
+/* atls_tpm2_nv_read reads the whole NV index |index| (at most |max| bytes) on the TPM reached
+ * through |tcti| with owner authorisation (empty password), opening and closing its own
+ * connection. *out is malloc'd (caller frees). ATLS_ERR_EVIDENCE_ATTESTER with the TSS text. */
+ATLS_MUST_CHECK atls_error atls_tpm2_nv_read(const char *tcti, uint32_t index, size_t max,
+                                             uint8_t **out, size_t *out_len);
 
 /* ---- CBOR wrapper and evidence plug-in (tpm2_cbor.c, tpm2_ops.c) ---- */
 

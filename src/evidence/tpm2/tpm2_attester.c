@@ -352,3 +352,70 @@ atls_error atls_tpm2_pcr_extend(const char *tcti, unsigned pcr, const uint8_t di
                 Tss2_RC_Decode(rc));
     return ATLS_OK;
 }
+
+/* TPM2_NV_Read moves at most TPM_PT_NV_BUFFER_MAX bytes per call (1024 on common TPMs; 512 is
+ * below every value seen). */
+#define NV_CHUNK 512u
+
+atls_error atls_tpm2_nv_read(const char *tcti, uint32_t index, size_t max, uint8_t **out,
+                             size_t *out_len)
+{
+    ATLS_ENSURE(out != NULL && out_len != NULL, ATLS_ERR_USAGE, "atls_tpm2_nv_read: NULL");
+    *out = NULL;
+    *out_len = 0;
+    ATLS_ENSURE((index >> 24) == TPM2_HT_NV_INDEX, ATLS_ERR_USAGE_CONFIG,
+                "TPM: 0x%08x is not an NV index (0x01xxxxxx)", index);
+    TSS2_TCTI_CONTEXT *t = NULL;
+    ESYS_CONTEXT *esys = NULL;
+    ATLS_GUARD(open_tpm(tcti, &t, &esys));
+    atls_error rc = ATLS_OK;
+    ESYS_TR nv = ESYS_TR_NONE;
+    TPM2B_NV_PUBLIC *pub = NULL;
+    uint8_t *buf = NULL;
+    TSS2_RC trc = Esys_TR_FromTPMPublic(esys, index, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                                        &nv);
+    if (trc != TSS2_RC_SUCCESS) {
+        ATLS_FAIL_GOTO(rc, done, ATLS_ERR_EVIDENCE_ATTESTER, "TPM: NV index 0x%08x: %s", index,
+                       Tss2_RC_Decode(trc));
+    }
+    trc = Esys_NV_ReadPublic(esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub, NULL);
+    if (trc != TSS2_RC_SUCCESS) {
+        ATLS_FAIL_GOTO(rc, done, ATLS_ERR_EVIDENCE_ATTESTER, "TPM: NV_ReadPublic(0x%08x): %s",
+                       index, Tss2_RC_Decode(trc));
+    }
+    size_t size = pub->nvPublic.dataSize;
+    if (size == 0 || size > max) {
+        ATLS_FAIL_GOTO(rc, done, ATLS_ERR_EVIDENCE_ATTESTER,
+                       "TPM: NV index 0x%08x holds %zu bytes (expected 1..%zu)", index, size, max);
+    }
+    buf = malloc(size);
+    if (buf == NULL) {
+        ATLS_FAIL_GOTO(rc, done, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    }
+    for (size_t off = 0; off < size;) {
+        UINT16 n = (UINT16)(size - off < NV_CHUNK ? size - off : NV_CHUNK);
+        TPM2B_MAX_NV_BUFFER *chunk = NULL;
+        /* owner authorisation with the empty password, as Azure's index is read */
+        trc = Esys_NV_Read(esys, ESYS_TR_RH_OWNER, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                           ESYS_TR_NONE, n, (UINT16)off, &chunk);
+        if (trc != TSS2_RC_SUCCESS || chunk->size != n) {
+            Esys_Free(chunk);
+            ATLS_FAIL_GOTO(rc, done, ATLS_ERR_EVIDENCE_ATTESTER, "TPM: NV_Read(0x%08x): %s",
+                           index, trc != TSS2_RC_SUCCESS ? Tss2_RC_Decode(trc) : "short read");
+        }
+        memcpy(buf + off, chunk->buffer, n);
+        Esys_Free(chunk);
+        off += n;
+    }
+    *out = buf;
+    *out_len = size;
+    buf = NULL;
+done:
+    free(buf);
+    Esys_Free(pub);
+    if (nv != ESYS_TR_NONE) {
+        (void)Esys_TR_Close(esys, &nv);
+    }
+    close_tpm(&t, &esys);
+    return rc;
+}

@@ -1,11 +1,14 @@
-/* tpm2_public.c: TPM2B_PUBLIC parser for ECC keys (TPM 2.0 Part 2 §12.2.4, §12.2.3.6),
- * the object name (Part 1 §16) and the EVP_PKEY. */
+/* tpm2_public.c: TPM2B_PUBLIC parser for ECC and RSA signing keys (TPM 2.0 Part 2 §12.2.4,
+ * §12.2.3.5, §12.2.3.6), the object name (Part 1 §16) and the EVP_PKEY. RSA is here for the
+ * AKs that clouds provision (Azure's vTPM AK is RSA-2048, RSASSA-SHA256). */
 #include "evidence/tpm2/tpm2.h"
 
 #include "base/cursor.h"
 #include "base/result.h"
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <string.h>
 
@@ -59,6 +62,75 @@ done:
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(pkey);
     return rc;
+}
+
+/* Builds an RSA public key from the TPM's modulus (unsigned big-endian) and exponent (0 means
+ * the default 2^16 + 1, Part 2 §12.2.3.5). */
+static atls_error rsa_key_from_n(const uint8_t *n, size_t n_len, uint32_t exponent,
+                                 EVP_PKEY **out)
+{
+    atls_error rc = ATLS_OK;
+    BIGNUM *bn_n = BN_bin2bn(n, (int)n_len, NULL);
+    BIGNUM *bn_e = BN_new();
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *pkey = NULL;
+    if (bn_n == NULL || bn_e == NULL || bld == NULL || ctx == NULL ||
+        BN_set_word(bn_e, exponent == 0 ? 65537u : exponent) != 1) {
+        ATLS_FAIL_GOTO(rc, done, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    }
+    ATLS_GUARD_OSSL_GOTO(rc, done,
+                         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) &&
+                             OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e),
+                         ATLS_ERR_CRYPTO, "RSA key parameters");
+    params = OSSL_PARAM_BLD_to_param(bld);
+    ATLS_GUARD_OSSL_GOTO(rc, done, params != NULL ? EVP_PKEY_fromdata_init(ctx) : 0,
+                         ATLS_ERR_CRYPTO, "RSA key import init");
+    ATLS_GUARD_OSSL_GOTO(rc, done, EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params),
+                         ATLS_ERR_CRYPTO_KEY, "TPM2B_PUBLIC: not a valid RSA key");
+    *out = pkey;
+    pkey = NULL;
+done:
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(ctx);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(bn_n);
+    BN_free(bn_e);
+    return rc;
+}
+
+/* TPMS_RSA_PARMS (Part 2 §12.2.3.5) of a signing key: symmetric NULL, scheme RSASSA / RSAPSS
+ * (with a hash) or NULL, keyBits 2048..4096, exponent. */
+static atls_error get_rsa_parms(atls_cursor *c, atls_tpm2_public *out, uint16_t *bits,
+                                uint32_t *exponent)
+{
+    uint16_t sym;
+    ATLS_ENSURE(atls_cursor_get_u16(c, &sym), ATLS_ERR_DECODE_TRUNCATED,
+                "TPM2B_PUBLIC: symmetric truncated");
+    ATLS_ENSURE(sym == ATLS_TPM2_ALG_NULL, ATLS_ERR_DECODE_VALUE,
+                "TPM2B_PUBLIC: symmetric 0x%04x on a signing key (must be TPM_ALG_NULL)", sym);
+    ATLS_ENSURE(atls_cursor_get_u16(c, &out->scheme), ATLS_ERR_DECODE_TRUNCATED,
+                "TPM2B_PUBLIC: scheme truncated");
+    if (out->scheme == ATLS_TPM2_ALG_RSASSA || out->scheme == ATLS_TPM2_ALG_RSAPSS) {
+        ATLS_ENSURE(atls_cursor_get_u16(c, &out->scheme_hash), ATLS_ERR_DECODE_TRUNCATED,
+                    "TPM2B_PUBLIC: scheme hash truncated");
+        ATLS_ENSURE(atls_tpm2_hash_md(out->scheme_hash) != NULL, ATLS_ERR_DECODE_VALUE,
+                    "TPM2B_PUBLIC: scheme hash 0x%04x not supported", out->scheme_hash);
+    } else {
+        ATLS_ENSURE(out->scheme == ATLS_TPM2_ALG_NULL, ATLS_ERR_DECODE_VALUE,
+                    "TPM2B_PUBLIC: RSA scheme 0x%04x not supported (RSASSA, RSAPSS or NULL)",
+                    out->scheme);
+    }
+    ATLS_ENSURE(atls_cursor_get_u16(c, bits) && atls_cursor_get_u32(c, exponent),
+                ATLS_ERR_DECODE_TRUNCATED, "TPM2B_PUBLIC: keyBits/exponent truncated");
+    ATLS_ENSURE(*bits >= 2048 && *bits <= 8 * ATLS_TPM2_MAX_RSA_SIG && *bits % 8 == 0,
+                ATLS_ERR_DECODE_VALUE, "TPM2B_PUBLIC: RSA keyBits %u not supported (2048..%d)",
+                *bits, 8 * ATLS_TPM2_MAX_RSA_SIG);
+    ATLS_ENSURE(*exponent == 0 || (*exponent >= 3 && (*exponent & 1u) == 1), ATLS_ERR_DECODE_VALUE,
+                "TPM2B_PUBLIC: RSA exponent %u is not valid", *exponent);
+    return ATLS_OK;
 }
 
 /* TPMS_ECC_PARMS (Part 2 §12.2.3.6) of a signing key. */
@@ -134,12 +206,28 @@ atls_error atls_tpm2_public_parse(const uint8_t *data, size_t len, atls_tpm2_pub
     ATLS_ENSURE(atls_cursor_get_u16(&c, &out->type) && atls_cursor_get_u16(&c, &out->name_alg) &&
                     atls_cursor_get_u32(&c, &out->attributes),
                 ATLS_ERR_DECODE_TRUNCATED, "TPMT_PUBLIC: header truncated");
-    ATLS_ENSURE(out->type == ATLS_TPM2_ALG_ECC, ATLS_ERR_DECODE_VALUE,
-                "TPMT_PUBLIC: type 0x%04x not supported (only ECC keys)", out->type);
+    ATLS_ENSURE(out->type == ATLS_TPM2_ALG_ECC || out->type == ATLS_TPM2_ALG_RSA,
+                ATLS_ERR_DECODE_VALUE, "TPMT_PUBLIC: type 0x%04x not supported (ECC or RSA keys)",
+                out->type);
     ATLS_ENSURE(atls_cursor_get_u16_prefixed(&c, &policy), ATLS_ERR_DECODE_TRUNCATED,
                 "TPMT_PUBLIC: authPolicy truncated");
     ATLS_ENSURE(atls_cursor_remaining(&policy) <= ATLS_TPM2_MAX_DIGEST, ATLS_ERR_DECODE_LENGTH,
                 "TPMT_PUBLIC: authPolicy is %zu bytes", atls_cursor_remaining(&policy));
+    if (out->type == ATLS_TPM2_ALG_RSA) {
+        uint16_t bits = 0;
+        uint32_t exponent = 0;
+        ATLS_GUARD(get_rsa_parms(&c, out, &bits, &exponent));
+        ATLS_ENSURE(atls_cursor_get_u16_prefixed(&c, &x), ATLS_ERR_DECODE_TRUNCATED,
+                    "TPM2B_PUBLIC: unique.rsa truncated");
+        ATLS_ENSURE(atls_cursor_remaining(&x) == bits / 8u, ATLS_ERR_DECODE_LENGTH,
+                    "TPM2B_PUBLIC: modulus is %zu bytes, keyBits says %u",
+                    atls_cursor_remaining(&x), bits / 8u);
+        ATLS_ENSURE(atls_cursor_is_empty(&c), ATLS_ERR_DECODE_TRAILING,
+                    "TPMT_PUBLIC: %zu trailing bytes", atls_cursor_remaining(&c));
+        ATLS_GUARD(compute_name(out->name_alg, tpmt, tpmt_len, out));
+        return rsa_key_from_n(atls_cursor_data(&x), atls_cursor_remaining(&x), exponent,
+                              &out->key);
+    }
     ATLS_GUARD(get_ecc_parms(&c, out));
     ATLS_GUARD(get_coord(&c, "x", &x));
     ATLS_GUARD(get_coord(&c, "y", &y));

@@ -6,6 +6,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/rsa.h>
 #include <openssl/x509_vfy.h>
 #include <string.h>
 
@@ -18,29 +19,59 @@ void atls_tpm2_verified_cleanup(atls_tpm2_verified *v)
     memset(v, 0, sizeof(*v));
 }
 
-/* The signature is over H_sigHash(TPMS_ATTEST bytes) by the AK (Part 3 §18.4). */
+/* The signature is over H_sigHash(TPMS_ATTEST bytes) by the AK (Part 3 §18.4): ECDSA for an
+ * ECC AK, RSASSA-PKCS1-v1_5 or RSASSA-PSS for an RSA AK (Part 1 Annex B.7: PSS salt = digest
+ * size on a TPM, accepted here with any salt length as OpenSSL's auto-detection allows). */
 static atls_error check_signature(const atls_tpm2_public *ak, const atls_tpm2_signature *sig,
                                   const atls_buf *attest)
 {
-    ATLS_ENSURE(sig->sig_alg == ATLS_TPM2_ALG_ECDSA, ATLS_ERR_EVIDENCE_SIGNATURE,
-                "TPM quote: sigAlg 0x%04x does not match the ECC AK", sig->sig_alg);
+    int is_rsa = ak->type == ATLS_TPM2_ALG_RSA;
+    if (is_rsa) {
+        ATLS_ENSURE(sig->sig_alg == ATLS_TPM2_ALG_RSASSA || sig->sig_alg == ATLS_TPM2_ALG_RSAPSS,
+                    ATLS_ERR_EVIDENCE_SIGNATURE,
+                    "TPM quote: sigAlg 0x%04x does not match the RSA AK", sig->sig_alg);
+        ATLS_ENSURE(ak->scheme == ATLS_TPM2_ALG_NULL || ak->scheme == sig->sig_alg,
+                    ATLS_ERR_EVIDENCE_SIGNATURE,
+                    "TPM quote: sigAlg 0x%04x differs from the AK scheme 0x%04x", sig->sig_alg,
+                    ak->scheme);
+    } else {
+        ATLS_ENSURE(sig->sig_alg == ATLS_TPM2_ALG_ECDSA, ATLS_ERR_EVIDENCE_SIGNATURE,
+                    "TPM quote: sigAlg 0x%04x does not match the ECC AK", sig->sig_alg);
+    }
     ATLS_ENSURE(ak->scheme == ATLS_TPM2_ALG_NULL || ak->scheme_hash == sig->hash_alg,
                 ATLS_ERR_EVIDENCE_SIGNATURE,
                 "TPM quote: signature hash 0x%04x differs from the AK scheme hash 0x%04x",
                 sig->hash_alg, ak->scheme_hash);
     uint8_t *der = NULL;
     size_t der_len = 0;
-    ATLS_GUARD(atls_tpm2_signature_to_der(sig, &der, &der_len));
+    const uint8_t *sig_bytes = sig->rsa_sig;
+    size_t sig_len = sig->rsa_sig_len;
+    if (!is_rsa) {
+        ATLS_GUARD(atls_tpm2_signature_to_der(sig, &der, &der_len));
+        sig_bytes = der;
+        sig_len = der_len;
+    }
     atls_error rc = ATLS_OK;
+    EVP_PKEY_CTX *pctx = NULL;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL) {
         ATLS_FAIL_GOTO(rc, done, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
     }
     ATLS_GUARD_OSSL_GOTO(rc, done,
-                         EVP_DigestVerifyInit(ctx, NULL, atls_tpm2_hash_md(sig->hash_alg), NULL,
+                         EVP_DigestVerifyInit(ctx, &pctx, atls_tpm2_hash_md(sig->hash_alg), NULL,
                                               ak->key),
                          ATLS_ERR_CRYPTO, "TPM quote: signature verification init");
-    if (EVP_DigestVerify(ctx, der, der_len, attest->data, attest->len) != 1) {
+    if (is_rsa) {
+        int pad = sig->sig_alg == ATLS_TPM2_ALG_RSAPSS ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
+        ATLS_GUARD_OSSL_GOTO(rc, done, EVP_PKEY_CTX_set_rsa_padding(pctx, pad), ATLS_ERR_CRYPTO,
+                             "TPM quote: RSA padding");
+        if (pad == RSA_PKCS1_PSS_PADDING) {
+            ATLS_GUARD_OSSL_GOTO(rc, done,
+                                 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_AUTO),
+                                 ATLS_ERR_CRYPTO, "TPM quote: PSS salt length");
+        }
+    }
+    if (EVP_DigestVerify(ctx, sig_bytes, sig_len, attest->data, attest->len) != 1) {
         ERR_clear_error();
         ATLS_FAIL_GOTO(rc, done, ATLS_ERR_EVIDENCE_SIGNATURE,
                        "TPM quote: signature does not verify under the AK");

@@ -3,6 +3,7 @@
 
 #include "base/writer.h"
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
@@ -16,8 +17,48 @@ EVP_PKEY *fake_key(void)
     return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 }
 
+/* rsa_public: TPMT_PUBLIC of an RSA RSASSA-SHA256 signing key (exponent 0 = 65537). */
+static int rsa_public(EVP_PKEY *key, uint32_t attrs, atls_writer *w)
+{
+    BIGNUM *n = NULL;
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_N, &n) != 1) {
+        return 0;
+    }
+    int bytes = BN_num_bytes(n);
+    uint8_t mod[512];
+    int ok = bytes > 0 && bytes <= (int)sizeof(mod) && BN_bn2bin(n, mod) == bytes;
+    BN_free(n);
+    return ok && atls_writer_open_u16(w) && atls_writer_add_u16(w, ATLS_TPM2_ALG_RSA) &&
+           atls_writer_add_u16(w, ATLS_TPM2_ALG_SHA256) && atls_writer_add_u32(w, attrs) &&
+           atls_writer_add_u16(w, 0) && atls_writer_add_u16(w, ATLS_TPM2_ALG_NULL) &&
+           atls_writer_add_u16(w, ATLS_TPM2_ALG_RSASSA) &&
+           atls_writer_add_u16(w, ATLS_TPM2_ALG_SHA256) &&
+           atls_writer_add_u16(w, (uint16_t)(8 * bytes)) && atls_writer_add_u32(w, 0) &&
+           atls_writer_add_u16(w, (uint16_t)bytes) &&
+           atls_writer_add_bytes(w, mod, (size_t)bytes) && atls_writer_close(w);
+}
+
+EVP_PKEY *fake_rsa_key(void)
+{
+    return EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+}
+
 int fake_public(EVP_PKEY *key, uint32_t attrs, atls_buf *out)
 {
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        atls_writer w;
+        atls_writer_init(&w, 0);
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (!rsa_public(key, attrs, &w) || atls_writer_finish(&w, &buf, &len) != ATLS_OK) {
+            atls_writer_cleanup(&w);
+            return -1;
+        }
+        atls_buf_cleanup(out);
+        out->data = buf;
+        out->len = len;
+        return 0;
+    }
     uint8_t pt[65];
     size_t ptlen = 0;
     if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &ptlen) != 1
@@ -49,8 +90,36 @@ int fake_public(EVP_PKEY *key, uint32_t attrs, atls_buf *out)
     return 0;
 }
 
+/* sign_rsa: an RSASSA-PKCS1-v1_5 TPMT_SIGNATURE. */
+static int sign_rsa(EVP_PKEY *key, uint16_t hash, const atls_buf *msg, atls_buf *out)
+{
+    unsigned char sig[512];
+    size_t sig_len = sizeof(sig);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = EVP_DigestSignInit(ctx, NULL, atls_tpm2_hash_md(hash), NULL, key) == 1 &&
+             EVP_DigestSign(ctx, sig, &sig_len, msg->data, msg->len) == 1;
+    EVP_MD_CTX_free(ctx);
+    atls_writer w;
+    atls_writer_init(&w, 0);
+    ok = ok && atls_writer_add_u16(&w, ATLS_TPM2_ALG_RSASSA) && atls_writer_add_u16(&w, hash) &&
+         atls_writer_add_u16(&w, (uint16_t)sig_len) && atls_writer_add_bytes(&w, sig, sig_len);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (!ok || atls_writer_finish(&w, &buf, &len) != ATLS_OK) {
+        atls_writer_cleanup(&w);
+        return -1;
+    }
+    atls_buf_cleanup(out);
+    out->data = buf;
+    out->len = len;
+    return 0;
+}
+
 static int sign(EVP_PKEY *key, uint16_t hash, const atls_buf *msg, atls_buf *out)
 {
+    if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA) {
+        return sign_rsa(key, hash, msg, out);
+    }
     unsigned char der[128];
     size_t der_len = sizeof(der);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();

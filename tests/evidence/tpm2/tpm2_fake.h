@@ -1,5 +1,5 @@
-/* tpm2_fake.h: software-made quotes for negative tests. A P-256 key in OpenSSL stands in for
- * the AK, so each verifier check can be made to fail alone with a valid signature. */
+/* tpm2_fake.h: software-made quotes for negative tests. A P-256 (or RSA-2048) key in OpenSSL
+ * stands in for the AK, so each verifier check can be made to fail alone with a valid signature. */
 #ifndef ATLS_TESTS_TPM2_FAKE_H
 #define ATLS_TESTS_TPM2_FAKE_H
 
@@ -27,5 +27,9 @@ int fake_public(EVP_PKEY *key, uint32_t attrs, atls_buf *out);
 
 /* fake_key returns a fresh P-256 key (caller frees). */
 EVP_PKEY *fake_key(void);
+
+/* fake_rsa_key returns a fresh RSA-2048 key (caller frees); fake_public and fake_quote make an
+ * RSASSA-SHA256 AK of it, as Azure's vTPM AK is. */
+EVP_PKEY *fake_rsa_key(void);
 
 #endif
