@@ -109,9 +109,11 @@ const char *cli_ssl_error_text(SSL *ssl, char *buf, size_t size);
 
 /* Attester options shared by serve, connect (mutual) and evidence. */
 typedef struct cli_attester_opts {
-    const char *name;              /* --attester sim|tpm2 */
+    const char *name;              /* --attester sim|tpm2|tsm|azure|auto */
     const char *sim_key, *sim_measurements;
     const char *tpm_tcti, *tpm_ak_handle, *tpm_pcrs;
+    const char *tsm_path, *tsm_privlevel;
+    const char *azure_certs, *azure_tdquote;
 } cli_attester_opts;
 
 /* long-option values for the attester options (add CLI_ATTESTER_LONGOPTS to a table and call
@@ -124,6 +126,10 @@ enum {
     CLI_OPT_TPM_TCTI,
     CLI_OPT_TPM_AK_HANDLE,
     CLI_OPT_TPM_PCRS,
+    CLI_OPT_TSM_PATH,
+    CLI_OPT_TSM_PRIVLEVEL,
+    CLI_OPT_AZURE_CERTS,
+    CLI_OPT_AZURE_TDQUOTE,
     CLI_OPT_ATTESTER_END
 };
 #define CLI_ATTESTER_LONGOPTS                                                                 \
@@ -132,18 +138,36 @@ enum {
         {"sim-measurements", required_argument, NULL, CLI_OPT_SIM_MEASUREMENTS},              \
         {"tpm-tcti", required_argument, NULL, CLI_OPT_TPM_TCTI},                              \
         {"tpm-ak-handle", required_argument, NULL, CLI_OPT_TPM_AK_HANDLE},                    \
-        {"tpm-pcrs", required_argument, NULL, CLI_OPT_TPM_PCRS}
+        {"tpm-pcrs", required_argument, NULL, CLI_OPT_TPM_PCRS},                              \
+        {"tsm-path", required_argument, NULL, CLI_OPT_TSM_PATH},                              \
+        {"tsm-privlevel", required_argument, NULL, CLI_OPT_TSM_PRIVLEVEL},                    \
+        {"azure-certs", required_argument, NULL, CLI_OPT_AZURE_CERTS},                        \
+        {"azure-tdquote", required_argument, NULL, CLI_OPT_AZURE_TDQUOTE}
 #define CLI_ATTESTER_HELP                                                                     \
-    "  --attester sim|tpm2        attester producing our Evidence\n"                          \
+    "  --attester NAME            attester producing our Evidence: sim, tpm2, tsm\n"          \
+    "                             (configfs-tsm), azure (Azure CVM vTPM), auto\n"            \
     "  --sim-key FILE             sim: P-256 signing key (PEM)\n"                             \
     "  --sim-measurements FILE    sim: measurements JSON {\"name\": \"hex digest\"}\n"         \
     "  --tpm-tcti STR             tpm2: TCTI, e.g. device:/dev/tpmrm0 or\n"                  \
     "                             swtpm:host=127.0.0.1,port=2321 (default $ATLS_TPM2_TCTI)\n" \
     "  --tpm-ak-handle HEX        tpm2: persistent AK handle (default: endorsement primary)\n" \
-    "  --tpm-pcrs SEL             tpm2: PCR selection (default sha256:0-7,23)\n"
+    "  --tpm-pcrs SEL             tpm2: PCR selection (default sha256:0-7,23)\n"            \
+    "  --tsm-path DIR             tsm: configfs-tsm report directory\n"                     \
+    "                             (default /sys/kernel/config/tsm/report)\n"                 \
+    "  --tsm-privlevel N          tsm: SNP VMPL 0..3 to request\n"                           \
+    "  --azure-certs FILE         azure: PEM VCEK/VLEK (+ASK/ARK) to carry (SNP)\n"         \
+    "  --azure-tdquote FILE       azure: the TD quote of the HCL report (TDX)\n"
 
 /* cli_attester_option stores one attester option value (c from getopt_long). */
 void cli_attester_option(cli_attester_opts *o, int c, const char *value);
+
+/* cli_attester_pick resolves `--attester auto` (cli_attester_pick.c): *name becomes "tsm",
+ * "azure" or "tpm2" (static), *tcti the TPM it found (NULL for tsm); one line says which. */
+int cli_attester_pick(cli_attester_opts *o, const char **name, const char **tcti);
+
+/* cli_attester_probe_tsm checks configfs-tsm (or --tsm-path) before `--attester tsm`, printing
+ * what is missing when it is not usable; |provider| gets the provider's name. */
+int cli_attester_probe_tsm(const cli_attester_opts *o, char *provider, size_t size);
 
 /* cli_attester_open checks that the options fit the attester and creates it. *ops NULL and 0
  * returned when no --attester was given. */

@@ -27,6 +27,18 @@ void cli_attester_option(cli_attester_opts *o, int c, const char *value)
     case CLI_OPT_TPM_PCRS:
         o->tpm_pcrs = value;
         break;
+    case CLI_OPT_TSM_PATH:
+        o->tsm_path = value;
+        break;
+    case CLI_OPT_TSM_PRIVLEVEL:
+        o->tsm_privlevel = value;
+        break;
+    case CLI_OPT_AZURE_CERTS:
+        o->azure_certs = value;
+        break;
+    case CLI_OPT_AZURE_TDQUOTE:
+        o->azure_tdquote = value;
+        break;
     default:
         break;
     }
@@ -42,71 +54,144 @@ static int readable(const char *path, const char *opt)
     return 1;
 }
 
-int cli_attester_open(const cli_attester_opts *o, const atls_attester_ops **ops, void **state)
+/* add_kv appends "key=value" to the plug-in configuration. */
+static void add_kv(char kv[][1100], const char **config, size_t *n, const char *key,
+                   const char *value)
+{
+    snprintf(kv[*n], sizeof(kv[*n]), "%s=%s", key, value);
+    config[*n] = kv[*n];
+    (*n)++;
+}
+
+int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **ops, void **state)
 {
     *ops = NULL;
     *state = NULL;
-    int is_sim = o->name != NULL && strcmp(o->name, "sim") == 0;
-    int is_tpm = o->name != NULL && strcmp(o->name, "tpm2") == 0;
-    if (o->name == NULL) {
-        if (o->sim_key || o->sim_measurements || o->tpm_tcti || o->tpm_ak_handle || o->tpm_pcrs) {
-            cli_error("attester options need --attester sim|tpm2");
+    cli_attester_opts o = *o_in;
+    int any_sim = o.sim_key || o.sim_measurements;
+    int any_tpm = o.tpm_tcti || o.tpm_ak_handle || o.tpm_pcrs;
+    int any_tsm = o.tsm_path || o.tsm_privlevel;
+    int any_azure = o.azure_certs || o.azure_tdquote;
+    if (o.name == NULL) {
+        if (any_sim || any_tpm || any_tsm || any_azure) {
+            cli_error("attester options need --attester sim|tpm2|tsm|azure|auto");
             return CLI_EXIT_USAGE;
         }
         return 0;
     }
-    if (!is_sim && !is_tpm) {
-        cli_error("--attester '%s': expected sim or tpm2", o->name);
+    const char *auto_tcti = NULL;
+    if (strcmp(o.name, "auto") == 0) {
+        if (any_sim) {
+            cli_error("--sim-* options need --attester sim (auto never picks the simulation)");
+            return CLI_EXIT_USAGE;
+        }
+        int rc = cli_attester_pick(&o, &o.name, &auto_tcti);
+        if (rc != 0) {
+            return rc;
+        }
+        if (auto_tcti != NULL && o.tpm_tcti == NULL) {
+            o.tpm_tcti = auto_tcti;
+        }
+        /* options of the attesters auto did not pick are not errors: they were offered */
+        if (strcmp(o.name, "tsm") != 0) {
+            o.tsm_path = o.tsm_privlevel = NULL;
+        }
+        if (strcmp(o.name, "azure") != 0) {
+            o.azure_certs = o.azure_tdquote = NULL;
+        }
+        any_tsm = o.tsm_path || o.tsm_privlevel;
+        any_azure = o.azure_certs || o.azure_tdquote;
+        any_tpm = strcmp(o.name, "tsm") != 0 && (o.tpm_tcti || o.tpm_ak_handle || o.tpm_pcrs);
+    }
+    int is_sim = strcmp(o.name, "sim") == 0, is_tpm = strcmp(o.name, "tpm2") == 0;
+    int is_tsm = strcmp(o.name, "tsm") == 0, is_azure = strcmp(o.name, "azure") == 0;
+    if (!is_sim && !is_tpm && !is_tsm && !is_azure) {
+        cli_error("--attester '%s': expected sim, tpm2, tsm, azure or auto", o.name);
         return CLI_EXIT_USAGE;
     }
-    if (is_sim && (o->tpm_tcti || o->tpm_ak_handle || o->tpm_pcrs)) {
-        cli_error("--tpm-* options need --attester tpm2");
-        return CLI_EXIT_USAGE;
-    }
-    if (is_tpm && (o->sim_key || o->sim_measurements)) {
+    if (any_sim && !is_sim) {
         cli_error("--sim-* options need --attester sim");
         return CLI_EXIT_USAGE;
     }
-    const atls_attester_ops *a = atls_attester_ops_by_name(o->name);
-    if (a == NULL) {
-        cli_error("attester '%s' is not built into this atls", o->name);
+    if (any_tpm && !is_tpm && !is_azure) {
+        cli_error("--tpm-* options need --attester tpm2 or azure");
         return CLI_EXIT_USAGE;
     }
-    char kv[4][1100];
-    const char *config[5] = {NULL};
+    if (any_tsm && !is_tsm) {
+        cli_error("--tsm-* options need --attester tsm");
+        return CLI_EXIT_USAGE;
+    }
+    if (any_azure && !is_azure) {
+        cli_error("--azure-* options need --attester azure");
+        return CLI_EXIT_USAGE;
+    }
+    const atls_attester_ops *a = atls_attester_ops_by_name(o.name);
+    if (a == NULL) {
+        cli_error("attester '%s' is not built into this atls", o.name);
+        return CLI_EXIT_USAGE;
+    }
+    char kv[6][1100];
+    const char *config[7] = {NULL};
     size_t n = 0;
     if (is_sim) {
-        if (o->sim_key == NULL) {
+        if (o.sim_key == NULL) {
             cli_error("--attester sim needs --sim-key FILE");
             return CLI_EXIT_USAGE;
         }
-        if (!readable(o->sim_key, "--sim-key") ||
-            (o->sim_measurements && !readable(o->sim_measurements, "--sim-measurements"))) {
+        if (!readable(o.sim_key, "--sim-key") ||
+            (o.sim_measurements && !readable(o.sim_measurements, "--sim-measurements"))) {
             return CLI_EXIT_USAGE;
         }
-        snprintf(kv[n], sizeof(kv[n]), "key=%s", o->sim_key);
-        config[n] = kv[n], n++;
-        if (o->sim_measurements != NULL) {
-            snprintf(kv[n], sizeof(kv[n]), "measurements=%s", o->sim_measurements);
-            config[n] = kv[n], n++;
+        add_kv(kv, config, &n, "key", o.sim_key);
+        if (o.sim_measurements != NULL) {
+            add_kv(kv, config, &n, "measurements", o.sim_measurements);
+        }
+    } else if (is_tsm) {
+        if (o.tsm_privlevel != NULL &&
+            (strlen(o.tsm_privlevel) != 1 || o.tsm_privlevel[0] < '0' ||
+             o.tsm_privlevel[0] > '3')) {
+            cli_error("--tsm-privlevel '%s': expected 0..3", o.tsm_privlevel);
+            return CLI_EXIT_USAGE;
+        }
+        char provider[80];
+        int rc = cli_attester_probe_tsm(&o, provider, sizeof(provider));
+        if (rc != 0) {
+            return rc;
+        }
+        cli_log("configfs-tsm provider %s", provider);
+        if (o.tsm_path != NULL) {
+            add_kv(kv, config, &n, "root", o.tsm_path);
+        }
+        if (o.tsm_privlevel != NULL) {
+            add_kv(kv, config, &n, "privlevel", o.tsm_privlevel);
         }
     } else {
-        if (o->tpm_tcti != NULL) {
-            snprintf(kv[n], sizeof(kv[n]), "tcti=%s", o->tpm_tcti);
-            config[n] = kv[n], n++;
+        if (o.tpm_tcti != NULL) {
+            add_kv(kv, config, &n, "tcti", o.tpm_tcti);
         }
-        if (o->tpm_ak_handle != NULL) {
+        if (o.tpm_ak_handle != NULL) {
             snprintf(kv[n], sizeof(kv[n]), "ak_handle=%s%s",
-                     strncmp(o->tpm_ak_handle, "0x", 2) == 0 ? "" : "0x", o->tpm_ak_handle);
+                     strncmp(o.tpm_ak_handle, "0x", 2) == 0 ? "" : "0x", o.tpm_ak_handle);
             config[n] = kv[n], n++;
         }
-        if (o->tpm_pcrs != NULL) {
-            snprintf(kv[n], sizeof(kv[n]), "pcrs=%s", o->tpm_pcrs);
-            config[n] = kv[n], n++;
+        if (o.tpm_pcrs != NULL) {
+            add_kv(kv, config, &n, "pcrs", o.tpm_pcrs);
+        }
+        if ((o.azure_certs && !readable(o.azure_certs, "--azure-certs")) ||
+            (o.azure_tdquote && !readable(o.azure_tdquote, "--azure-tdquote"))) {
+            return CLI_EXIT_USAGE;
+        }
+        if (o.azure_certs != NULL) {
+            add_kv(kv, config, &n, "certs", o.azure_certs);
+        }
+        if (o.azure_tdquote != NULL) {
+            add_kv(kv, config, &n, "tdquote", o.azure_tdquote);
         }
     }
     if (a->create(config, state) != ATLS_OK) {
-        return cli_fail_atls(CLI_EXIT_USAGE, is_sim ? "sim attester" : "tpm2 attester");
+        char what[32];
+        snprintf(what, sizeof(what), "--attester %s", a->name);
+        return cli_fail_atls(CLI_EXIT_USAGE, what);
     }
     *ops = a;
     return 0;

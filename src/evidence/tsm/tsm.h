@@ -95,6 +95,15 @@ ATLS_MUST_CHECK atls_error atls_tsm_attest(const atls_tsm_config *cfg,
                                            atls_tsm_hook hook, void *hook_arg, uint8_t **out,
                                            size_t *out_len);
 
+/* atls_tsm_probe checks that configfs-tsm under |root| works and copies the provider that
+ * answers ("sev_guest", "tdx_guest", "arm_cca_guest", ...) into |provider| (|size| bytes): it
+ * makes an entry, reads its provider and removes it. On a prepared directory (tests) the
+ * provider file must be made by whoever plays the kernel. When it fails, the error
+ * (ATLS_ERR_EVIDENCE_ATTESTER) says what is missing: configfs not mounted, a kernel without
+ * configfs-tsm (its version, CONFIG_TSM_REPORTS), no provider (not a confidential VM, or the
+ * guest driver is not loaded), no permission. */
+ATLS_MUST_CHECK atls_error atls_tsm_probe(const char *root, char *provider, size_t size);
+
 extern const atls_attester_ops atls_tsm_attester_ops;
 extern const atls_verifier_ops atls_tsm_verifier_ops;
 

@@ -34,12 +34,11 @@ char *az_tg_runtime_json(EVP_PKEY *ak)
         if (json != NULL) {
             snprintf(json, size,
                      "{\"keys\":[{\"kid\":\"HCLAkPub\",\"key_ops\":[\"sign\"],\"kty\":\"RSA\","
-                     "\"e\":\"%s\",\"n\":\"%s\"},{\"kid\":\"HCLEkPub\",\"key_ops\":[\"encrypt\"],"
-                     "\"kty\":\"RSA\",\"e\":\"%s\",\"n\":\"%s\"}],\"vm-configuration\":{"
+                     "\"e\":\"%s\",\"n\":\"%s\"}],\"vm-configuration\":{"
                      "\"console-enabled\":false,\"secure-boot\":true,\"tpm-enabled\":true,"
                      "\"vmUniqueId\":\"00000000-MOCK-0000-0000-000000000000\"},\"user-data\":"
                      "\"00\"}",
-                     e, n, e, n);
+                     e, n);
         }
     }
     free(n);
