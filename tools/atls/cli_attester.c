@@ -190,7 +190,7 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
     }
     if (a->create(config, state) != ATLS_OK) {
         char what[32];
-        snprintf(what, sizeof(what), "--attester %s", a->name);
+        snprintf(what, sizeof(what), "%s attester", a->name);
         return cli_fail_atls(CLI_EXIT_USAGE, what);
     }
     *ops = a;

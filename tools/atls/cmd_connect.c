@@ -10,7 +10,7 @@
 static const char help[] =
     "usage: atls connect HOST:PORT [--ca FILE] [--servername NAME] (--policy FILE | --no-policy)\n"
     "                    [--json] [--ear-key FILE] [-L LOCALADDR:PORT [--reattest SECONDS]]\n"
-    "                    [--cert FILE --key FILE --attester sim|tpm2 [attester options]]\n"
+    "                    [--cert FILE --key FILE --attester NAME [attester options]]\n"
     "Connect with TLS 1.3 (PKI trust and hostname check), ask the server for Evidence bound to\n"
     "this connection, appraise it. Without -L: print the EAR and exit by its status. With -L:\n"
     "forward each local connection through its own attested connection.\n\n"

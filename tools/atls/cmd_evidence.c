@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 static const char help[] =
-    "usage: atls evidence --attester sim|tpm2 [attester options] --challenge HEX [--raw]\n"
+    "usage: atls evidence --attester NAME [attester options] --challenge HEX [--raw]\n"
     "                     [--output FILE] > evidence.cmw\n"
     "Produce Evidence from a local attester, outside any connection: it carries\n"
     "SHA-512(\"atls/1 detached evidence\" 0x00 || challenge), which `atls verify --challenge`\n"

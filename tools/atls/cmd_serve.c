@@ -20,7 +20,7 @@ static int stop_pipe[2] = {-1, -1};
 
 static const char help[] =
     "usage: atls serve --listen ADDR:PORT --cert FILE --key FILE [--chain FILE]\n"
-    "                  --backend HOST:PORT --attester sim|tpm2 [attester options]\n"
+    "                  --backend HOST:PORT --attester NAME [attester options]\n"
     "                  [--require-attestation] [--client-policy FILE --client-ca FILE\n"
     "                  [--reattest SECONDS]] [--max-connections N] [-v]\n"
     "TLS 1.3 proxy in front of a TCP backend. Clients offering ALPN atls/1 get an attested\n"

@@ -129,7 +129,7 @@ static atls_error azure_create(const char *const *config, void **state)
         snprintf(why, sizeof(why), "%s", atls_error_message());
         azure_destroy(s);
         ATLS_RAISE(ATLS_ERR_EVIDENCE_ATTESTER,
-                   "azure attester: no HCL report in vTPM NV 0x%08x (not an Azure confidential "
+                   "no HCL report in vTPM NV 0x%08x (not an Azure confidential "
                    "VM?): %s",
                    nv_index, why);
     }

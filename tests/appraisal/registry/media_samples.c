@@ -11,6 +11,7 @@
 #include "evidence/tdx/tdx.h"
 #include "evidence/tpm2/tpm2.h"
 #include "evidence/tsm/tsm.h"
+#include "evidence/azure/azure.h"
 #include "testcert.h"
 
 #include "cca_testgen.h"
@@ -175,6 +176,25 @@ static void samples_snp_tdx_tsm(void)
     sample("tsm-report", 1, "tsm-report-sev.cbor", tsm, tsm_len);
     record("tsm-record", "tsm-record-sev.cbor", ATLS_TSM_MEDIA_TYPE, tsm, tsm_len);
     free(tsm);
+
+    /* azure: an HCL-shaped blob (its layout is the verifier's business) and a tpm2 map */
+    uint8_t hcl[1300];
+    memset(hcl, 0x11, sizeof(hcl));
+    uint8_t *q = NULL, *az = NULL;
+    size_t q_len = 0, az_len = 0;
+    EVP_PKEY *ak = fake_rsa_key();
+    fake_opts fo = {.extra = rep, .extra_len = 64};
+    atls_tpm2_quote tq;
+    CHECK(ak != NULL && fake_quote(ak, &fo, &tq) == 0);
+    CHECK_OK(atls_tpm2_quote_encode(&tq, &q, &q_len));
+    CHECK_OK(atls_azure_evidence_encode(hcl, sizeof(hcl), q, q_len, der, (size_t)der_len, NULL, 0,
+                                        &az, &az_len));
+    sample("azure-vtpm", 1, "azure-vtpm.cbor", az, az_len);
+    record("azure-record", "azure-record.cbor", ATLS_AZURE_MEDIA_TYPE, az, az_len);
+    atls_tpm2_quote_cleanup(&tq);
+    EVP_PKEY_free(ak);
+    free(q);
+    free(az);
     OPENSSL_free(der);
     tg_snp_pki_free(&pki);
 
