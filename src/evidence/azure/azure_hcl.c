@@ -149,8 +149,11 @@ atls_error atls_azure_runtime_parse(const atls_azure_hcl *hcl, json_t **runtime,
     json_t *j = json_loadb((const char *)atls_cursor_data(&hcl->runtime_data),
                            atls_cursor_remaining(&hcl->runtime_data),
                            JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &jerr);
-    ATLS_ENSURE(j != NULL && json_is_object(j), FMT, "runtime data: not a JSON object (%s)",
-                j == NULL ? jerr.text : "not an object");
+    ATLS_ENSURE(j != NULL, FMT, "runtime data: not JSON (%s)", jerr.text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        ATLS_RAISE(FMT, "runtime data: not a JSON object");
+    }
     /* nothing but JSON whitespace may follow the object */
     for (size_t i = (size_t)jerr.position; i < atls_cursor_remaining(&hcl->runtime_data); i++) {
         uint8_t ch = atls_cursor_data(&hcl->runtime_data)[i];
