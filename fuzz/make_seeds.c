@@ -16,6 +16,7 @@
 #include "evidence/snp/snp.h"
 #include "evidence/tdx/tdx.h"
 #include "evidence/tpm2/tpm2.h"
+#include "tls/intra/intra_internal.h"
 
 #include "snp_testgen.h"
 #include "tdx_testgen.h"
@@ -608,6 +609,32 @@ static void seeds_policy(void)
     put_str("policy", "empty", "{\"version\":1}");
 }
 
+/* ---- the INSECURE intra baseline's evidence_request (byte 0: 0 ClientHello, 1 EE) ---- */
+static void seeds_intra_request(void)
+{
+    static const char *const two[] = {ATLS_SIM_MEDIA_TYPE, ATLS_TPM2_MEDIA_TYPE, NULL};
+    static const char *const one[] = {ATLS_SNP_MEDIA_TYPE, NULL};
+    uint8_t nonce[255], *enc = NULL, buf[600];
+    size_t len = 0;
+    memset(nonce, 0xa5, sizeof(nonce));
+    FUZZ_SETUP(intra_request_encode(0, two, nonce, 32, &enc, &len) == ATLS_OK && len < 599);
+    buf[0] = 0;
+    memcpy(buf + 1, enc, len);
+    put("intra_request", "ch-ra-only", buf, len + 1);
+    free(enc);
+    FUZZ_SETUP(intra_request_encode(1, one, nonce, 255, &enc, &len) == ATLS_OK && len < 599);
+    memcpy(buf + 1, enc, len);
+    put("intra_request", "ch-x509-long-nonce", buf, len + 1);
+    free(enc);
+    FUZZ_SETUP(intra_selected_encode(1, ATLS_TDX_MEDIA_TYPE, &enc, &len) == ATLS_OK && len < 599);
+    buf[0] = 1;
+    memcpy(buf + 1, enc, len);
+    put("intra_request", "ee-selected", buf, len + 1);
+    free(enc);
+    const uint8_t cf[] = {0, 4, 0, 0, 0x01, 0x2c, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+    put("intra_request", "ch-content-format", cf, sizeof(cf));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -631,6 +658,7 @@ int main(int argc, char **argv)
     seeds_cca(key);
     seeds_policy();
     seeds_ear(key);
+    seeds_intra_request();
     EVP_PKEY_free(key);
     printf("make_seeds: %zu files under %s\n", written, root);
     return 0;

@@ -13,6 +13,15 @@
  *   -70000  measurements   map { tstr name => bstr digest (32, 48 or 64 bytes) }  (atls-private)
  *   -70001  signing key    bstr, SEC1 uncompressed P-256 point (atls-private): which key
  *                          signed; the policy pins its key id (SHA-256 of its DER SPKI)
+ *
+ * Attester configuration ("key=value", atls_attester_ops.create):
+ *   key=FILE                PEM P-256 private key (required)
+ *   measurements=FILE       JSON {"name": "hex digest", ...}, read once at create
+ *   reload_measurements=1   read the measurements file again for every Evidence, so a runtime
+ *                           state change shows in the next quote (state-change tests)
+ *   quote_latency_ms=N      0..60000: every Evidence takes at least N ms and one is made at a
+ *                           time (callers sharing the attester queue): a simulated slow,
+ *                           serialised quote source (a TDX Quoting Enclave takes ~40 ms)
  */
 #ifndef ATLS_SIM_SIM_H
 #define ATLS_SIM_SIM_H
