@@ -1,6 +1,6 @@
 /* intra_ctx.c: INSECURE baseline, SSL_CTX configuration, per-connection state, the message and
  * key-log callbacks that give the binders what OpenSSL does not expose, and the result
- * accessors (atls/intra_insecure.h). */
+ * accessors (intra_insecure.h). */
 #include "tls/intra/intra_internal.h"
 
 #include "base/hex.h"

@@ -1,8 +1,8 @@
-/* intra_internal.h: INSECURE baseline (atls/intra_insecure.h), what its files share. */
+/* intra_internal.h: INSECURE baseline (intra_insecure.h), what its files share. */
 #ifndef ATLS_TLS_INTRA_INTERNAL_H
 #define ATLS_TLS_INTRA_INTERNAL_H
 
-#include <atls/intra_insecure.h>
+#include "tls/intra/intra_insecure.h"
 
 #include "base/cursor.h"
 

@@ -11,7 +11,7 @@
 #define ATLS_TESTS_INTRA_LAB_H
 
 #include <atls/appraisal.h>
-#include <atls/intra_insecure.h>
+#include "tls/intra/intra_insecure.h"
 #include <atls/policy.h>
 
 #include "loopback.h"

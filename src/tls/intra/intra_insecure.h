@@ -1,5 +1,5 @@
 /*
- * atls/intra_insecure.h: INSECURE BY DESIGN. The intra-handshake attestation baseline
+ * intra_insecure.h: INSECURE BY DESIGN. The intra-handshake attestation baseline
  * (draft-fossati-tls-attestation-08), kept only so that atls can show, by running code, why it
  * attests after the handshake instead (docs/INTRA-BASELINE.md, docs/COMPARISON.md).
  *
@@ -7,8 +7,10 @@
  *     stolen TLS key (Intra-handshake.fail, CVE-2026-33697) and to replay, by design: the attack
  *     tests (tests/attacks_intra) fail if it ever stops falling to them.
  *
- * Every public name carries "insecure". Nothing in atls selects it: not a default, not a policy
- * key; only `atls serve|connect --intra ...` (which print INSECURE on every line) and the tests.
+ * Every name carries "insecure". Nothing in atls selects it: not a default, not a policy key;
+ * only `atls serve|connect --intra ...` (which print INSECURE on every line) and the tests. It
+ * is deliberately not public API: this header is private to the build (src/), and libatls.so
+ * exports none of it (its objects are in libatls.a only for the atls binary and the tests).
  *
  * What it does, on unmodified OpenSSL 3.0 through custom extensions (SSL_CTX_add_custom_ext):
  *   - ClientHello: evidence_request (-08 section 4: offered EvidenceTypes and the client's nonce)
@@ -32,8 +34,8 @@
  * Threading: one SSL_CTX may serve connections on many threads (the configuration is
  * read-only after configure); a shared attester is serialised through attester_lock.
  */
-#ifndef ATLS_INTRA_INSECURE_H
-#define ATLS_INTRA_INSECURE_H
+#ifndef ATLS_TLS_INTRA_INSECURE_H
+#define ATLS_TLS_INTRA_INSECURE_H
 
 #include <atls/appraisal.h>
 #include <atls/error.h>
@@ -200,4 +202,4 @@ atls_intra_insecure_mode atls_intra_insecure_mode_parse(const char *name);
 #ifdef __cplusplus
 }
 #endif
-#endif /* ATLS_INTRA_INSECURE_H */
+#endif /* ATLS_TLS_INTRA_INSECURE_H */
