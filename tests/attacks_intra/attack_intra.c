@@ -19,13 +19,40 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define REATTEST_INTERVAL_MS 200
 
 static void state_change(world *w)
 {
-    state_change_result b;
-    baseline_state_change(w, &b);
+    /* atls first: the baseline's part changes the state for good */
+    state_change_result a;
+    atls_state_change(w, REATTEST_INTERVAL_MS, &a);
     outcome o;
+    memset(&o, 0, sizeof(o));
+    o.attested = a.open_connection_still_attested;
+    o.leaked = !a.detected;
+    o.error = a.error;
+    snprintf(o.detail, sizeof(o.detail),
+             "detected on the open connection %ld ms after the change (re-attestation every "
+             "%ld ms, %d round trips meanwhile): %.300s",
+             a.detect_ms, a.reattest_interval_ms, a.exchanges_after_change, a.detail);
+    expect("state_change", strcmp(w->kind, "tpm2") == 0 ? "PCR 23 extended" : "measurement changed",
+           "atls", &o, 0);
+    CHECK(a.detected && a.error == ATLS_ERR_POLICY_MISMATCH);
+    CHECK(a.detect_ms <= 2 * REATTEST_INTERVAL_MS + 1000);
+    if (getenv("ATLS_ATTACK_REPORT") != NULL) {
+        FILE *fp = fopen(getenv("ATLS_ATTACK_REPORT"), "a");
+        if (fp != NULL) {
+            fprintf(fp, "detect|%s|atls|%ld|%ld\n", w->kind, a.detect_ms, a.reattest_interval_ms);
+            fclose(fp);
+        }
+    }
+    /* the world's state changed: make the baseline's world the same again for its part */
+    state_change_result b;
+    CHECK(world_restore_state(w) == 0);
+    baseline_state_change(w, &b);
     memset(&o, 0, sizeof(o));
     /* "succeeds": the client went on trusting, and sending to, a server whose state changed */
     o.attested = b.open_connection_still_attested;
@@ -74,6 +101,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(scenario, "diversion") == 0) {
         baseline_diversion(&w);
+        atls_diversion(&w);
     } else if (strcmp(scenario, "relay") == 0) {
         baseline_relay(&w);
     } else if (strcmp(scenario, "replay") == 0) {
@@ -83,6 +111,7 @@ int main(int argc, char **argv)
         state_change(&w);
     } else if (strcmp(scenario, "compromised_ak") == 0) {
         baseline_compromised_ak(&w);
+        atls_compromised_ak(&w);
     } else if (strcmp(scenario, "privacy") == 0) {
         privacy(&w);
     } else {

@@ -37,4 +37,8 @@ void baseline_state_change(world *w, state_change_result *out);
 void baseline_compromised_ak(world *w);
 void baseline_privacy(world *w, privacy_result *out);
 
+void atls_diversion(world *w);
+void atls_state_change(world *w, long interval_ms, state_change_result *out);
+void atls_compromised_ak(world *w);
+
 #endif /* ATLS_TESTS_ATTACKS_INTRA_ATTACKS_H */

@@ -49,6 +49,9 @@ void world_cleanup(world *w);
 /* world_change_state changes S1's measured state (tpm2: extends PCR 23; sim: rewrites the
  * measurements file that S1's attester reads for every Evidence). */
 int world_change_state(world *w);
+/* world_restore_state undoes it (tpm2: tpm2_pcrreset 23, a resettable PCR; sim: the original
+ * measurements). */
+int world_restore_state(world *w);
 
 /* What the client saw and who read its secret. */
 typedef struct outcome {

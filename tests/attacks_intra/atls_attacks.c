@@ -1,0 +1,128 @@
+/* atls_attacks.c: the six scenarios against atls (post-handshake attestation over RFC 9261 with
+ * the TLS-exporter binding), in the same world and with the same capabilities the baseline
+ * scenarios give the attacker (attacks.h). */
+#include "attacks.h"
+
+#include "atls_lab.h"
+#include "check.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* atls_attempt: C connects to |port| intending server.test, attests with |policy|, then sends
+ * |secret|. */
+static void atls_attempt(world *w, int port, const atls_policy *policy, intra_lab_server *wrong,
+                         const char *secret, outcome *o)
+{
+    memset(o, 0, sizeof(*o));
+    int before = 0;
+    if (wrong != NULL) {
+        pthread_mutex_lock(&wrong->mu);
+        before = wrong->secrets_read;
+        pthread_mutex_unlock(&wrong->mu);
+    }
+    atls_lab_client c;
+    atls_error rc = atls_lab_connect(&c, NULL, w->F.store, "server.test", policy, port);
+    o->attested = rc == ATLS_OK && c.attested;
+    if (o->attested) {
+        (void)atls_lab_roundtrip(&c, secret);
+    }
+    atls_lab_close(&c);
+    if (wrong != NULL) {
+        /* the server thread records the line before it echoes it */
+        char got[LAB_SECRET_MAX];
+        intra_lab_server_secret(wrong, got);
+        pthread_mutex_lock(&wrong->mu);
+        o->leaked = wrong->secrets_read > before && strcmp(got, secret) == 0;
+        pthread_mutex_unlock(&wrong->mu);
+    }
+    o->error = o->attested ? ATLS_OK : c.error;
+    if (o->attested && o->leaked) {
+        snprintf(o->detail, sizeof(o->detail),
+                 "client attested the peer; the secret was read by the wrong party");
+    } else if (o->attested) {
+        snprintf(o->detail, sizeof(o->detail), "client attested the peer; secret not leaked");
+    } else {
+        snprintf(o->detail, sizeof(o->detail), "%s: %s", atls_strerror(c.error), c.reason);
+    }
+}
+
+/* ---- 1. diversion -------------------------------------------------------------------------- */
+
+void atls_diversion(world *w)
+{
+    atls_lab_site s1, s2;
+    CHECK(atls_lab_site_start(&s1, w->F.leaf->cert, w->F.leaf->key, w->att, w->att1) == 0);
+    outcome o;
+    atls_attempt(w, s1.srv.lb.port, w->fleet, &s1.srv, "control", &o);
+    CHECK(o.attested && o.leaked); /* control: the intended server */
+    /* S2 is genuine, same measurements, in the fleet policy, but has no key for server.test */
+    CHECK(atls_lab_site_start(&s2, w->s2_leaf->cert, w->s2_leaf->key, w->att, w->att2) == 0);
+    atls_attempt(w, s2.srv.lb.port, w->fleet, &s2.srv, "card 4111-1111", &o);
+    expect("diversion", "to a second genuine TEE", "atls", &o, 0);
+    CHECK(o.error == ATLS_ERR_CRYPTO_CHAIN);
+    atls_lab_site_stop(&s2);
+    atls_lab_site_stop(&s1);
+}
+
+/* ---- 4. state change after the handshake --------------------------------------------------- */
+
+void atls_state_change(world *w, long interval_ms, state_change_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->reattest_interval_ms = interval_ms;
+    atls_lab_site s1;
+    CHECK(atls_lab_site_start(&s1, w->F.leaf->cert, w->F.leaf->key, w->att, w->att1) == 0);
+    atls_lab_client c;
+    CHECK_OK(atls_lab_connect(&c, NULL, w->F.store, "server.test", w->pinned, s1.srv.lb.port));
+    CHECK_OK(atls_lab_roundtrip(&c, "before"));
+    CHECK_OK(atls_lab_reattest(&c)); /* re-attestation works while nothing changed */
+    CHECK(world_change_state(w) == 0);
+    long changed = now_ms();
+    /* the client re-attests every interval and uses the connection meanwhile */
+    atls_error rc = ATLS_OK;
+    while (rc == ATLS_OK && now_ms() - changed < 5000) {
+        long next = changed + interval_ms * (1 + (now_ms() - changed) / interval_ms);
+        while (rc == ATLS_OK && now_ms() < next) {
+            rc = atls_lab_roundtrip(&c, "still here");
+            out->exchanges_after_change += rc == ATLS_OK;
+            usleep(10000);
+        }
+        if (rc == ATLS_OK) {
+            rc = atls_lab_reattest(&c);
+        }
+    }
+    out->detect_ms = now_ms() - changed;
+    out->detected = rc != ATLS_OK;
+    out->error = rc;
+    out->open_connection_still_attested = c.attested;
+    snprintf(out->detail, sizeof(out->detail), "%s: %s", atls_strerror(rc), c.reason);
+    atls_lab_close(&c);
+    atls_lab_site_stop(&s1);
+}
+
+/* ---- 5. one compromised attestation key ---------------------------------------------------- */
+
+void atls_compromised_ak(world *w)
+{
+    /* A: S2's leaked attestation key and a CSP-issued certificate for server.test */
+    atls_lab_site a;
+    CHECK(atls_lab_site_start(&a, w->a_leaf->cert, w->a_leaf->key, w->att, w->att2) == 0);
+    outcome o;
+    atls_attempt(w, a.srv.lb.port, w->fleet, &a.srv, "wire transfer", &o);
+    /* post-handshake binding cannot help: the leaked key signs whatever A asks */
+    expect("compromised_ak", "no pinning", "atls", &o, 1);
+    atls_attempt(w, a.srv.lb.port, w->pinned, &a.srv, "wire transfer", &o);
+    expect("compromised_ak", "pinned", "atls", &o, 0);
+    CHECK(o.error == ATLS_ERR_POLICY_UNTRUSTED_KEY);
+    atls_lab_site_stop(&a);
+}
