@@ -26,6 +26,7 @@ static const char help[] =
     "  --timeout SECONDS          connection and attestation timeout (default 30)\n"
     "  --cert FILE, --key FILE    our identity when the server asks us to attest\n"
     CLI_ATTESTER_HELP
+    INTRA_HELP
     "  -v, --verbose              log progress on stderr\n"
     "  -h, --help                 this help\n"
     "Exit: 0 affirming, 1 contraindicated / invalid Evidence / TLS failure, 2 usage or I/O\n"
@@ -83,6 +84,9 @@ static int attest_once(client_ctx *cc, int json, EVP_PKEY *ear_key)
 
 int cmd_connect(int argc, char **argv)
 {
+    if (cli_wants_intra(argc, argv)) {
+        return cmd_intra_connect(argc, argv); /* INSECURE baseline: only when asked by name */
+    }
     static const struct option longopts[] = {
         {"ca", required_argument, NULL, OPT_CA},
         {"servername", required_argument, NULL, OPT_SERVERNAME},

@@ -32,6 +32,7 @@ static const char help[] =
     "  --chain FILE               intermediate certificates (PEM)\n"
     "  --backend HOST:PORT        the TCP service behind the proxy (checked at start)\n"
     CLI_ATTESTER_HELP
+    INTRA_HELP
     "  --require-attestation      refuse clients that do not negotiate atls/1\n"
     "  --client-policy FILE       ask every atls/1 client to attest and appraise it\n"
     "  --client-ca FILE           with --client-policy: PEM CA certificates for the clients'\n"
@@ -155,6 +156,9 @@ static int wait_idle(server *srv, int ms)
 
 int cmd_serve(int argc, char **argv)
 {
+    if (cli_wants_intra(argc, argv)) {
+        return cmd_intra_serve(argc, argv); /* INSECURE baseline: only when asked by name */
+    }
     static const struct option longopts[] = {
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"cert", required_argument, NULL, OPT_CERT},

@@ -7,9 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LAB_TIMEOUT_MS 10000
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 /* the server application: an atls session echoing DATA until the client closes */
 static void serve_session(intra_lab_server *srv, SSL *ssl)
@@ -126,6 +134,7 @@ atls_error atls_lab_connect(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
     if (ctx == NULL) {
         c->ctx = ctx = atls_lab_client_ctx(trust);
     }
+    uint64_t t0 = now_ns();
     c->fd = loopback_connect(port);
     c->ssl = ctx != NULL && c->fd >= 0 ? SSL_new(ctx) : NULL;
     if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_set1_host(c->ssl, host) != 1 ||
@@ -142,6 +151,7 @@ atls_error atls_lab_connect(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
         return c->error;
     }
     c->handshake_ok = 1;
+    c->handshake_ns = now_ns() - t0;
     atls_session_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.peer_must_attest = 1;
@@ -154,7 +164,9 @@ atls_error atls_lab_connect(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
     if (rc != ATLS_OK) {
         return fail(c, rc, "session");
     }
+    uint64_t t1 = now_ns();
     rc = atls_session_attest(c->session, NULL);
+    c->attest_ns = now_ns() - t1;
     if (rc != ATLS_OK) {
         return fail(c, rc, "attestation");
     }

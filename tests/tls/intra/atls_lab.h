@@ -16,6 +16,8 @@
 
 #include "intra_lab.h"
 
+#include <stdint.h>
+
 /* A server on loopback (site.srv.lb.port). */
 typedef struct atls_lab_site {
     SSL_CTX *ctx;
@@ -42,6 +44,7 @@ typedef struct atls_lab_client {
     atls_error error;            /* the first failure, named */
     char reason[300];
     int handshake_ok, attested;
+    uint64_t handshake_ns, attest_ns; /* atls_lab_connect: TCP + TLS handshake, first attestation */
 } atls_lab_client;
 
 /* atls_lab_client_ctx: a client SSL_CTX (ALPN atls/1, TLS 1.3, SSL_VERIFY_PEER with |trust|). */
