@@ -4,6 +4,7 @@
 #include "attacks.h"
 
 #include "atls_lab.h"
+#include "atls_mitm.h"
 #include "check.h"
 
 #include <stdio.h>
@@ -125,4 +126,50 @@ void atls_compromised_ak(world *w)
     expect("compromised_ak", "pinned", "atls", &o, 0);
     CHECK(o.error == ATLS_ERR_POLICY_UNTRUSTED_KEY);
     atls_lab_site_stop(&a);
+}
+
+/* ---- 2. relay and 3. replay with S1's stolen TLS key --------------------------------------- */
+
+static void mitm_once(world *w, atls_mitm_mode mode, const char *scenario, const char *variant)
+{
+    atls_lab_site s1;
+    CHECK(atls_lab_site_start(&s1, w->F.leaf->cert, w->F.leaf->key, w->att, w->att1) == 0);
+    atls_mitm a;
+    CHECK(atls_mitm_start(&a, mode, w->F.leaf->cert, w->F.leaf->key, s1.srv.lb.port) == 0);
+    outcome o;
+    atls_attempt(w, a.srv.lb.port, w->pinned, &a.srv, "password hunter2", &o);
+    /* the attack was really tried: A got S1's genuine Evidence and sent a valid authenticator */
+    CHECK(a.upstream_exchanges >= 1 && a.answers >= 1);
+    char detail[sizeof(o.detail)];
+    snprintf(detail, sizeof(detail), "%.420s (the client's ERROR frame to A: code %d)", o.detail,
+             (int)a.victim_error);
+    memcpy(o.detail, detail, sizeof(o.detail));
+    expect(scenario, variant, "atls", &o, 0);
+    /* the binding: the Evidence's challenge is not this connection's exporter */
+    CHECK(o.error == ATLS_ERR_EVIDENCE_NONCE || o.error == ATLS_ERR_PROTOCOL_BINDING);
+    CHECK(a.victim_error == o.error);
+    atls_mitm_stop(&a);
+    atls_lab_site_stop(&s1);
+}
+
+void atls_relay(world *w)
+{
+    mitm_once(w, ATLS_MITM_RELAY, "relay", "stolen TLS key, fresh Evidence over the same context");
+}
+
+void atls_replay(world *w)
+{
+    mitm_once(w, ATLS_MITM_REPLAY, "replay", "stolen TLS key, Evidence captured earlier");
+}
+
+/* after S1's state changed: atls has no cache to serve; fresh Evidence shows the change */
+void atls_replay_passport(world *w)
+{
+    atls_lab_site s1;
+    CHECK(atls_lab_site_start(&s1, w->F.leaf->cert, w->F.leaf->key, w->att, w->att1) == 0);
+    outcome o;
+    atls_attempt(w, s1.srv.lb.port, w->pinned, &s1.srv, "patient record 17", &o);
+    expect("replay", "passport (state since changed)", "atls", &o, 0);
+    CHECK(o.error == ATLS_ERR_POLICY_MISMATCH);
+    atls_lab_site_stop(&s1);
 }

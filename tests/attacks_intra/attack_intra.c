@@ -104,9 +104,12 @@ int main(int argc, char **argv)
         atls_diversion(&w);
     } else if (strcmp(scenario, "relay") == 0) {
         baseline_relay(&w);
+        atls_relay(&w);
     } else if (strcmp(scenario, "replay") == 0) {
         baseline_replay(&w);
+        atls_replay(&w);
         baseline_replay_passport(&w);
+        atls_replay_passport(&w);
     } else if (strcmp(scenario, "state_change") == 0) {
         state_change(&w);
     } else if (strcmp(scenario, "compromised_ak") == 0) {

@@ -40,5 +40,8 @@ void baseline_privacy(world *w, privacy_result *out);
 void atls_diversion(world *w);
 void atls_state_change(world *w, long interval_ms, state_change_result *out);
 void atls_compromised_ak(world *w);
+void atls_relay(world *w);
+void atls_replay(world *w);
+void atls_replay_passport(world *w); /* after baseline_replay_passport changed the state */
 
 #endif /* ATLS_TESTS_ATTACKS_INTRA_ATTACKS_H */
