@@ -94,6 +94,7 @@ typedef enum atls_error {
     ATLS_ERR_POLICY_UNTRUSTED_KEY = 602,   /* attestation key not trusted by the policy */
     ATLS_ERR_POLICY_INVALID = 603,         /* the policy document itself is invalid */
     ATLS_ERR_POLICY_UNAPPRAISED = 604,     /* a trust input was missing and the policy needs it */
+    ATLS_ERR_POLICY_INSTANCE = 605,        /* not a platform instance the policy pins */
 
     /* io (7xx): files, sockets, the TPM transport */
     ATLS_ERR_IO = 700,                     /* generic I/O failure */

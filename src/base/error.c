@@ -64,6 +64,7 @@ static const struct error_name error_names[] = {
     {ATLS_ERR_POLICY_UNTRUSTED_KEY, "attestation key not trusted"},
     {ATLS_ERR_POLICY_INVALID, "invalid appraisal policy"},
     {ATLS_ERR_POLICY_UNAPPRAISED, "a trust input the policy requires was not given"},
+    {ATLS_ERR_POLICY_INSTANCE, "platform instance not pinned by the policy"},
     {ATLS_ERR_IO, "I/O error"},
     {ATLS_ERR_IO_CLOSED, "connection closed"},
     {ATLS_ERR_IO_FILE, "file error"},

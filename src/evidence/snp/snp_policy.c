@@ -24,6 +24,11 @@ static const struct {
 };
 #define N_HEX_LISTS (sizeof(hex_lists) / sizeof(hex_lists[0]))
 
+/* Instance pinning (opt-in, never written by policy_from_result): the chips this service may
+ * run on. One extracted, unrevoked VCEK key signs reports for any measurement; only a pin on
+ * the chip (or a KBS that releases keys to pinned chips) stops a second machine holding it. */
+#define CHIP_IDS "chip_ids"
+
 static const char *const tcb_keys[] = {"bootloader", "tee", "snp", "microcode", "fmc"};
 static const char *const bool_keys[] = {"allow_debug", "allow_smt", "allow_migration_agent",
                                         "require_challenge", "any_measurement", "allow_cxl",
@@ -49,6 +54,18 @@ atls_error atls_snp_check_policy(const json_t *policy)
                 ATLS_GUARD(atls_policy_check_hex_list(v, hex_lists[i].len, key));
                 known = 1;
             }
+        }
+        if (strcmp(key, CHIP_IDS) == 0) {
+            ATLS_GUARD(atls_policy_check_hex_list(v, 64, key));
+            size_t j;
+            json_t *e;
+            json_array_foreach(v, j, e) {
+                /* a report with MASK_CHIP_ID set carries zeros: such a pin pins nothing */
+                ATLS_ENSURE(strspn(json_string_value(e), "0") != 128, INVALID,
+                            "policy snp.chip_ids[%zu]: the all-zero CHIP_ID (what a report "
+                            "with MASK_CHIP_ID carries) pins no chip", j);
+            }
+            known = 1;
         }
         for (size_t i = 0; i < sizeof(bool_keys) / sizeof(bool_keys[0]) && !known; i++) {
             if (strcmp(key, bool_keys[i]) == 0) {
@@ -142,6 +159,13 @@ atls_error atls_snp_appraise(const json_t *policy, const atls_evidence_result *r
         }
         ATLS_ENSURE(found, MISMATCH, "SNP policy: %s %s is not an allowed value",
                     hex_lists[i].claim, have != NULL ? have : "(absent)");
+    }
+    const json_t *chips = json_object_get(policy, CHIP_IDS);
+    if (chips != NULL) {
+        const char *chip = json_string_value(json_object_get(c, "chip_id"));
+        ATLS_ENSURE(chip != NULL && atls_policy_hex_in_list(chips, chip),
+                    ATLS_ERR_POLICY_INSTANCE, "SNP policy: CHIP_ID %.16s... is not in chip_ids",
+                    chip != NULL ? chip : "(absent)");
     }
     const json_t *min_tcb = json_object_get(policy, "min_tcb");
     if (min_tcb != NULL) {

@@ -14,6 +14,8 @@ typedef struct atls_tdx_pck_info {
     uint8_t comp[16];   /* SGX TCB component SVNs .2.1-.2.16 */
     uint16_t pcesvn;    /* .2.17 */
     uint8_t cpusvn[16]; /* .2.18 */
+    uint8_t ppid[16];   /* .1: the platform's PPID (instance pinning) */
+    int have_ppid;
 } atls_tdx_pck_info;
 
 /* TCB status values (Intel PCS "TCB Info" tcbStatus, and the two TD-relaunch statuses Intel's

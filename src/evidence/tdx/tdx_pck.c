@@ -500,7 +500,10 @@ ATLS_MUST_CHECK static atls_error pck_info_parse(X509 *pck, atls_tdx_pck_info *o
         STACK_OF(ASN1_TYPE) *kv = NULL;
         ok = pair(sk_ASN1_TYPE_value(top, i), oid, sizeof(oid), &kv);
         const ASN1_TYPE *val = ok ? sk_ASN1_TYPE_value(kv, 1) : NULL;
-        if (ok && strcmp(oid, SGX_OID ".2") == 0) {
+        if (ok && strcmp(oid, SGX_OID ".1") == 0) {
+            ok = !out->have_ppid && octets(val, out->ppid, 16);
+            out->have_ppid = 1;
+        } else if (ok && strcmp(oid, SGX_OID ".2") == 0) {
             ok = !have_tcb && tcb_seq(val, out);
             have_tcb = 1;
         } else if (ok && strcmp(oid, SGX_OID ".3") == 0) {

@@ -24,6 +24,15 @@ static const struct {
 };
 #define N_HEX_LISTS (sizeof(hex_lists) / sizeof(hex_lists[0]))
 
+/* Instance pinning (opt-in, never written by policy_from_result): the platforms this service
+ * may run on, by PPID or by PCK certificate key. One extracted, unrevoked attestation key makes
+ * quotes for any TD; only a pin on the platform stops a second machine holding it. */
+static const struct {
+    const char *key, *claim;
+    size_t len;
+} pins[] = {{"ppids", "ppid", 16}, {"pck_key_ids", "pck_key_id", 32}};
+#define N_PINS (sizeof(pins) / sizeof(pins[0]))
+
 atls_error atls_tdx_check_policy(const json_t *policy)
 {
     const char *key;
@@ -34,6 +43,12 @@ atls_error atls_tdx_check_policy(const json_t *policy)
         for (size_t i = 0; i < N_HEX_LISTS && !known; i++) {
             if (strcmp(key, hex_lists[i].key) == 0) {
                 ATLS_GUARD(atls_policy_check_hex_list(v, hex_lists[i].len, key));
+                known = 1;
+            }
+        }
+        for (size_t i = 0; i < N_PINS && !known; i++) {
+            if (strcmp(key, pins[i].key) == 0) {
+                ATLS_GUARD(atls_policy_check_hex_list(v, pins[i].len, key));
                 known = 1;
             }
         }
@@ -124,6 +139,13 @@ atls_error atls_tdx_appraise(const json_t *policy, const atls_evidence_result *r
         ATLS_ENSURE(allowed == NULL || (have != NULL && atls_policy_hex_in_list(allowed, have)), MISMATCH,
                     "TDX policy: %s %s is not an allowed value", hex_lists[i].key,
                     have != NULL ? have : "(absent)");
+    }
+    for (size_t i = 0; i < N_PINS; i++) {
+        const json_t *allowed = json_object_get(policy, pins[i].key);
+        const char *have = json_string_value(json_object_get(c, pins[i].claim));
+        ATLS_ENSURE(allowed == NULL || (have != NULL && atls_policy_hex_in_list(allowed, have)),
+                    ATLS_ERR_POLICY_INSTANCE, "TDX policy: %s %s is not in %s", pins[i].claim,
+                    have != NULL ? have : "(absent)", pins[i].key);
     }
     const json_t *allow_debug = json_object_get(policy, "allow_debug");
     int debug = json_is_true(json_object_get(c, "debug"));

@@ -5,6 +5,7 @@
 
 #include "base/hex.h"
 #include "base/result.h"
+#include "evidence/core/claims.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -45,6 +46,7 @@ static json_t *unappraised_of(const tdx_inputs *in)
 }
 
 ATLS_MUST_CHECK static atls_error claims_of(const atls_tdx_quote *q, const atls_tdx_pck_info *pck,
+                                            const char *pck_key_id,
                                             const atls_tdx_collateral_result *col,
                                             const tdx_inputs *inputs, json_t **out)
 {
@@ -86,6 +88,8 @@ ATLS_MUST_CHECK static atls_error claims_of(const atls_tdx_quote *q, const atls_
          set_hex(c, "fmspc", pck->fmspc, 6) && set_hex(c, "pce_id", pck->pceid, 2) &&
          json_object_set_new(c, "pce_svn", json_integer(pck->pcesvn)) == 0 &&
          set_hex(c, "cpu_svn", pck->cpusvn, 16) &&
+         (!pck->have_ppid || set_hex(c, "ppid", pck->ppid, 16)) &&
+         json_object_set_new(c, "pck_key_id", json_string(pck_key_id)) == 0 &&
          json_object_set_new(c, "qe_isvsvn", json_integer(q->qe.isvsvn)) == 0 &&
          set_hex(c, "qe_mrsigner", q->qe.mrsigner, 32) &&
          json_object_set_new(c, "tcb_status",
@@ -237,7 +241,10 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
     tdx_inputs inputs = {.tcb_info = col.tcb_info_checked,
                          .qe_identity = col.qe_identity_checked,
                          .crls = atls_tdx_crls_apply(in, untrusted)};
-    ATLS_GUARD_GOTO(rc, done, claims_of(&q, &pck, &col, &inputs, &out->claims));
+    /* the PCK certificate's key: one per platform (and TCB), for instance pinning */
+    char pck_key_id[65];
+    ATLS_GUARD_GOTO(rc, done, atls_key_id(X509_get0_pubkey(leaf), pck_key_id));
+    ATLS_GUARD_GOTO(rc, done, claims_of(&q, &pck, pck_key_id, &col, &inputs, &out->claims));
     out->type = "tdx";
     set_tiers(&col, &inputs, out);
 done:
