@@ -97,7 +97,9 @@ static atls_error upstream_evidence(atls_mitm *m, SSL *up, atls_frame_reader *r,
     atls_ea_result_free(res);
     atls_ea_request_free(req);
     if (rc == ATLS_OK) {
+        pthread_mutex_lock(&m->srv.mu);
         m->upstream_exchanges++;
+        pthread_mutex_unlock(&m->srv.mu);
     }
     return rc;
 }
@@ -116,7 +118,9 @@ static atls_error answer(atls_mitm *m, SSL *victim, const uint8_t *msg, size_t l
     atls_ea_request_free(req);
     if (rc == ATLS_OK) {
         rc = send_frame(victim, ATLS_FRAME_AUTHENTICATOR, auth, auth_len);
+        pthread_mutex_lock(&m->srv.mu);
         m->answers++;
+        pthread_mutex_unlock(&m->srv.mu);
     }
     free(auth);
     return rc;
@@ -167,8 +171,11 @@ static void serve_victim(intra_lab_server *srv, SSL *victim)
             uint16_t code = 0;
             char reason[300] = "";
             if (atls_frame_parse_error(p, len, &code, reason, sizeof(reason)) == ATLS_OK) {
+                pthread_mutex_lock(&m->srv.mu);
                 m->victim_error = (atls_error)code;
                 snprintf(m->victim_reason, sizeof(m->victim_reason), "%s", reason);
+                m->victim_errors++;
+                pthread_mutex_unlock(&m->srv.mu);
             }
             break;
         } else if (type == ATLS_FRAME_REQUEST) {
@@ -208,6 +215,12 @@ static void serve_victim(intra_lab_server *srv, SSL *victim)
 
 int atls_mitm_start(atls_mitm *m, atls_mitm_mode mode, X509 *cert, EVP_PKEY *key, int s1_port)
 {
+    return atls_mitm_start_on(m, mode, cert, key, s1_port, 0);
+}
+
+int atls_mitm_start_on(atls_mitm *m, atls_mitm_mode mode, X509 *cert, EVP_PKEY *key, int s1_port,
+                       int port)
+{
     memset(m, 0, sizeof(*m));
     m->mode = mode;
     m->cert = cert;
@@ -224,7 +237,7 @@ int atls_mitm_start(atls_mitm *m, atls_mitm_mode mode, X509 *cert, EVP_PKEY *key
     SSL_CTX_set_verify(m->up_ctx, SSL_VERIFY_NONE, NULL); /* A knows whom it talks to */
     m->srv.app = serve_victim;
     m->srv.app_arg = m;
-    if (intra_lab_server_start(&m->srv, m->ctx) != 0) {
+    if (intra_lab_server_start_on(&m->srv, m->ctx, port) != 0) {
         atls_mitm_stop(m);
         return -1;
     }

@@ -28,9 +28,13 @@ typedef struct atls_mitm {
     int answers;            /* authenticators A sent the victim */
     atls_error victim_error; /* the code of the victim's ERROR frame, if any */
     char victim_reason[300];
+    int victim_errors;      /* ERROR frames received (counters: under srv.mu) */
 } atls_mitm;
 
 int atls_mitm_start(atls_mitm *m, atls_mitm_mode mode, X509 *cert, EVP_PKEY *key, int s1_port);
+/* atls_mitm_start_on: listening on 127.0.0.1:|port| (0: any free port). */
+int atls_mitm_start_on(atls_mitm *m, atls_mitm_mode mode, X509 *cert, EVP_PKEY *key, int s1_port,
+                       int port);
 void atls_mitm_stop(atls_mitm *m);
 
 #endif /* ATLS_TESTS_ATTACKS_INTRA_ATLS_MITM_H */

@@ -2,12 +2,11 @@
  * (attacks.h). Each runs the attack for real on loopback and records the outcome with expect():
  * where the baseline is known to fall, the test fails if it does not. */
 #include "attacks.h"
+#include "intra_relay.h"
 
 #include "check.h"
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,95 +54,6 @@ void baseline_diversion(world *w)
 
 /* ---- 2. relay with a stolen TLS key -------------------------------------------------------- */
 
-/* The attacker's Evidence source: for each client it opens its own baseline connection to S1,
- * forwarding the client's nonce (and, for binder #1, its client random), and hands S1's fresh
- * Evidence on. A holds S1's TLS key; it has no attestation key. */
-typedef struct relay_src {
-    world *w;
-    int upstream_port;
-    atls_intra_insecure_mode mode;
-    atls_intra_insecure_binder binder;
-    int forward_client_random;
-} relay_src;
-
-/* rigged_client_ctx: a client SSL_CTX whose next ClientHello random is |cr|. OpenSSL has no
- * setter for it; the attacker uses a private library context whose public DRBG is OpenSSL's own
- * TEST-RAND (stock OpenSSL, no patch): the ClientHello random is the first public randomness a
- * new connection draws. */
-static SSL_CTX *rigged_client_ctx(const atls_intra_insecure_config *cfg, const uint8_t cr[32],
-                                  OSSL_LIB_CTX **lib_out)
-{
-    OSSL_LIB_CTX *lib = OSSL_LIB_CTX_new();
-    static uint8_t entropy[8192];
-    unsigned int strength = 256;
-    if (lib == NULL || RAND_set_DRBG_type(lib, "TEST-RAND", NULL, NULL, NULL) != 1 ||
-        RAND_bytes(entropy, sizeof(entropy)) != 1) {
-        OSSL_LIB_CTX_free(lib);
-        return NULL;
-    }
-    EVP_RAND_CTX *pub = RAND_get0_public(lib), *priv = RAND_get0_private(lib);
-    OSSL_PARAM p[3] = {
-        OSSL_PARAM_construct_octet_string(OSSL_RAND_PARAM_TEST_ENTROPY, entropy, sizeof(entropy)),
-        OSSL_PARAM_construct_uint(OSSL_RAND_PARAM_STRENGTH, &strength), OSSL_PARAM_construct_end()};
-    SSL_CTX *ctx = NULL;
-    if (pub != NULL && priv != NULL && EVP_RAND_CTX_set_params(priv, p) == 1 &&
-        EVP_RAND_CTX_set_params(pub, p) == 1) {
-        ctx = SSL_CTX_new_ex(lib, NULL, TLS_client_method()); /* draws public randomness */
-    }
-    if (ctx == NULL || atls_intra_insecure_ctx_configure(ctx, 0, cfg) != ATLS_OK) {
-        SSL_CTX_free(ctx);
-        OSSL_LIB_CTX_free(lib);
-        return NULL;
-    }
-    /* from here the connection's first public bytes are the client's random */
-    memcpy(entropy, cr, 32);
-    p[0] = OSSL_PARAM_construct_octet_string(OSSL_RAND_PARAM_TEST_ENTROPY, entropy, sizeof(entropy));
-    if (EVP_RAND_CTX_set_params(pub, p) != 1) {
-        SSL_CTX_free(ctx);
-        OSSL_LIB_CTX_free(lib);
-        return NULL;
-    }
-    *lib_out = lib;
-    return ctx;
-}
-
-static atls_error relay_evidence(void *arg, SSL *ssl, const atls_intra_insecure_binder_inputs *in,
-                                 const uint8_t challenge[ATLS_CHALLENGE_LEN], uint8_t **cmw,
-                                 size_t *cmw_len)
-{
-    (void)ssl, (void)challenge;
-    relay_src *r = arg;
-    atls_intra_insecure_config c = intra_client_cfg(r->w, r->mode, r->binder, NULL);
-    c.accept_warning = 1; /* A takes whatever S1 sends */
-    c.nonce = in->nonce;  /* the victim's nonce, forwarded */
-    c.nonce_len = in->nonce_len;
-    OSSL_LIB_CTX *lib = NULL;
-    SSL_CTX *ctx = r->forward_client_random ? rigged_client_ctx(&c, in->client_random, &lib)
-                                            : intra_lab_client_ctx(&c);
-    if (ctx == NULL) {
-        return atls_error_raise(ATLS_ERR_INTERNAL, __FILE__, __LINE__, "relay: no client context");
-    }
-    intra_lab_result res;
-    intra_lab_connect(ctx, r->upstream_port, NULL, &res);
-    SSL_CTX_free(ctx);
-    OSSL_LIB_CTX_free(lib);
-    atls_error rc = ATLS_OK;
-    if (res.evidence == NULL) {
-        rc = atls_error_raise(ATLS_ERR_EVIDENCE, __FILE__, __LINE__,
-                              "relay: S1 sent no Evidence (%s)", res.reason);
-    } else {
-        if (r->forward_client_random && res.have_inputs &&
-            memcmp(res.inputs.client_random, in->client_random, 32) != 0) {
-            printf("  relay: the rigged ClientHello random did not take\n");
-        }
-        *cmw = res.evidence; /* ownership moves */
-        *cmw_len = res.evidence_len;
-        res.evidence = NULL;
-    }
-    intra_lab_result_cleanup(&res);
-    return rc;
-}
-
 /* one relay: S1 (honest), A (stolen key, relaying), C -> A */
 static void relay_once(world *w, atls_intra_insecure_mode mode, atls_intra_insecure_binder b,
                        int a_uses_own_key, int should_succeed)
@@ -153,10 +63,13 @@ static void relay_once(world *w, atls_intra_insecure_mode mode, atls_intra_insec
     intra_site s1, a;
     atls_intra_insecure_config s1c = intra_server_cfg(w, mode, b, w->att1);
     CHECK(intra_site_start(&s1, &s1c, s1_cert, s1_key) == 0);
-    relay_src src = {w, s1.srv.lb.port, mode, b, b == ATLS_INTRA_INSECURE_BINDER_CR};
+    intra_relay src = {.upstream_port = s1.srv.lb.port, .mode = mode, .binder = b,
+                       .forward_client_random = b == ATLS_INTRA_INSECURE_BINDER_CR,
+                       .media_type = w->att->media_type, .trust = w->F.store,
+                       .hostname = "server.test"};
     atls_intra_insecure_config ac = intra_server_cfg(w, mode, b, NULL);
     ac.attester = NULL;
-    ac.evidence_cb = relay_evidence;
+    ac.evidence_cb = intra_relay_evidence;
     ac.evidence_cb_arg = &src;
     ac.evidence_media_type = w->att->media_type;
     /* RA-only with a nonce-only binder: the Evidence names no key, A needs none of S1's */
@@ -170,6 +83,8 @@ static void relay_once(world *w, atls_intra_insecure_mode mode, atls_intra_insec
     snprintf(variant, sizeof(variant), "%s #%s%s", atls_intra_insecure_mode_name(mode),
              atls_intra_insecure_binder_name(b), a_uses_own_key ? " (no stolen key)" : "");
     expect("relay", variant, "baseline", &o, should_succeed);
+    CHECK(src.relayed >= 1); /* the relay really ran: S1's fresh Evidence went to the victim */
+    CHECK(!src.forward_client_random || src.random_forwarded >= 1);
     if (!should_succeed) {
         /* the binder depends on the handshake A cannot share: the challenge does not match */
         CHECK(o.error == ATLS_ERR_EVIDENCE_NONCE);

@@ -51,7 +51,9 @@ int loopback_server_start(loopback_server *s)
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = 0;
+    sa.sin_port = htons((uint16_t)s->bind_port);
+    int one = 1;
+    (void)setsockopt(s->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     socklen_t len = sizeof(sa);
     if (bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
         listen(s->listen_fd, 16) != 0 ||

@@ -22,6 +22,8 @@ typedef struct loopback_server {
     /* set by the caller */
     void (*on_conn)(void *arg, int fd); /* owns fd (closes it) */
     void *arg;
+    int bind_port;         /* 0: a free port the kernel picks; else this one (scripts that
+                              allocate ports themselves) */
     /* set by loopback_server_start */
     int port;
     int listen_fd;

@@ -108,12 +108,18 @@ static void serve_one(void *arg, int fd)
 
 int intra_lab_server_start(intra_lab_server *s, SSL_CTX *ctx)
 {
+    return intra_lab_server_start_on(s, ctx, 0);
+}
+
+int intra_lab_server_start_on(intra_lab_server *s, SSL_CTX *ctx, int port)
+{
     s->ctx = ctx;
     s->last_alert_received = -1;
     pthread_mutex_init(&s->mu, NULL);
     memset(&s->lb, 0, sizeof(s->lb));
     s->lb.on_conn = serve_one;
     s->lb.arg = s;
+    s->lb.bind_port = port;
     return loopback_server_start(&s->lb);
 }
 

@@ -58,6 +58,8 @@ typedef struct intra_lab_server {
 
 /* intra_lab_server_start serves |ctx| on a free loopback port (s->lb.port). 0 or -1. */
 int intra_lab_server_start(intra_lab_server *s, SSL_CTX *ctx);
+/* intra_lab_server_start_on: on 127.0.0.1:|port| (0: any free port). */
+int intra_lab_server_start_on(intra_lab_server *s, SSL_CTX *ctx, int port);
 void intra_lab_server_stop(intra_lab_server *s);
 /* intra_lab_server_secret copies the last secret read into |out| (size LAB_SECRET_MAX). */
 void intra_lab_server_secret(intra_lab_server *s, char *out);
