@@ -6,7 +6,7 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 
-.PHONY: all deps build demo test test-asan test-valgrind fuzz bench soak clean
+.PHONY: all deps build demo test test-asan test-valgrind fuzz bench soak compare clean
 
 all: build
 
@@ -52,6 +52,11 @@ test-valgrind: deps
 # Benchmarks (not tests): ratios against same-run baselines, written to docs/BENCHMARKS.md.
 bench: deps
 	@scripts/bench
+
+# Intra- vs post-handshake attestation, measured on this machine: docs/COMPARISON.md (not a test;
+# a few minutes). COMPARE_N0 / COMPARE_N: connections per design at RTT 0 / 20 and 80 ms.
+compare: deps
+	@scripts/compare
 
 # The bounded soak test: N attested connections re-attesting for T seconds, misbehaving
 # clients mixed in (make soak N=50 T=120).

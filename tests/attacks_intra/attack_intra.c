@@ -64,6 +64,13 @@ static void state_change(world *w)
     expect("state_change", strcmp(w->kind, "tpm2") == 0 ? "PCR 23 extended" : "measurement changed",
            "baseline", &o, 1);
     CHECK(b.reconnect_detects);
+    if (getenv("ATLS_ATTACK_REPORT") != NULL) {
+        FILE *fp = fopen(getenv("ATLS_ATTACK_REPORT"), "a");
+        if (fp != NULL) {
+            fprintf(fp, "detect|%s|baseline-reconnect|%ld|0\n", w->kind, b.reconnect_ms);
+            fclose(fp);
+        }
+    }
 }
 
 static void privacy(world *w)

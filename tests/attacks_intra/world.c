@@ -128,10 +128,14 @@ static int make_policies(world *w)
     return 0;
 }
 
+/* the attester of this run, for the report lines */
+static const char *report_kind = "?";
+
 int world_init(world *w, const char *kind)
 {
     memset(w, 0, sizeof(*w));
     w->kind = kind;
+    report_kind = kind;
     if (strcmp(kind, "sim") != 0 && strcmp(kind, "tpm2") != 0) {
         fprintf(stderr, "world: attester must be sim or tpm2\n");
         return -1;
@@ -219,7 +223,8 @@ void expect(const char *scenario, const char *variant, const char *design, const
     if (path != NULL && path[0] != '\0') {
         FILE *fp = fopen(path, "a");
         if (fp != NULL) {
-            fprintf(fp, "%s|%s|%s|%s|%s\n", scenario, variant, design, result, o->detail);
+            fprintf(fp, "%s|%s|%s|%s|%s|%s\n", report_kind, scenario, variant, design, result,
+                    o->detail);
             fclose(fp);
         }
     }

@@ -15,7 +15,8 @@
  * Observable success of an attack (issue 13): the client reports the peer attested AND a secret
  * the client writes after the handshake is read by the wrong party. Each outcome is printed and,
  * when ATLS_ATTACK_REPORT names a file, appended to it as one line:
- *   scenario|variant|design|result|detail      (result: "attack succeeds" or "rejected")
+ *   attester|scenario|variant|design|result|detail  (result: "attack succeeds" or "rejected")
+ * and the state-change timings as "detect|attester|design|ms|re-attestation interval ms"
  * (scripts/compare turns those lines into the attack table of docs/COMPARISON.md).
  */
 #ifndef ATLS_TESTS_ATTACKS_INTRA_WORLD_H

@@ -141,7 +141,7 @@ static atls_error get_bank(atls_cursor *c, uint16_t alg, atls_tpm2_quote *q)
     ATLS_ENSURE(grown != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
     q->pcrs = grown;
     while (atls_cbor_map_has_next(&it)) {
-        uint64_t index;
+        uint64_t index = 0; /* set by get_uint_key; -O3 cannot see it */
         atls_cursor d;
         ATLS_GUARD(get_uint_key(c, &it, "PCR index", PCRS_PER_BANK - 1, &index));
         char where[16];
@@ -168,7 +168,7 @@ static atls_error get_pcrs(atls_cursor *c, atls_tpm2_quote *q)
     ATLS_ENSURE(it.count <= ATLS_TPM2_MAX_BANKS, ATLS_ERR_DECODE_TOO_LARGE,
                 "%zu banks, at most %d", it.count, ATLS_TPM2_MAX_BANKS);
     while (atls_cbor_map_has_next(&it)) {
-        uint64_t alg;
+        uint64_t alg = 0; /* set by get_uint_key; -O3 cannot see it */
         ATLS_GUARD(get_uint_key(c, &it, "bank hash algorithm", 0xffff, &alg));
         const char *name = atls_tpm2_hash_name((uint16_t)alg);
         ATLS_ENSURE(name != NULL, ATLS_ERR_DECODE_VALUE,
