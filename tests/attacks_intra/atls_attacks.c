@@ -173,3 +173,93 @@ void atls_replay_passport(world *w)
     CHECK(o.error == ATLS_ERR_POLICY_MISMATCH);
     atls_lab_site_stop(&s1);
 }
+
+/* ---- 6. privacy ----------------------------------------------------------------------------- */
+
+/* the world's attester, counting the Evidence it makes for the server under test */
+static const atls_attester_ops *counted;
+static int produced;
+static pthread_mutex_t produced_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static atls_error counting_produce(void *state, const uint8_t *challenge, uint8_t **out,
+                                   size_t *out_len)
+{
+    pthread_mutex_lock(&produced_lock);
+    produced++;
+    pthread_mutex_unlock(&produced_lock);
+    return counted->produce(state, challenge, out, out_len);
+}
+
+static int produced_now(void)
+{
+    pthread_mutex_lock(&produced_lock);
+    int n = produced;
+    pthread_mutex_unlock(&produced_lock);
+    return n;
+}
+
+/* one client against S1; |after_auth|: S1 answers only once the client's own Evidence was
+ * appraised (expat-04 section 8.2); |id|: what the client can show (NULL: nothing) */
+static void privacy_once(world *w, int after_auth, const atls_lab_identity *id,
+                         const atls_policy *client_policy, const char *variant,
+                         int should_leak)
+{
+    static atls_attester_ops counting;
+    counted = w->att;
+    counting = *w->att;
+    counting.produce = counting_produce;
+    atls_lab_site s1;
+    CHECK(atls_lab_site_init(&s1, w->F.leaf->cert, w->F.leaf->key, &counting, w->att1) == 0);
+    if (after_auth) {
+        /* as `atls serve --client-policy --client-ca`: clients authenticate in TLS, then attest */
+        CHECK(SSL_CTX_set1_verify_cert_store(s1.ctx, w->F.store) == 1);
+        SSL_CTX_set_verify(s1.ctx, SSL_VERIFY_PEER, NULL);
+        s1.cfg.attest_after_peer_appraisal = 1;
+        s1.cfg.peer_must_attest = 1;
+        s1.cfg.policy = client_policy;
+        s1.cfg.trust = w->F.store;
+    }
+    CHECK(atls_lab_site_serve(&s1) == 0);
+    int before = produced_now();
+    atls_lab_client c;
+    atls_error rc = atls_lab_connect_as(&c, NULL, w->F.store, "server.test", w->pinned,
+                                        s1.srv.lb.port, id);
+    atls_lab_close(&c);
+    atls_lab_site_stop(&s1);
+    int made = produced_now() - before;
+    outcome o;
+    memset(&o, 0, sizeof(o));
+    o.attested = o.leaked = made > 0;
+    o.error = rc;
+    if (made > 0) {
+        snprintf(o.detail, sizeof(o.detail), "the server made %d Evidence for a client that %s "
+                 "(client: %s)", made, id == NULL ? "never authenticated" : "attested first",
+                 rc == ATLS_OK ? "attested the server" : atls_strerror(rc));
+    } else {
+        snprintf(o.detail, sizeof(o.detail), "no Evidence made for the client; it got: %s: %.200s",
+                 atls_strerror(rc), c.reason);
+    }
+    if (id != NULL) {
+        /* the control is no attack: a client that attested first is served */
+        printf("[privacy/%s] atls      served: %s\n", variant, o.detail);
+        CHECK(made > 0 && rc == ATLS_OK);
+        return;
+    }
+    expect("privacy", variant, "atls", &o, should_leak);
+}
+
+void atls_privacy(world *w)
+{
+    /* the client's own credentials: client.test and a sim attester the server's policy trusts */
+    atls_policy *client_policy = fixture_sim_policy(&w->F);
+    CHECK(client_policy != NULL);
+    atls_lab_identity id = {w->F.client_leaf->cert, w->F.client_leaf->key, w->F.sim,
+                            w->F.sim_state};
+    /* the default answers whoever asks, as the baseline does: said plainly */
+    privacy_once(w, 0, NULL, client_policy, "default (no client authentication required)", 1);
+    /* attest-after-client-authentication: nothing for a client that cannot attest ... */
+    privacy_once(w, 1, NULL, client_policy, "attest after client authentication", 0);
+    /* ... and the control: a client that attests first gets the server's Evidence */
+    privacy_once(w, 1, &id, client_policy, "attest after client authentication: control", 1);
+    atls_policy_free(client_policy);
+}

@@ -43,5 +43,6 @@ void atls_compromised_ak(world *w);
 void atls_relay(world *w);
 void atls_replay(world *w);
 void atls_replay_passport(world *w); /* after baseline_replay_passport changed the state */
+void atls_privacy(world *w);
 
 #endif /* ATLS_TESTS_ATTACKS_INTRA_ATTACKS_H */

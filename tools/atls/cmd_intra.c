@@ -429,7 +429,8 @@ int cmd_intra_serve(int argc, char **argv)
     EVP_PKEY *key = NULL;
     const atls_attester_ops *att = NULL;
     void *att_state = NULL;
-    pthread_mutex_t att_lock = PTHREAD_MUTEX_INITIALIZER;
+    atls_fair_lock att_lock;
+    int have_lock = 0;
     cli_hostport lhp;
     int lfd = -1;
     char id[65];
@@ -448,6 +449,11 @@ int cmd_intra_serve(int argc, char **argv)
                (rc = cli_load_private_key(key_path, &key)) != 0) {
         goto done;
     }
+    if (atls_fair_lock_init(&att_lock) != ATLS_OK) {
+        rc = cli_fail_atls(CLI_EXIT_USAGE, "INSECURE: attester lock");
+        goto done;
+    }
+    have_lock = 1;
     atls_intra_insecure_config cfg;
     memset(&cfg, 0, sizeof(cfg));
     cfg.mode = io.mode;
@@ -512,6 +518,9 @@ done:
     SSL_CTX_free(srv.ctx);
     if (att != NULL) {
         att->destroy(att_state);
+    }
+    if (have_lock) {
+        atls_fair_lock_destroy(&att_lock);
     }
     X509_free(cert);
     sk_X509_pop_free(chain, X509_free);

@@ -41,6 +41,7 @@
 #include <atls/error.h>
 #include <atls/evidence.h>
 #include <atls/policy.h>
+#include <atls/session.h>
 
 #include <openssl/ssl.h>
 #include <pthread.h>
@@ -128,7 +129,8 @@ typedef struct atls_intra_insecure_config {
     /* server: the attester (or evidence_cb) making Evidence during the handshake */
     const atls_attester_ops *attester;
     void *attester_state;
-    pthread_mutex_t *attester_lock;      /* held around produce when set */
+    atls_fair_lock *attester_lock;       /* held around produce when set (the lock atls's
+                                            sessions use: one attester, served in turn) */
     atls_intra_insecure_evidence_cb evidence_cb; /* when set, used instead of the attester */
     void *evidence_cb_arg;
     const char *evidence_media_type;     /* with evidence_cb: the type it produces */

@@ -117,11 +117,11 @@ static atls_error produce(const intra_ctx *ictx, SSL *s, const atls_intra_insecu
     uint8_t *ev = NULL;
     size_t ev_len = 0;
     if (ictx->cfg.attester_lock != NULL) {
-        pthread_mutex_lock(ictx->cfg.attester_lock);
+        atls_fair_lock_acquire(ictx->cfg.attester_lock);
     }
     atls_error rc = ops->produce(ictx->cfg.attester_state, challenge, &ev, &ev_len);
     if (ictx->cfg.attester_lock != NULL) {
-        pthread_mutex_unlock(ictx->cfg.attester_lock);
+        atls_fair_lock_release(ictx->cfg.attester_lock);
     }
     ATLS_GUARD(rc);
     rc = atls_cmw_encode_record(ops->media_type, ev, ev_len, ATLS_CMW_IND_EVIDENCE, cmw,

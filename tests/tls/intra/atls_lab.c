@@ -25,6 +25,9 @@ static void serve_session(intra_lab_server *srv, SSL *ssl)
     atls_lab_site *s = srv->app_arg;
     atls_session *sess = NULL;
     atls_error rc = atls_session_new(ssl, &s->cfg, &sess);
+    if (rc == ATLS_OK && s->cfg.peer_must_attest) {
+        rc = atls_session_request(sess, NULL, 0); /* the client attests too, as serve does */
+    }
     uint8_t buf[16384];
     while (rc == ATLS_OK) {
         size_t n = 0;
@@ -69,8 +72,16 @@ static void serve_session(intra_lab_server *srv, SSL *ssl)
 int atls_lab_site_start(atls_lab_site *s, X509 *cert, EVP_PKEY *key,
                         const atls_attester_ops *ops, void *state)
 {
+    return atls_lab_site_init(s, cert, key, ops, state) == 0 ? atls_lab_site_serve(s) : -1;
+}
+
+int atls_lab_site_init(atls_lab_site *s, X509 *cert, EVP_PKEY *key, const atls_attester_ops *ops,
+                       void *state)
+{
     memset(s, 0, sizeof(*s));
-    pthread_mutex_init(&s->att_lock, NULL);
+    if (atls_fair_lock_init(&s->att_lock) != ATLS_OK) {
+        return -1;
+    }
     s->ctx = SSL_CTX_new(TLS_server_method());
     if (s->ctx == NULL || atls_ssl_ctx_configure(s->ctx, 1, 0) != ATLS_OK ||
         SSL_CTX_use_certificate(s->ctx, cert) != 1 || SSL_CTX_use_PrivateKey(s->ctx, key) != 1) {
@@ -87,6 +98,11 @@ int atls_lab_site_start(atls_lab_site *s, X509 *cert, EVP_PKEY *key,
     s->cfg.timeout_ms = LAB_TIMEOUT_MS;
     s->srv.app = serve_session;
     s->srv.app_arg = s;
+    return 0;
+}
+
+int atls_lab_site_serve(atls_lab_site *s)
+{
     if (intra_lab_server_start(&s->srv, s->ctx) != 0) {
         SSL_CTX_free(s->ctx);
         s->ctx = NULL;
@@ -102,7 +118,7 @@ void atls_lab_site_stop(atls_lab_site *s)
         SSL_CTX_free(s->ctx);
         s->ctx = NULL;
     }
-    pthread_mutex_destroy(&s->att_lock);
+    atls_fair_lock_destroy(&s->att_lock);
 }
 
 SSL_CTX *atls_lab_client_ctx(X509_STORE *trust)
@@ -129,6 +145,13 @@ static atls_error fail(atls_lab_client *c, atls_error rc, const char *what)
 atls_error atls_lab_connect(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
                             const char *host, const atls_policy *policy, int port)
 {
+    return atls_lab_connect_as(c, ctx, trust, host, policy, port, NULL);
+}
+
+atls_error atls_lab_connect_as(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
+                               const char *host, const atls_policy *policy, int port,
+                               const atls_lab_identity *id)
+{
     memset(c, 0, sizeof(*c));
     c->fd = -1;
     if (ctx == NULL) {
@@ -140,6 +163,10 @@ atls_error atls_lab_connect(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
     if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1 || SSL_set1_host(c->ssl, host) != 1 ||
         SSL_set_tlsext_host_name(c->ssl, host) != 1) {
         return fail(c, ATLS_ERR_IO, "connect");
+    }
+    if (id != NULL && (SSL_use_certificate(c->ssl, id->cert) != 1 ||
+                       SSL_use_PrivateKey(c->ssl, id->key) != 1)) {
+        return fail(c, ATLS_ERR_CRYPTO_KEY, "client certificate");
     }
     ERR_clear_error();
     if (SSL_connect(c->ssl) != 1) {
@@ -156,9 +183,14 @@ atls_error atls_lab_connect(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
     memset(&cfg, 0, sizeof(cfg));
     cfg.peer_must_attest = 1;
     cfg.policy = policy;
+    if (id != NULL) {
+        cfg.cert = id->cert;
+        cfg.key = id->key;
+        cfg.attester = id->attester;
+        cfg.attester_state = id->attester_state;
+    }
     cfg.trust = trust;
     cfg.hostname = host;
-    cfg.require_tls_identity = 1;
     cfg.timeout_ms = LAB_TIMEOUT_MS;
     atls_error rc = atls_session_new(c->ssl, &cfg, &c->session);
     if (rc != ATLS_OK) {

@@ -7,7 +7,7 @@
  *            session per connection answering attestation requests with its attester and
  *            echoing DATA;
  *   client   TLS 1.3 with the CA and host-name check, then an atls session that must appraise
- *            the server (peer_must_attest, require_tls_identity) before any DATA.
+ *            the server (atls's defaults: the TLS key, chain and name checked) before any DATA.
  */
 #ifndef ATLS_TESTS_ATLS_LAB_H
 #define ATLS_TESTS_ATLS_LAB_H
@@ -22,8 +22,10 @@
 typedef struct atls_lab_site {
     SSL_CTX *ctx;
     intra_lab_server srv;
-    atls_session_config cfg;     /* per connection: cert, key, attester (fill before start) */
-    pthread_mutex_t att_lock;
+    atls_session_config cfg;     /* per connection: cert, key, attester; set peer_must_attest
+                                    (with policy and trust) before start to ask each client
+                                    for its Evidence first */
+    atls_fair_lock att_lock;
     int sessions, sessions_failed;
     atls_error last_error;       /* how the last session ended */
     char last_reason[256];
@@ -33,6 +35,11 @@ typedef struct atls_lab_site {
  * (NULL: refuses to attest). 0 or -1. */
 int atls_lab_site_start(atls_lab_site *s, X509 *cert, EVP_PKEY *key,
                         const atls_attester_ops *ops, void *state);
+/* atls_lab_site_init + atls_lab_site_serve: atls_lab_site_start in two steps, to change s->cfg
+ * in between. */
+int atls_lab_site_init(atls_lab_site *s, X509 *cert, EVP_PKEY *key, const atls_attester_ops *ops,
+                       void *state);
+int atls_lab_site_serve(atls_lab_site *s);
 void atls_lab_site_stop(atls_lab_site *s);
 
 /* A client connection. */
@@ -55,6 +62,21 @@ SSL_CTX *atls_lab_client_ctx(X509_STORE *trust);
  * why. |ctx| is borrowed (NULL: a new one with |trust|, freed by atls_lab_close). */
 atls_error atls_lab_connect(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
                             const char *host, const atls_policy *policy, int port);
+
+/* What a client can show when the server asks it to attest (all borrowed). */
+typedef struct atls_lab_identity {
+    X509 *cert;
+    EVP_PKEY *key;
+    const atls_attester_ops *attester;
+    void *attester_state;
+} atls_lab_identity;
+
+/* atls_lab_connect_as is atls_lab_connect for a client that authenticates in TLS with
+ * |id|'s certificate and answers the server's requests with its attester (NULL: it has
+ * nothing to show). */
+atls_error atls_lab_connect_as(atls_lab_client *c, SSL_CTX *ctx, X509_STORE *trust,
+                               const char *host, const atls_policy *policy, int port,
+                               const atls_lab_identity *id);
 
 /* atls_lab_reattest: one more attestation on the open connection. */
 atls_error atls_lab_reattest(atls_lab_client *c);
