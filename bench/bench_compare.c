@@ -182,29 +182,11 @@ typedef struct sites {
     int port[NUM_DESIGNS];
 } sites;
 
-static const char *offered[2];
-
 static atls_intra_insecure_config intra_cfg(atls_intra_insecure_mode mode,
                                             atls_intra_insecure_binder b, int server)
 {
-    atls_intra_insecure_config c;
-    memset(&c, 0, sizeof(c));
-    c.mode = mode;
-    c.binder = b;
-    if (server) {
-        c.attester = att;
-        c.attester_state = att_state;
-    } else {
-        offered[0] = att->media_type;
-        offered[1] = NULL;
-        c.offered_media_types = offered;
-        c.policy = policy;
-        if (mode == ATLS_INTRA_INSECURE_X509) {
-            c.trust = F.store;
-            c.hostname = "server.test";
-        }
-    }
-    return c;
+    return server ? intra_lab_server_config(mode, b, att, att_state)
+                  : intra_lab_client_config(mode, b, att, policy, F.store);
 }
 
 static int start_sites(sites *s)

@@ -25,12 +25,7 @@ static void atls_attempt(world *w, int port, const atls_policy *policy, intra_la
                          const char *secret, outcome *o)
 {
     memset(o, 0, sizeof(*o));
-    int before = 0;
-    if (wrong != NULL) {
-        pthread_mutex_lock(&wrong->mu);
-        before = wrong->secrets_read;
-        pthread_mutex_unlock(&wrong->mu);
-    }
+    int before = wrong != NULL ? intra_lab_server_secrets(wrong) : 0;
     atls_lab_client c;
     atls_error rc = atls_lab_connect(&c, NULL, w->F.store, "server.test", policy, port);
     o->attested = rc == ATLS_OK && c.attested;
@@ -38,14 +33,8 @@ static void atls_attempt(world *w, int port, const atls_policy *policy, intra_la
         (void)atls_lab_roundtrip(&c, secret);
     }
     atls_lab_close(&c);
-    if (wrong != NULL) {
-        /* the server thread records the line before it echoes it */
-        char got[LAB_SECRET_MAX];
-        intra_lab_server_secret(wrong, got);
-        pthread_mutex_lock(&wrong->mu);
-        o->leaked = wrong->secrets_read > before && strcmp(got, secret) == 0;
-        pthread_mutex_unlock(&wrong->mu);
-    }
+    /* the server thread records the line before it echoes it */
+    o->leaked = wrong != NULL && intra_lab_server_read_since(wrong, before, secret);
     o->error = o->attested ? ATLS_OK : c.error;
     if (o->attested && o->leaked) {
         snprintf(o->detail, sizeof(o->detail),

@@ -126,17 +126,6 @@ static atls_error answer(atls_mitm *m, SSL *victim, const uint8_t *msg, size_t l
     return rc;
 }
 
-static void record_secret(intra_lab_server *srv, const uint8_t *p, size_t len)
-{
-    size_t k = len < LAB_SECRET_MAX - 1 ? len : LAB_SECRET_MAX - 1;
-    pthread_mutex_lock(&srv->mu);
-    memcpy(srv->secret, p, k);
-    srv->secret[k] = '\0';
-    srv->secret[strcspn(srv->secret, "\n")] = '\0';
-    srv->secrets_read++;
-    pthread_mutex_unlock(&srv->mu);
-}
-
 /* the attacker's side of one victim connection (the victim's TLS handshake is done) */
 static void serve_victim(intra_lab_server *srv, SSL *victim)
 {
@@ -165,7 +154,7 @@ static void serve_victim(intra_lab_server *srv, SSL *victim)
             break;
         }
         if (type == ATLS_FRAME_DATA) {
-            record_secret(srv, p, len); /* the victim trusted A: the attack worked */
+            intra_lab_server_record(srv, p, len); /* the victim trusted A: the attack worked */
             rc = send_frame(victim, ATLS_FRAME_DATA, p, len);
         } else if (type == ATLS_FRAME_ERROR) {
             uint16_t code = 0;

@@ -233,34 +233,14 @@ void expect(const char *scenario, const char *variant, const char *design, const
 atls_intra_insecure_config intra_server_cfg(world *w, atls_intra_insecure_mode mode,
                                             atls_intra_insecure_binder binder, void *state)
 {
-    atls_intra_insecure_config c;
-    memset(&c, 0, sizeof(c));
-    c.mode = mode;
-    c.binder = binder;
-    c.attester = w->att;
-    c.attester_state = state;
-    return c;
+    return intra_lab_server_config(mode, binder, w->att, state);
 }
-
-static const char *offered[2];
 
 atls_intra_insecure_config intra_client_cfg(world *w, atls_intra_insecure_mode mode,
                                             atls_intra_insecure_binder binder,
                                             const atls_policy *policy)
 {
-    atls_intra_insecure_config c;
-    memset(&c, 0, sizeof(c));
-    c.mode = mode;
-    c.binder = binder;
-    offered[0] = w->att->media_type;
-    offered[1] = NULL;
-    c.offered_media_types = offered;
-    c.policy = policy;
-    if (mode == ATLS_INTRA_INSECURE_X509) {
-        c.trust = w->F.store;
-        c.hostname = "server.test";
-    }
-    return c;
+    return intra_lab_client_config(mode, binder, w->att, policy, w->F.store);
 }
 
 int intra_site_start(intra_site *s, const atls_intra_insecure_config *cfg, X509 *cert,
@@ -290,24 +270,13 @@ void intra_attempt(world *w, const atls_intra_insecure_config *ccfg, int port,
 {
     (void)w;
     memset(o, 0, sizeof(*o));
-    int before = 0;
-    if (wrong != NULL) {
-        pthread_mutex_lock(&wrong->mu);
-        before = wrong->secrets_read;
-        pthread_mutex_unlock(&wrong->mu);
-    }
+    int before = wrong != NULL ? intra_lab_server_secrets(wrong) : 0;
     SSL_CTX *ctx = intra_lab_client_ctx(ccfg);
     intra_lab_result res;
     intra_lab_connect(ctx, port, secret, &res);
     SSL_CTX_free(ctx);
     o->attested = res.handshake_ok && res.attested;
-    if (wrong != NULL) {
-        char got[LAB_SECRET_MAX];
-        intra_lab_server_secret(wrong, got);
-        pthread_mutex_lock(&wrong->mu);
-        o->leaked = wrong->secrets_read > before && strcmp(got, secret) == 0;
-        pthread_mutex_unlock(&wrong->mu);
-    }
+    o->leaked = wrong != NULL && intra_lab_server_read_since(wrong, before, secret);
     o->error = res.error;
     if (o->attested && o->leaked) {
         snprintf(o->detail, sizeof(o->detail),

@@ -37,13 +37,7 @@ static void serve_session(intra_lab_server *srv, SSL *ssl)
         }
         if (n > 0) {
             /* the secret: the last line the server read (who read the client's secret) */
-            size_t k = n < LAB_SECRET_MAX - 1 ? n : LAB_SECRET_MAX - 1;
-            pthread_mutex_lock(&srv->mu);
-            memcpy(srv->secret, buf, k);
-            srv->secret[k] = '\0';
-            srv->secret[strcspn(srv->secret, "\n")] = '\0';
-            srv->secrets_read++;
-            pthread_mutex_unlock(&srv->mu);
+            intra_lab_server_record(srv, buf, n);
             rc = atls_session_write(sess, buf, n);
             continue;
         }

@@ -93,10 +93,7 @@ static void serve_one(void *arg, int fd)
     } else if (ok) {
         char line[LAB_SECRET_MAX];
         if (read_line(ssl, line, sizeof(line)) == 0) {
-            pthread_mutex_lock(&s->mu);
-            memcpy(s->secret, line, sizeof(line));
-            s->secrets_read++;
-            pthread_mutex_unlock(&s->mu);
+            intra_lab_server_record(s, (const uint8_t *)line, strlen(line));
             (void)SSL_write(ssl, "ack\n", 4);
         }
         (void)SSL_shutdown(ssl);
@@ -128,11 +125,84 @@ void intra_lab_server_stop(intra_lab_server *s)
     loopback_server_stop(&s->lb);
 }
 
-void intra_lab_server_secret(intra_lab_server *s, char *out)
+void intra_lab_server_record(intra_lab_server *srv, const uint8_t *p, size_t len)
 {
-    pthread_mutex_lock(&s->mu);
-    memcpy(out, s->secret, LAB_SECRET_MAX);
-    pthread_mutex_unlock(&s->mu);
+    size_t k = len < LAB_SECRET_MAX - 1 ? len : LAB_SECRET_MAX - 1;
+    pthread_mutex_lock(&srv->mu);
+    memcpy(srv->secret, p, k);
+    srv->secret[k] = '\0';
+    srv->secret[strcspn(srv->secret, "\n")] = '\0';
+    srv->secrets_read++;
+    pthread_mutex_unlock(&srv->mu);
+}
+
+int intra_lab_server_secrets(intra_lab_server *srv)
+{
+    pthread_mutex_lock(&srv->mu);
+    int n = srv->secrets_read;
+    pthread_mutex_unlock(&srv->mu);
+    return n;
+}
+
+int intra_lab_server_read_since(intra_lab_server *srv, int before, const char *secret)
+{
+    pthread_mutex_lock(&srv->mu);
+    int read = srv->secrets_read > before && strcmp(srv->secret, secret) == 0;
+    pthread_mutex_unlock(&srv->mu);
+    return read;
+}
+
+atls_intra_insecure_config intra_lab_server_config(atls_intra_insecure_mode mode,
+                                                   atls_intra_insecure_binder binder,
+                                                   const atls_attester_ops *att, void *state)
+{
+    atls_intra_insecure_config c;
+    memset(&c, 0, sizeof(c));
+    c.mode = mode;
+    c.binder = binder;
+    c.attester = att;
+    c.attester_state = state;
+    return c;
+}
+
+/* offer_of: a NULL-terminated list holding |att|'s media type, alive for the whole run (the
+ * configuration borrows it until atls_intra_insecure_ctx_configure copies it) */
+static const char *const *offer_of(const atls_attester_ops *att)
+{
+    static const char *lists[8][2];
+    static const atls_attester_ops *owners[8];
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    const char *const *found = NULL;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < 8 && found == NULL; i++) {
+        if (owners[i] == NULL) {
+            owners[i] = att;
+            lists[i][0] = att->media_type;
+        }
+        if (owners[i] == att) {
+            found = lists[i];
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return found;
+}
+
+atls_intra_insecure_config intra_lab_client_config(atls_intra_insecure_mode mode,
+                                                   atls_intra_insecure_binder binder,
+                                                   const atls_attester_ops *att,
+                                                   const atls_policy *policy, X509_STORE *trust)
+{
+    atls_intra_insecure_config c;
+    memset(&c, 0, sizeof(c));
+    c.mode = mode;
+    c.binder = binder;
+    c.offered_media_types = offer_of(att);
+    c.policy = policy;
+    if (mode == ATLS_INTRA_INSECURE_X509) {
+        c.trust = trust;
+        c.hostname = "server.test";
+    }
+    return c;
 }
 
 void intra_lab_connect(SSL_CTX *ctx, int port, const char *secret, intra_lab_result *out)

@@ -61,12 +61,32 @@ int intra_lab_server_start(intra_lab_server *s, SSL_CTX *ctx);
 /* intra_lab_server_start_on: on 127.0.0.1:|port| (0: any free port). */
 int intra_lab_server_start_on(intra_lab_server *s, SSL_CTX *ctx, int port);
 void intra_lab_server_stop(intra_lab_server *s);
-/* intra_lab_server_secret copies the last secret read into |out| (size LAB_SECRET_MAX). */
-void intra_lab_server_secret(intra_lab_server *s, char *out);
 
 /* intra_lab_connect: a TLS 1.3 client connection with |ctx| to |port|; after a successful
  * handshake writes |secret| and a newline and waits for the answer. Fills |out| (cleanup). */
 void intra_lab_connect(SSL_CTX *ctx, int port, const char *secret, intra_lab_result *out);
+
+/* intra_lab_server_config: a baseline server making Evidence with |att| / |state|. */
+atls_intra_insecure_config intra_lab_server_config(atls_intra_insecure_mode mode,
+                                                   atls_intra_insecure_binder binder,
+                                                   const atls_attester_ops *att, void *state);
+
+/* intra_lab_client_config: a baseline client offering |att|'s Evidence type, appraising with
+ * |policy| and, in X.509 mode, checking the chain against |trust| and the name "server.test"
+ * (every lab server's). Thread-safe. */
+atls_intra_insecure_config intra_lab_client_config(atls_intra_insecure_mode mode,
+                                                   atls_intra_insecure_binder binder,
+                                                   const atls_attester_ops *att,
+                                                   const atls_policy *policy, X509_STORE *trust);
+
+/* intra_lab_server_record: |srv| read the line |p| (a client's secret): kept, counted. */
+void intra_lab_server_record(intra_lab_server *srv, const uint8_t *p, size_t len);
+
+/* intra_lab_server_secrets: how many secrets |srv| read so far. */
+int intra_lab_server_secrets(intra_lab_server *srv);
+
+/* intra_lab_server_read_since: 1 when |srv| read |secret| after it had read |before|. */
+int intra_lab_server_read_since(intra_lab_server *srv, int before, const char *secret);
 
 /* intra_lab_client_ctx / _server_ctx: an SSL_CTX configured for the baseline (NULL on error,
  * reason on stderr). The server context gets |cert| / |key| when given. */

@@ -21,34 +21,14 @@ static fixture F;
 static atls_intra_insecure_config server_cfg(atls_intra_insecure_mode mode,
                                              atls_intra_insecure_binder binder)
 {
-    atls_intra_insecure_config c;
-    memset(&c, 0, sizeof(c));
-    c.mode = mode;
-    c.binder = binder;
-    c.attester = F.att;
-    c.attester_state = F.att_state;
-    return c;
+    return intra_lab_server_config(mode, binder, F.att, F.att_state);
 }
-
-static const char *offered[2];
 
 static atls_intra_insecure_config client_cfg(atls_intra_insecure_mode mode,
                                              atls_intra_insecure_binder binder,
                                              const atls_policy *policy)
 {
-    atls_intra_insecure_config c;
-    memset(&c, 0, sizeof(c));
-    c.mode = mode;
-    c.binder = binder;
-    offered[0] = F.att->media_type;
-    offered[1] = NULL;
-    c.offered_media_types = offered;
-    c.policy = policy;
-    if (mode == ATLS_INTRA_INSECURE_X509) {
-        c.trust = F.store;
-        c.hostname = "server.test";
-    }
-    return c;
+    return intra_lab_client_config(mode, binder, F.att, policy, F.store);
 }
 
 /* The server's identity per mode: the throw-away self-signed key (RA-only) or the CA leaf. */
