@@ -52,6 +52,23 @@ typedef enum atls_error {
     ATLS_ERR_DECODE_VALUE = 204,      /* a field holds a value that is not allowed */
     ATLS_ERR_DECODE_TYPE = 205,       /* unexpected message / media / CBOR type */
     ATLS_ERR_DECODE_TOO_LARGE = 206,  /* input exceeds a size ceiling */
+    /* event logs (src/evidence/eventlog/; numbered from 220 so other blocks can grow) */
+    ATLS_ERR_DECODE_EVENTLOG_HEADER = 220,    /* TCG log: Spec ID header event malformed */
+    ATLS_ERR_DECODE_EVENTLOG_TRUNCATED = 221, /* an event log entry ends early */
+    ATLS_ERR_DECODE_EVENTLOG_ALGORITHM = 222, /* an event digest's algorithm is undeclared,
+                                               * repeated or missing */
+    ATLS_ERR_DECODE_EVENTLOG_INDEX = 223,     /* PCR / CC register index out of range */
+    ATLS_ERR_DECODE_EVENTLOG_LIMIT = 224,     /* too many events, or an event too large */
+    ATLS_ERR_DECODE_EVENTLOG_PADDING = 225,   /* CCEL: bytes after the end marker not 0xFF */
+    ATLS_ERR_DECODE_EVENTLOG_LOCALITY = 226,  /* StartupLocality event malformed or misplaced */
+    ATLS_ERR_DECODE_EVENTLOG_EMPTY = 227,     /* an event log without any event */
+    ATLS_ERR_DECODE_CCEL_TABLE = 228,         /* ACPI CCEL table malformed */
+    ATLS_ERR_DECODE_CCEL_CHECKSUM = 229,      /* ACPI CCEL table checksum is not zero */
+    ATLS_ERR_DECODE_IMA_TEMPLATE = 230,       /* IMA template name or fields malformed */
+    ATLS_ERR_DECODE_IMA_TEMPLATE_HASH = 231,  /* IMA template digest is not SHA-1 of the data */
+    ATLS_ERR_DECODE_IMA_DIGEST = 232,         /* IMA file digest field malformed */
+    ATLS_ERR_DECODE_IMA_PATH = 233,           /* IMA file name field malformed */
+    ATLS_ERR_DECODE_IMA_SIGNATURE = 234,      /* IMA signature field malformed */
 
     /* crypto (3xx): a cryptographic check failed or a primitive errored */
     ATLS_ERR_CRYPTO = 300,            /* a crypto library call failed */
@@ -87,6 +104,11 @@ typedef enum atls_error {
     ATLS_ERR_EVIDENCE_STALE = 507,         /* evidence older than allowed */
     ATLS_ERR_EVIDENCE_SIGNER = 508,        /* collateral signed by the wrong kind of certificate */
     ATLS_ERR_EVIDENCE_REVOKED = 509,       /* a certificate or the TCB is revoked */
+    /* event logs against the registers that were quoted (numbered from 520) */
+    ATLS_ERR_EVIDENCE_EVENTLOG_REPLAY = 520,  /* a log does not replay to the quoted value */
+    ATLS_ERR_EVIDENCE_EVENTLOG_BANK = 521,    /* no register bank both in the log and quoted */
+    ATLS_ERR_EVIDENCE_EVENTLOG_STATE = 522,   /* an incremental log does not continue the
+                                               * replayed state */
 
     /* policy (6xx): evidence is valid but the appraisal policy rejects it */
     ATLS_ERR_POLICY = 600,                 /* generic policy failure */

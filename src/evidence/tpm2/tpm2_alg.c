@@ -2,66 +2,31 @@
 #include "evidence/tpm2/tpm2.h"
 
 #include "base/result.h"
+#include "evidence/core/tcg_hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    uint16_t alg;
-    const char *name;
-    size_t size;
-} hashes[] = {
-    {ATLS_TPM2_ALG_SHA1, "sha1", 20},
-    {ATLS_TPM2_ALG_SHA256, "sha256", 32},
-    {ATLS_TPM2_ALG_SHA384, "sha384", 48},
-    {ATLS_TPM2_ALG_SHA512, "sha512", 64},
-};
-
+/* The hash table is the one of evidence/core/tcg_hash.c (event logs use it too). */
 size_t atls_tpm2_hash_size(uint16_t alg)
 {
-    for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
-        if (hashes[i].alg == alg) {
-            return hashes[i].size;
-        }
-    }
-    return 0;
+    return atls_tcg_hash_size(alg);
 }
 
 const char *atls_tpm2_hash_name(uint16_t alg)
 {
-    for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
-        if (hashes[i].alg == alg) {
-            return hashes[i].name;
-        }
-    }
-    return NULL;
+    return atls_tcg_hash_name(alg);
 }
 
 uint16_t atls_tpm2_hash_by_name(const char *name)
 {
-    for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
-        if (strcmp(hashes[i].name, name) == 0) {
-            return hashes[i].alg;
-        }
-    }
-    return 0;
+    return atls_tcg_hash_by_name(name);
 }
 
 const EVP_MD *atls_tpm2_hash_md(uint16_t alg)
 {
-    switch (alg) {
-    case ATLS_TPM2_ALG_SHA1:
-        return EVP_sha1();
-    case ATLS_TPM2_ALG_SHA256:
-        return EVP_sha256();
-    case ATLS_TPM2_ALG_SHA384:
-        return EVP_sha384();
-    case ATLS_TPM2_ALG_SHA512:
-        return EVP_sha512();
-    default:
-        return NULL;
-    }
+    return atls_tcg_hash_md(alg);
 }
 
 /* Part 1 §16.6: QN_B = nameAlg_B || H_nameAlg_B(QN_parent || NAME_B). */
