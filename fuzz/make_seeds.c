@@ -1,6 +1,7 @@
 /*
  * make_seeds.c: writes the seed corpora fuzz/corpus/<target>/ from atls's own encoders and the
- * test generators (tests/evidence/snp/snp_testgen.c, tests/evidence/tdx/tdx_testgen.c, tests/evidence/tpm2/tpm2_fake.c).
+ * test generators (tests/evidence/snp/snp_testgen.c, tests/evidence/tdx/tdx_testgen.c, tests/evidence/tpm2/tpm2_fake.c,
+ * tests/evidence/eventlog/evlog_testgen.c).
  * No third-party file is used. Usage: fuzz_make_seeds <corpus-dir>. Re-running replaces the
  * seed files it writes (names "seed-*"); inputs merged by scripts/fuzz --merge are kept.
  */
@@ -22,6 +23,7 @@
 #include "tdx_testgen.h"
 #include "testcert.h"
 #include "tls_pair.h"
+#include "evlog_testgen.h"
 #include "tpm2_fake.h"
 #ifdef ATLS_FUZZ_HAVE_TSM
 #include "evidence/tsm/tsm.h"
@@ -635,6 +637,79 @@ static void seeds_intra_request(void)
     put("intra_request", "ch-content-format", cf, sizeof(cf));
 }
 
+/* ---- event logs (evlog_testgen.c) ---- */
+static void put_writer(const char *target, const char *name, atls_writer *w)
+{
+    uint8_t *out = NULL;
+    size_t len = 0;
+    FUZZ_SETUP(atls_writer_finish(w, &out, &len) == ATLS_OK);
+    put(target, name, out, len);
+    free(out);
+    atls_writer_cleanup(w);
+}
+
+static void seeds_eventlog(void)
+{
+    static const uint16_t two[] = {0x0004, 0x000B}, sha384[] = {0x000C};
+    static const uint8_t guid[16] = {0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
+                                     0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c};
+    static const uint8_t loc3[17] = "StartupLocality\0\x03", sep[4] = {0};
+    uint8_t image[36] = {0}, on = 1;
+    image[24] = 4;
+    atls_writer w, v;
+    atls_writer_init(&v, 0);
+    FUZZ_SETUP(evgen_efi_variable(&v, guid, "SecureBoot", &on, 1));
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(evgen_spec_id(&w, 0, two, 2) &&
+               evgen_event2(&w, two, 2, 0, 3, NULL, 0, loc3, sizeof(loc3)) &&
+               evgen_event2(&w, two, 2, 0, 0x8, NULL, 0, "v\0001\0\0\0", 6) &&
+               evgen_event2(&w, two, 2, 7, 0x80000001, NULL, 0, atls_writer_data(&v),
+                            atls_writer_len(&v)) &&
+               evgen_event2(&w, two, 2, 7, 4, NULL, 0, sep, 4) &&
+               evgen_event2(&w, two, 2, 4, 0x80000003, "image", 5, image, sizeof(image)) &&
+               evgen_event2(&w, two, 2, 8, 0xd, "ro quiet", 8, "kernel_cmdline: ro quiet", 25) &&
+               evgen_event2(&w, two, 2, 5, 0x80000007, NULL, 0,
+                            "Exit Boot Services Invocation", 29));
+    put_writer("eventlog_tpm", "agile", &w);
+    atls_writer_cleanup(&v);
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(evgen_event1(&w, 0, 8, NULL, 0, "v1", 2) &&
+               evgen_event1(&w, 4, 0x80000003, "image", 5, image, sizeof(image)) &&
+               evgen_event1(&w, 0, 4, NULL, 0, sep, 4));
+    put_writer("eventlog_tpm", "sha1", &w);
+
+    uint8_t ff[64];
+    memset(ff, 0xff, sizeof(ff));
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(evgen_spec_id(&w, 1, sha384, 1) &&
+               evgen_event2(&w, sha384, 1, 1, 0x8000000b, NULL, 0, "hob", 3) &&
+               evgen_event2(&w, sha384, 1, 2, 0x80000003, "kernel", 6, image, sizeof(image)) &&
+               evgen_event2(&w, sha384, 1, 3, 0x6, NULL, 0, "LOADED_IMAGE::LoadOptions", 26) &&
+               atls_writer_add_bytes(&w, ff, sizeof(ff)));
+    put_writer("eventlog_ccel", "log", &w);
+    uint8_t table[56] = "CCEL";
+    table[4] = 56;
+    table[8] = 1;
+    table[36] = 2;
+    table[42] = 1;
+    uint8_t sum = 0;
+    for (size_t i = 0; i < sizeof(table); i++) {
+        sum = (uint8_t)(sum + table[i]);
+    }
+    table[9] = (uint8_t)(0x100 - sum);
+    put("eventlog_ccel", "acpi-table", table, sizeof(table));
+
+    static const uint8_t digest[32] = {1, 2, 3}, sig[] = {3, 2, 4, 1, 2, 3, 4, 0, 2, 0x30, 0};
+    atls_writer_init(&w, 0);
+    FUZZ_SETUP(evgen_ima_legacy(&w, 10, digest, "boot_aggregate") &&
+               evgen_ima_ng(&w, 10, "ima-ng", "sha256", digest, 32, "/usr/bin/env", NULL, 0) &&
+               evgen_ima_ng(&w, 10, "ima-sig", "sha256", digest, 32, "/usr/bin/sig", sig,
+                            sizeof(sig)) &&
+               evgen_ima_ng(&w, 10, "ima-sig", "sha1", digest, 20, "/etc/x", NULL, 0) &&
+               evgen_ima_violation(&w, 10, "/tmp/v"));
+    put_writer("eventlog_ima", "list", &w);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -659,6 +734,7 @@ int main(int argc, char **argv)
     seeds_policy();
     seeds_ear(key);
     seeds_intra_request();
+    seeds_eventlog();
     EVP_PKEY_free(key);
     printf("make_seeds: %zu files under %s\n", written, root);
     return 0;

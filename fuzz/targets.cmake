@@ -6,7 +6,8 @@
 set(ATLS_FUZZ_TARGETS
   frame ea_request ea_auth cmw cbor cose sim
   tpm2_attest tpm2_sig tpm2_public tpm2_quote
-  snp tdx_quote tdx_json tdx_collateral policy ear_jwt intra_request)
+  snp tdx_quote tdx_json tdx_collateral policy ear_jwt intra_request
+  eventlog_tpm eventlog_ccel eventlog_ima)
 
 set(atls_fuzz_deps_frame atls_frame)
 set(atls_fuzz_deps_ea_request atls_ea)
@@ -28,6 +29,9 @@ set(atls_fuzz_inc_tdx_collateral ${PROJECT_SOURCE_DIR}/tests/evidence/tdx)
 set(atls_fuzz_deps_policy atls_policy atls_registry)
 set(atls_fuzz_deps_ear_jwt atls_ear)
 set(atls_fuzz_deps_intra_request atls_intra)
+set(atls_fuzz_deps_eventlog_tpm atls_eventlog)
+set(atls_fuzz_deps_eventlog_ccel atls_eventlog)
+set(atls_fuzz_deps_eventlog_ima atls_eventlog)
 
 # Targets of modules other engineers are adding: only when the module library exists.
 if(TARGET atls_cca AND EXISTS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_cca.c)

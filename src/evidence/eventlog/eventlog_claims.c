@@ -8,6 +8,7 @@
 #include "evidence/core/claims.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_TEXT 1024        /* characters of event text kept in a claim */
@@ -38,10 +39,31 @@ static atls_error set_cursor_hex(json_t *obj, const char *key, atls_cursor c, si
     return atls_claims_set_hex(obj, key, atls_cursor_data(&c), n < max ? n : max);
 }
 
-static atls_error set_cursor_text(json_t *obj, const char *key, atls_cursor c)
+/* set_path: a file name as text. Linux names are bytes: printable ASCII stays, every other
+ * byte (and the backslash) becomes \xHH, so the claim is valid UTF-8 and an allow list can
+ * name any file (docs/POLICY.md). */
+static atls_error set_path(json_t *obj, const char *key, atls_cursor c)
 {
-    return set_new(obj, key,
-                   json_stringn((const char *)atls_cursor_data(&c), atls_cursor_remaining(&c)));
+    static const char hex[] = "0123456789abcdef";
+    const uint8_t *p = atls_cursor_data(&c);
+    size_t n = atls_cursor_remaining(&c);
+    char *s = malloc(4 * n + 1);
+    ATLS_ENSURE(s != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
+            s[j++] = (char)p[i];
+        } else {
+            s[j++] = '\\';
+            s[j++] = 'x';
+            s[j++] = hex[p[i] >> 4];
+            s[j++] = hex[p[i] & 15];
+        }
+    }
+    s[j] = '\0';
+    atls_error rc = atls_claims_set_str(obj, key, s);
+    free(s);
+    return rc;
 }
 
 /* digests_claim: {"sha256": hex, ...} for the banks the event carries. */
@@ -122,7 +144,7 @@ static atls_error ima_event_claim(const atls_evlog *log, size_t i, json_t *o)
 {
     const atls_evlog_ima *m = &log->ima[i];
     ATLS_GUARD(atls_claims_set_int(o, "pcr", log->events[i].index));
-    ATLS_GUARD(set_cursor_text(o, "template", m->template_name));
+    ATLS_GUARD(set_path(o, "template", m->template_name));
     ATLS_GUARD(atls_claims_set_hex(o, "template_digest", log->events[i].digests[0], 20));
     if (m->violation) {
         ATLS_GUARD(atls_claims_set_bool(o, "violation", 1));
@@ -131,7 +153,7 @@ static atls_error ima_event_claim(const atls_evlog *log, size_t i, json_t *o)
         ATLS_GUARD(atls_claims_set_bool(o, "unknown_template", 1));
         return ATLS_OK;
     }
-    ATLS_GUARD(set_cursor_text(o, "path", m->path));
+    ATLS_GUARD(set_path(o, "path", m->path));
     char digest[2 * ATLS_EVLOG_MAX_DIGEST + 24];
     size_t an = atls_cursor_remaining(&m->file_alg_name);
     memcpy(digest, atls_cursor_data(&m->file_alg_name), an);

@@ -570,6 +570,19 @@ static void test_ima_malformed(void)
     atls_evlog_cleanup(&el);
     free(u);
     CHECK_ERR(atls_evlog_parse_ima((const uint8_t *)"", 0, &el), ATLS_ERR_DECODE_EVENTLOG_EMPTY);
+
+    /* a name that is not ASCII: bytes outside it and the backslash as \xHH (valid UTF-8) */
+    atls_writer_init(&w, 0);
+    CHECK(evgen_ima_ng(&w, 10, "ima-ng", "sha256", FILE_SHA256, 32, "/a\\b\xff\xc3", NULL, 0));
+    u = finish(&w, &len);
+    CHECK_OK(atls_evlog_parse_ima(u, len, &el));
+    CHECK_OK(atls_evlog_claims(&el, 1u << 10, &c));
+    CHECK(strcmp(json_string_value(json_object_get(json_array_get(json_object_get(c, "events"), 0),
+                                                   "path")),
+                 "/a\\x5cb\\xff\\xc3") == 0);
+    json_decref(c);
+    atls_evlog_cleanup(&el);
+    free(u);
 }
 
 
