@@ -39,6 +39,17 @@ typedef struct atls_trust_vector {
     int8_t sourced_data;
 } atls_trust_vector;
 
+/* A borrowed byte string (one part of a CMW). */
+typedef struct atls_evidence_blob {
+    const uint8_t *data;
+    size_t len;
+} atls_evidence_blob;
+
+/* What one connection's verifier keeps between appraisals of the peer's event logs (IMA
+ * entries received so far and their replay; docs/PROTOCOL.md "Event logs"). Opaque; a
+ * session owns one. */
+typedef struct atls_eventlog_state atls_eventlog_state;
+
 /* Inputs a verifier may use. Zero-initialise; everything is borrowed. */
 typedef struct atls_verify_input {
     const uint8_t *challenge;          /* ATLS_CHALLENGE_LEN bytes, or NULL: not checked */
@@ -49,6 +60,12 @@ typedef struct atls_verify_input {
     EVP_PKEY **trusted_keys;           /* raw public keys (CPAK, sim key), num_trusted_keys */
     size_t num_trusted_keys;
     const char *vcek_path, *tcb_info_path, *qe_identity_path, *tcb_signing_chain_path;
+    /* event logs that came with the Evidence (application/vnd.atls.eventlog+cbor records of
+     * the same CMW; atls_appraise_cmw fills these in) and the replay state of this connection
+     * (a session sets it; NULL: each log must be delivered whole) */
+    const atls_evidence_blob *eventlogs;
+    size_t num_eventlogs;
+    atls_eventlog_state *eventlog_state;
 } atls_verify_input;
 
 /* What a verifier established about one piece of Evidence (before policy). */
@@ -109,6 +126,15 @@ typedef struct atls_attester_ops {
     /* produce: Evidence over |challenge| (ATLS_CHALLENGE_LEN bytes) in a malloc'd buffer */
     atls_error (*produce)(void *state, const uint8_t *challenge, uint8_t **out, size_t *out_len);
     void (*destroy)(void *state);
+    /* Optional (NULL: not offered). conn_new makes what the attester remembers about one
+     * connection (how much of a growing event log the peer already has); conn_free releases
+     * it. produce_cmw is produce for a whole CMW: the Evidence record and the event logs
+     * that go with it in a collection of at most |max| bytes (malloc'd, caller frees); |conn|
+     * from conn_new, or NULL for a one-off (every log from its beginning). */
+    atls_error (*conn_new)(void *state, void **conn);
+    void (*conn_free)(void *conn);
+    atls_error (*produce_cmw)(void *state, void *conn, const uint8_t *challenge, size_t max,
+                              uint8_t **out, size_t *out_len);
 } atls_attester_ops;
 
 ATLS_API

@@ -5,6 +5,7 @@
 #include "base/result.h"
 #include "codec/cmw/cmw.h"
 #include "codec/ear/ear.h"
+#include "evidence/eventlog/eventlog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,8 +247,24 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
         ATLS_GUARD(add_failed_submod(out->ear, "cmw", tv, NULL, NULL, reason));
         return finish(out);
     }
+    /* event logs are not Evidence of their own: they go to the verifiers of the Evidence
+     * beside them, which trust no event a quoted register does not cover */
+    atls_evidence_blob logs[ATLS_CMW_MAX_LEAVES];
+    atls_verify_input with_logs = in != NULL ? *in : (atls_verify_input){0};
+    with_logs.num_eventlogs = 0;
+    for (size_t i = 0; i < cmw.num_leaves; i++) {
+        if (atls_cmw_leaf_type_is(&cmw.leaves[i], ATLS_EVLOG_MEDIA_TYPE)) {
+            logs[with_logs.num_eventlogs].data = atls_cursor_data(&cmw.leaves[i].value);
+            logs[with_logs.num_eventlogs++].len = atls_cursor_remaining(&cmw.leaves[i].value);
+        }
+    }
+    with_logs.eventlogs = logs;
+    in = &with_logs;
     for (size_t i = 0; i < cmw.num_leaves; i++) {
         const atls_cmw_leaf *leaf = &cmw.leaves[i];
+        if (atls_cmw_leaf_type_is(leaf, ATLS_EVLOG_MEDIA_TYPE)) {
+            continue;
+        }
         const atls_verifier_ops *ops = NULL;
         char media[256] = "";
         if (!leaf->type_is_cf && atls_cursor_remaining(&leaf->media_type) < sizeof(media)) {

@@ -33,6 +33,7 @@
 #include "evidence/core/tcg_hash.h"
 
 #include <atls/error.h>
+#include <atls/evidence.h>
 
 #include <jansson.h>
 #include <stddef.h>
@@ -250,5 +251,60 @@ int atls_evlog_event_data_covered(const atls_evlog *log, const atls_evlog_event 
  * their digest. */
 ATLS_MUST_CHECK atls_error atls_evlog_claims(const atls_evlog *log, uint32_t covered,
                                              json_t **out);
+
+/* ---- delivery in the CMW (eventlog_record.c) and verification (eventlog_verify.c) ---- */
+
+#define ATLS_EVLOG_MEDIA_TYPE "application/vnd.atls.eventlog+cbor"
+
+/* One delivered log: its kind, the entries (|log|, borrowed), where they start in the
+ * connection's view of the log and how many entries the attester's log had. */
+typedef struct atls_evlog_record {
+    atls_evlog_kind kind;
+    uint64_t start; /* entries delivered on this connection before; 0 = from the beginning */
+    uint64_t total;
+    atls_cursor log;
+} atls_evlog_record;
+
+/* atls_evlog_kind_name: "tcg", "ccel", "ima" (static). */
+const char *atls_evlog_kind_name(atls_evlog_kind kind);
+
+/* atls_evlog_record_encode writes |rec| as application/vnd.atls.eventlog+cbor into a malloc'd
+ * buffer (caller frees *out). Only an IMA list may start past 0. */
+ATLS_MUST_CHECK atls_error atls_evlog_record_encode(const atls_evlog_record *rec, uint8_t **out,
+                                                    size_t *out_len);
+
+/* atls_evlog_record_decode parses a record (strict: deterministic, no unknown keys); |rec|
+ * borrows |data|. */
+ATLS_MUST_CHECK atls_error atls_evlog_record_decode(const uint8_t *data, size_t len,
+                                                    atls_evlog_record *rec);
+
+/* A quoted register value, as a verifier established it from signed Evidence. */
+typedef struct atls_evlog_quoted {
+    uint16_t alg;
+    unsigned reg;          /* PCR n, or RTMR n */
+    const uint8_t *value;  /* borrowed */
+    size_t len;
+} atls_evlog_quoted;
+
+/* atls_eventlog_state (atls/evidence.h): what one connection's verifier keeps between
+ * appraisals: per log kind the entries received so far (bounded by ATLS_EVLOG_MAX_SIZE) and
+ * their replay. */
+ATLS_MUST_CHECK atls_error atls_eventlog_state_new(atls_eventlog_state **out);
+void atls_eventlog_state_free(atls_eventlog_state *state);
+
+/* atls_evlog_verify checks the event log records |recs| (raw CBOR, n of them; at most one per
+ * kind, each of a kind in |kinds|, a bit mask of 1 << atls_evlog_kind) against the quoted
+ * registers |q|: each log is parsed (an IMA tail appended to what |state| holds; a firmware
+ * log or CCEL the record omits taken from |state|), replayed into every quoted bank it can
+ * replay, and every register it extends that is quoted must equal the quoted value
+ * (ATLS_ERR_EVIDENCE_EVENTLOG_REPLAY otherwise). The claims of each log (atls_evlog_claims,
+ * with only the events of matching registers) go into |claims| under "eventlogs"."<kind>",
+ * with "covered" (the registers that matched) and, for IMA, "complete" (false while a
+ * partial delivery has not caught up with the quote: nothing of it is covered yet).
+ * |state| may be NULL (no connection: every log must be complete and start at 0); it is
+ * updated only when the verification succeeds. */
+ATLS_MUST_CHECK atls_error atls_evlog_verify(const atls_evidence_blob *recs, size_t n, unsigned kinds,
+                                             const atls_evlog_quoted *q, size_t nq,
+                                             atls_eventlog_state *state, json_t *claims);
 
 #endif /* ATLS_EVIDENCE_EVENTLOG_H */

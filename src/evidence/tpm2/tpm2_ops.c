@@ -4,6 +4,7 @@
 #include "base/hex.h"
 #include "base/result.h"
 #include "evidence/core/claims.h"
+#include "evidence/eventlog/eventlog.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -67,6 +68,29 @@ static atls_error claims_of(const atls_tpm2_quote *q, const atls_tpm2_verified *
     return ATLS_OK;
 }
 
+/* eventlog_claims: the firmware log and the IMA list that came with the quote, replayed
+ * against the quoted PCRs (only after the quote itself verified: the values are signed). */
+static atls_error eventlog_claims(const atls_tpm2_quote *q, const atls_verify_input *in,
+                                  json_t *claims)
+{
+    if (in->num_eventlogs == 0 && in->eventlog_state == NULL) {
+        return ATLS_OK;
+    }
+    atls_evlog_quoted *quoted = calloc(q->num_pcrs + 1, sizeof(*quoted));
+    ATLS_ENSURE(quoted != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    for (size_t i = 0; i < q->num_pcrs; i++) {
+        quoted[i].alg = q->pcrs[i].alg;
+        quoted[i].reg = q->pcrs[i].index;
+        quoted[i].value = q->pcrs[i].digest;
+        quoted[i].len = q->pcrs[i].digest_len;
+    }
+    atls_error rc = atls_evlog_verify(in->eventlogs, in->num_eventlogs,
+                                      (1u << ATLS_EVLOG_TPM) | (1u << ATLS_EVLOG_IMA), quoted,
+                                      q->num_pcrs, in->eventlog_state, claims);
+    free(quoted);
+    return rc;
+}
+
 static atls_error tpm2_verify(const uint8_t *evidence, size_t len, const atls_verify_input *in,
                               atls_evidence_result *out)
 {
@@ -93,6 +117,9 @@ static atls_error tpm2_verify(const uint8_t *evidence, size_t len, const atls_ve
         rc = out->claims != NULL ? claims_of(&q, &v, out->claims)
                                  : atls_error_raise(ATLS_ERR_INTERNAL_ALLOC, __FILE__, __LINE__,
                                                     "out of memory");
+    }
+    if (rc == ATLS_OK) {
+        rc = eventlog_claims(&q, in, out->claims);
     }
     if (rc == ATLS_OK) {
         rc = atls_key_id(v.ak.key, out->key_id);
@@ -262,61 +289,4 @@ const atls_verifier_ops atls_tpm2_verifier_ops = {
     .appraise = tpm2_appraise,
     .check_policy = tpm2_check_policy,
     .policy_from_result = tpm2_policy_from_result,
-};
-
-/* ---- attester ---- */
-
-static atls_error tpm2_create(const char *const *config, void **state)
-{
-    const char *tcti = getenv("ATLS_TPM2_TCTI");
-    uint32_t handle = 0;
-    atls_tpm2_pcr_selection sel;
-    int have_sel = 0;
-    for (size_t i = 0; config != NULL && config[i] != NULL; i++) {
-        const char *kv = config[i];
-        if (strncmp(kv, "tcti=", 5) == 0) {
-            tcti = kv + 5;
-        } else if (strncmp(kv, "ak_handle=", 10) == 0) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long h = strtoul(kv + 10, &end, 0);
-            ATLS_ENSURE(errno == 0 && end != kv + 10 && *end == '\0' && h <= 0xffffffffu,
-                        ATLS_ERR_USAGE_CONFIG, "tpm2 attester: bad ak_handle '%s'", kv + 10);
-            handle = (uint32_t)h;
-        } else if (strncmp(kv, "pcrs=", 5) == 0) {
-            ATLS_GUARD(atls_tpm2_pcr_selection_parse(kv + 5, &sel));
-            have_sel = 1;
-        } else {
-            ATLS_RAISE(ATLS_ERR_USAGE_CONFIG, "tpm2 attester: unknown option '%s'", kv);
-        }
-    }
-    atls_tpm2_attester_config cfg = {.tcti = tcti, .ak_handle = handle,
-                                     .pcrs = have_sel ? &sel : NULL};
-    atls_tpm2_attester *a = NULL;
-    ATLS_GUARD(atls_tpm2_attester_new(&cfg, &a));
-    *state = a;
-    return ATLS_OK;
-}
-
-static atls_error tpm2_produce(void *state, const uint8_t *challenge, uint8_t **out,
-                               size_t *out_len)
-{
-    atls_tpm2_quote q;
-    ATLS_GUARD(atls_tpm2_attester_quote(state, challenge, ATLS_CHALLENGE_LEN, &q));
-    atls_error rc = atls_tpm2_quote_encode(&q, out, out_len);
-    atls_tpm2_quote_cleanup(&q);
-    return rc;
-}
-
-static void tpm2_destroy(void *state)
-{
-    atls_tpm2_attester_free(state);
-}
-
-const atls_attester_ops atls_tpm2_attester_ops = {
-    .name = "tpm2",
-    .media_type = ATLS_TPM2_MEDIA_TYPE,
-    .create = tpm2_create,
-    .produce = tpm2_produce,
-    .destroy = tpm2_destroy,
 };

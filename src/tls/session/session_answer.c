@@ -27,7 +27,14 @@ static atls_error produce(atls_session *s, const uint8_t *challenge, uint8_t **e
     if (s->cfg.attester_lock != NULL) {
         atls_fair_lock_acquire(s->cfg.attester_lock);
     }
-    atls_error rc = s->cfg.attester->produce(s->cfg.attester_state, challenge, ev, len);
+    atls_error rc = ATLS_OK;
+    if (s->cfg.attester->produce_cmw != NULL) {
+        /* a whole CMW (Evidence and its event logs) that fits cmw_data<1..2^16-1> */
+        rc = s->cfg.attester->produce_cmw(s->cfg.attester_state, s->attester_conn, challenge,
+                                          65533, ev, len);
+    } else {
+        rc = s->cfg.attester->produce(s->cfg.attester_state, challenge, ev, len);
+    }
     if (s->cfg.attester_lock != NULL) {
         atls_fair_lock_release(s->cfg.attester_lock);
     }
@@ -53,9 +60,15 @@ static atls_error build_cmw_extension(atls_session *s, const atls_ea_request *re
     ATLS_GUARD_GOTO(rc, done, atls_binding_compute(s->ssl, atls_binding_role_for(s->ssl, 1),
                                                    ctx, ctx_len, spki, spki_len, &binding));
     ATLS_GUARD_GOTO(rc, done, produce(s, binding.challenge, &evidence, &evidence_len));
-    ATLS_GUARD_GOTO(rc, done, atls_cmw_encode_record(s->cfg.attester->media_type, evidence,
-                                                     evidence_len, ATLS_CMW_IND_EVIDENCE, &cmw,
-                                                     &cmw_len));
+    if (s->cfg.attester->produce_cmw != NULL) {
+        cmw = evidence; /* already a CMW */
+        cmw_len = evidence_len;
+        evidence = NULL;
+    } else {
+        ATLS_GUARD_GOTO(rc, done, atls_cmw_encode_record(s->cfg.attester->media_type, evidence,
+                                                         evidence_len, ATLS_CMW_IND_EVIDENCE,
+                                                         &cmw, &cmw_len));
+    }
     /* the CMW must fit cmw_data<1..2^16-1> inside extension_data<0..2^16-1> */
     if (cmw_len == 0 || cmw_len > 65533) {
         ATLS_FAIL_GOTO(rc, done, ATLS_ERR_EVIDENCE_ATTESTER,

@@ -187,6 +187,7 @@ atls_error atls_session_on_authenticator(atls_session *s, const uint8_t *msg, si
                               spki_len, &binding);
     if (rc == ATLS_OK) {
         atls_verify_input in = s->cfg.verify_input;
+        in.eventlog_state = s->eventlog_state;
         in.challenge = binding.challenge;
         rc = atls_appraise_cmw(atls_cursor_data(&cmw), atls_cursor_remaining(&cmw), &in,
                                s->cfg.policy, &a);

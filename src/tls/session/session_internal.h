@@ -73,6 +73,8 @@ struct atls_session {
     int64_t stalled_ms;
     int64_t stalled_since;             /* 0: not stalled now */
 
+    void *attester_conn;               /* attester->conn_new's state for this connection */
+    atls_eventlog_state *eventlog_state; /* the peer's event logs received so far */
     atls_appraisal last;               /* most recent appraisal of the peer */
     int have_last;
     int peer_attested;

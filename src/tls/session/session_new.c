@@ -1,6 +1,8 @@
 /* session_new.c: creating a session, its secure defaults (atls/session.h), and freeing it. */
 #include "tls/session/session_internal.h"
 
+#include "evidence/eventlog/eventlog.h"
+
 #include <atls/binding.h>
 
 #include "base/mem.h"
@@ -122,6 +124,12 @@ atls_error atls_session_new(SSL *ssl, const atls_session_config *cfg, atls_sessi
         rc = atls_session_check_appraisal_config(s);
     }
     if (rc == ATLS_OK) {
+        rc = atls_eventlog_state_new(&s->eventlog_state);
+    }
+    if (rc == ATLS_OK && s->cfg.attester != NULL && s->cfg.attester->conn_new != NULL) {
+        rc = s->cfg.attester->conn_new(s->cfg.attester_state, &s->attester_conn);
+    }
+    if (rc == ATLS_OK) {
         int flags = fcntl(fd, F_GETFL);
         if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
             rc = atls_error_raise(ATLS_ERR_IO, __FILE__, __LINE__,
@@ -151,6 +159,10 @@ void atls_session_free(atls_session *s)
     atls_frame_reader_cleanup(&s->reader);
     atls_queue_cleanup(&s->out);
     atls_queue_cleanup(&s->held);
+    if (s->attester_conn != NULL && s->cfg.attester->conn_free != NULL) {
+        s->cfg.attester->conn_free(s->attester_conn);
+    }
+    atls_eventlog_state_free(s->eventlog_state);
     atls_appraisal_cleanup(&s->last);
     atls_appraisal_cleanup(&s->wait_result);
     free(s->tls_spki);
