@@ -114,6 +114,7 @@ typedef struct cli_attester_opts {
     const char *tpm_tcti, *tpm_ak_handle, *tpm_pcrs;
     const char *tsm_path, *tsm_privlevel;
     const char *azure_certs, *azure_tdquote;
+    const char *tpm_eventlog, *ima_log; /* tpm2: event logs to send with the quote */
 } cli_attester_opts;
 
 /* long-option values for the attester options (add CLI_ATTESTER_LONGOPTS to a table and call
@@ -130,6 +131,8 @@ enum {
     CLI_OPT_TSM_PRIVLEVEL,
     CLI_OPT_AZURE_CERTS,
     CLI_OPT_AZURE_TDQUOTE,
+    CLI_OPT_TPM_EVENTLOG,
+    CLI_OPT_IMA_LOG,
     CLI_OPT_ATTESTER_END
 };
 #define CLI_ATTESTER_LONGOPTS                                                                 \
@@ -142,7 +145,9 @@ enum {
         {"tsm-path", required_argument, NULL, CLI_OPT_TSM_PATH},                              \
         {"tsm-privlevel", required_argument, NULL, CLI_OPT_TSM_PRIVLEVEL},                    \
         {"azure-certs", required_argument, NULL, CLI_OPT_AZURE_CERTS},                        \
-        {"azure-tdquote", required_argument, NULL, CLI_OPT_AZURE_TDQUOTE}
+        {"azure-tdquote", required_argument, NULL, CLI_OPT_AZURE_TDQUOTE},                    \
+        {"tpm-eventlog", required_argument, NULL, CLI_OPT_TPM_EVENTLOG},                      \
+        {"ima-log", required_argument, NULL, CLI_OPT_IMA_LOG}
 #define CLI_ATTESTER_HELP                                                                     \
     "  --attester NAME            attester producing our Evidence: sim, tpm2, tsm\n"          \
     "                             (configfs-tsm), azure (Azure CVM vTPM), auto\n"            \
@@ -152,6 +157,11 @@ enum {
     "                             swtpm:host=127.0.0.1,port=2321 (default $ATLS_TPM2_TCTI)\n" \
     "  --tpm-ak-handle HEX        tpm2: persistent AK handle (default: endorsement primary)\n" \
     "  --tpm-pcrs SEL             tpm2: PCR selection (default sha256:0-7,23)\n"            \
+    "  --tpm-eventlog FILE|none   tpm2: firmware event log to send with the quote (default\n" \
+    "                             with a device TCTI: binary_bios_measurements if readable)\n" \
+    "  --ima-log FILE|none        tpm2: IMA measurement list to send, entries appended since\n" \
+    "                             the last attestation (default with a device TCTI: the\n"     \
+    "                             kernel's binary_runtime_measurements if readable)\n"         \
     "  --tsm-path DIR             tsm: configfs-tsm report directory\n"                     \
     "                             (default /sys/kernel/config/tsm/report)\n"                 \
     "  --tsm-privlevel N          tsm: SNP VMPL 0..3 to request\n"                           \

@@ -39,6 +39,12 @@ void cli_attester_option(cli_attester_opts *o, int c, const char *value)
     case CLI_OPT_AZURE_TDQUOTE:
         o->azure_tdquote = value;
         break;
+    case CLI_OPT_TPM_EVENTLOG:
+        o->tpm_eventlog = value;
+        break;
+    case CLI_OPT_IMA_LOG:
+        o->ima_log = value;
+        break;
     default:
         break;
     }
@@ -117,6 +123,10 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         cli_error("--tpm-* options need --attester tpm2 or azure");
         return CLI_EXIT_USAGE;
     }
+    if ((o.tpm_eventlog || o.ima_log) && !is_tpm) {
+        cli_error("--tpm-eventlog and --ima-log need --attester tpm2");
+        return CLI_EXIT_USAGE;
+    }
     if (any_tsm && !is_tsm) {
         cli_error("--tsm-* options need --attester tsm");
         return CLI_EXIT_USAGE;
@@ -130,8 +140,8 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         cli_error("attester '%s' is not built into this atls", o.name);
         return CLI_EXIT_USAGE;
     }
-    char kv[6][1100];
-    const char *config[7] = {NULL};
+    char kv[8][1100];
+    const char *config[9] = {NULL};
     size_t n = 0;
     if (is_sim) {
         if (o.sim_key == NULL) {
@@ -176,6 +186,12 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         }
         if (o.tpm_pcrs != NULL) {
             add_kv(kv, config, &n, "pcrs", o.tpm_pcrs);
+        }
+        if (o.tpm_eventlog != NULL) {
+            add_kv(kv, config, &n, "eventlog", o.tpm_eventlog);
+        }
+        if (o.ima_log != NULL) {
+            add_kv(kv, config, &n, "ima", o.ima_log);
         }
         if ((o.azure_certs && !readable(o.azure_certs, "--azure-certs")) ||
             (o.azure_tdquote && !readable(o.azure_tdquote, "--azure-tdquote"))) {

@@ -307,4 +307,20 @@ ATLS_MUST_CHECK atls_error atls_evlog_verify(const atls_evidence_blob *recs, siz
                                              const atls_evlog_quoted *q, size_t nq,
                                              atls_eventlog_state *state, json_t *claims);
 
+/* ---- policy over events (eventlog_policy.c; docs/POLICY.md "Event logs") ---- */
+
+/* atls_evlog_policy_check checks the shape of a policy section's "eventlog" and "ima"
+ * objects (either may be NULL); ATLS_ERR_POLICY_INVALID naming the key. */
+ATLS_MUST_CHECK atls_error atls_evlog_policy_check(const json_t *eventlog, const json_t *ima);
+
+/* atls_evlog_policy_appraise checks |claims| (a verifier's claims with "eventlogs") against
+ * them: ATLS_OK, or ATLS_ERR_POLICY_MISMATCH / _UNAPPRAISED naming the event. Reads the IMA
+ * allow-list file, when the policy names one, at each call. */
+ATLS_MUST_CHECK atls_error atls_evlog_policy_appraise(const json_t *eventlog, const json_t *ima,
+                                                      const json_t *claims);
+
+/* atls_evlog_policy_from_claims adds to |section| the "eventlog" and "ima" objects that accept
+ * exactly the covered events of |claims| (policy init from a known-good log). */
+ATLS_MUST_CHECK atls_error atls_evlog_policy_from_claims(const json_t *claims, json_t *section);
+
 #endif /* ATLS_EVIDENCE_EVENTLOG_H */

@@ -148,7 +148,7 @@ static int index_ok(const char *s)
 static atls_error tpm2_check_policy(const json_t *policy)
 {
     static const char *const keys[] = {"ak_keys", "ak_any", "pcrs", "any_pcrs",
-                                       "require_challenge", NULL};
+                                       "require_challenge", "eventlog", "ima", NULL};
     ATLS_ENSURE(json_is_object(policy), ATLS_ERR_POLICY_INVALID,
                 "TPM policy: section is not an object");
     ATLS_GUARD(atls_policy_check_keys(policy, keys));
@@ -162,9 +162,15 @@ static atls_error tpm2_check_policy(const json_t *policy)
                 ATLS_ERR_POLICY_INVALID, "TPM policy: needs ak_keys or \"ak_any\": true");
     ATLS_GUARD(atls_policy_check_bool(policy, "any_pcrs"));
     const json_t *pcrs = json_object_get(policy, "pcrs");
-    /* accepting any platform state must be written out: "any_pcrs": true */
-    ATLS_ENSURE((pcrs != NULL) != atls_policy_get_bool(policy, "any_pcrs", 0),
-                ATLS_ERR_POLICY_INVALID, "TPM policy: give either pcrs or \"any_pcrs\": true");
+    const json_t *eventlog = json_object_get(policy, "eventlog");
+    const json_t *ima = json_object_get(policy, "ima");
+    ATLS_GUARD(atls_evlog_policy_check(eventlog, ima));
+    /* accepting any platform state must be written out: "any_pcrs": true; an event policy
+     * appraises the platform state by itself */
+    int any = atls_policy_get_bool(policy, "any_pcrs", 0);
+    ATLS_ENSURE(!(pcrs != NULL && any) && (pcrs != NULL || any || eventlog != NULL || ima != NULL),
+                ATLS_ERR_POLICY_INVALID,
+                "TPM policy: give pcrs, eventlog / ima, or \"any_pcrs\": true");
     if (pcrs == NULL) {
         return ATLS_OK;
     }
@@ -214,10 +220,26 @@ static atls_error tpm2_appraise(const json_t *policy, const atls_evidence_result
                 ATLS_ERR_POLICY_MISMATCH,
                 "TPM policy: extraData was not checked against a challenge");
     const json_t *pcrs = json_object_get(policy, "pcrs");
-    if (pcrs == NULL) {
+    const json_t *eventlog = json_object_get(policy, "eventlog");
+    const json_t *ima = json_object_get(policy, "ima");
+    if (pcrs == NULL && eventlog == NULL && ima == NULL) {
         /* "any_pcrs": true: platform state explicitly not appraised, software not recognised */
         tv->executables = TV_EXECUTABLES_UNRECOGNIZED;
         return ATLS_OK;
+    }
+    if (eventlog != NULL || ima != NULL) {
+        atls_error rc = atls_evlog_policy_appraise(eventlog, ima, res->claims);
+        if (rc != ATLS_OK) {
+            tv->executables = TV_CONTRAINDICATED;
+            return rc;
+        }
+        tv->executables = TV_AFFIRMING;
+        if (eventlog != NULL) {
+            tv->configuration = TV_AFFIRMING;
+        }
+        if (pcrs == NULL) {
+            return ATLS_OK;
+        }
     }
     const json_t *have = json_object_get(res->claims, "pcrs");
     const char *bank;
@@ -252,6 +274,22 @@ static json_t *wrap(json_t *v)
     return a;
 }
 
+/* ima_covers: PCR |idx| is one the IMA list of |claims| covers. */
+static int ima_covers(const json_t *claims, const char *idx)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(json_object_get(json_object_get(claims, "eventlogs"), "ima"),
+                                       "covered"), i, r) {
+        char s[8];
+        snprintf(s, sizeof(s), "%lld", (long long)json_integer_value(r));
+        if (strcmp(s, idx) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static atls_error tpm2_policy_from_result(const atls_evidence_result *res, json_t **out)
 {
     ATLS_ENSURE(res != NULL && json_is_object(res->claims) && out != NULL, ATLS_ERR_USAGE,
@@ -269,11 +307,24 @@ static atls_error tpm2_policy_from_result(const atls_evidence_result *res, json_
         json_t *v;
         ok = ok && b != NULL && json_object_set_new(pcrs, bank, b) == 0;
         json_object_foreach(indices, idx, v) {
-            ok = ok && json_object_set_new(b, idx, wrap(v)) == 0;
+            /* a PCR an IMA list extends changes with every file measured: its events are
+             * the policy (below), its value is not */
+            if (!ima_covers(res->claims, idx)) {
+                ok = ok && json_object_set_new(b, idx, wrap(v)) == 0;
+            }
+        }
+        if (ok && json_object_size(b) == 0) {
+            json_object_del(pcrs, bank);
         }
     }
-    ok = ok && json_object_set(p, "pcrs", pcrs) == 0;
+    if (json_object_size(pcrs) > 0) {
+        ok = ok && json_object_set(p, "pcrs", pcrs) == 0;
+    }
     json_decref(pcrs);
+    if (ok && atls_evlog_policy_from_claims(res->claims, p) != ATLS_OK) {
+        json_decref(p);
+        return ATLS_ERR_INTERNAL_ALLOC;
+    }
     if (!ok) {
         json_decref(p);
         ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "out of memory");

@@ -294,16 +294,16 @@ static void test_malformed(void)
 
 /* ---- CCEL ---- */
 
-static const uint16_t SHA384[] = {0x000C};
+static const uint16_t ONLY_SHA384[] = {0x000C};
 
 static void test_ccel(void)
 {
     atls_writer w;
     atls_writer_init(&w, 0);
-    CHECK(evgen_spec_id(&w, 1, SHA384, 1));
-    CHECK(evgen_event2(&w, SHA384, 1, 1, 0x8000000b, NULL, 0, "td hob", 6));
-    CHECK(evgen_event2(&w, SHA384, 1, 3, 0xd, NULL, 0, "cmdline", 7));
-    CHECK(evgen_event2(&w, SHA384, 1, 0, 3, NULL, 0, "no action", 9));
+    CHECK(evgen_spec_id(&w, 1, ONLY_SHA384, 1));
+    CHECK(evgen_event2(&w, ONLY_SHA384, 1, 1, 0x8000000b, NULL, 0, "td hob", 6));
+    CHECK(evgen_event2(&w, ONLY_SHA384, 1, 3, 0xd, NULL, 0, "cmdline", 7));
+    CHECK(evgen_event2(&w, ONLY_SHA384, 1, 0, 3, NULL, 0, "no action", 9));
     size_t content = atls_writer_len(&w);
     uint8_t ff[300];
     memset(ff, 0xFF, sizeof(ff));
@@ -340,18 +340,18 @@ static void test_ccel(void)
     /* MRTD (index 0) cannot be extended by an event; index 5 is no RTMR */
     for (uint32_t bad = 0; bad <= 5; bad += 5) {
         atls_writer_init(&w, 0);
-        CHECK(evgen_spec_id(&w, 1, SHA384, 1));
-        CHECK(evgen_event2(&w, SHA384, 1, bad, 0xd, NULL, 0, "x", 1));
+        CHECK(evgen_spec_id(&w, 1, ONLY_SHA384, 1));
+        CHECK(evgen_event2(&w, ONLY_SHA384, 1, bad, 0xd, NULL, 0, "x", 1));
         CHECK_ERR(parse_built(&w, 1), ATLS_ERR_DECODE_EVENTLOG_INDEX);
     }
     atls_writer_init(&w, 0);
-    CHECK(evgen_spec_id(&w, 2, SHA384, 1));
-    CHECK(evgen_event2(&w, SHA384, 1, 1, 0xd, NULL, 0, "x", 1));
+    CHECK(evgen_spec_id(&w, 2, ONLY_SHA384, 1));
+    CHECK(evgen_event2(&w, ONLY_SHA384, 1, 1, 0xd, NULL, 0, "x", 1));
     CHECK_ERR(parse_built(&w, 1), ATLS_ERR_DECODE_EVENTLOG_HEADER);
     /* StartupLocality belongs to TPM logs */
     atls_writer_init(&w, 0);
-    CHECK(evgen_spec_id(&w, 1, SHA384, 1));
-    CHECK(evgen_event2(&w, SHA384, 1, 0, 3, NULL, 0, "StartupLocality\0\x03", 17));
+    CHECK(evgen_spec_id(&w, 1, ONLY_SHA384, 1));
+    CHECK(evgen_event2(&w, ONLY_SHA384, 1, 0, 3, NULL, 0, "StartupLocality\0\x03", 17));
     CHECK_ERR(parse_built(&w, 1), ATLS_ERR_DECODE_EVENTLOG_LOCALITY);
 }
 

@@ -1,0 +1,84 @@
+# test_cli_ima: runtime measurements on a live connection. atls serve with the tpm2 attester on
+# a private swtpm sends its IMA measurement list (a file the test writes as the kernel would,
+# extending PCR 10 on the swtpm for each entry); policy init builds an IMA allow list from the
+# known-good list; a -L tunnel re-attests every second. A new measurement of a file the allow
+# list (a Keylime-style allowlist_file) names keeps it affirming; a file it does not name makes
+# the next re-attestation contraindicated: the tunnel closes and says which file.
+source "$(dirname "$0")/lib.sh"
+command -v tpm2_pcrextend > /dev/null || skip "needs swtpm and tpm2-tools (tpm2_pcrextend not installed)"
+command -v python3 > /dev/null || { bad "python3 missing (scripts/setup-deps installs it)"; exit 1; }
+APPEND="python3 $(dirname "$0")/ima_append.py"
+
+make_pki
+start_swtpm
+# measure PATH: append its entry to the list and extend PCR 10 the way the kernel does
+measure() {
+    local d
+    d=$($APPEND "$T/ima.bin" "$1" 2>> "$T/digests.txt")
+    TPM2TOOLS_TCTI="$TCTI" tpm2_pcrextend "10:sha256=$d" > /dev/null
+}
+: > "$T/ima.bin"
+measure boot_aggregate
+measure /usr/bin/bash
+measure /usr/lib/libc.so.6
+
+SRV=$(free_port)
+ECHO=$(free_port)
+LOC=$(free_port)
+start_backend echo "$ECHO"
+start_serve "$T/serve.log" "$SRV" --backend "127.0.0.1:$ECHO" --attester tpm2 --tpm-tcti "$TCTI" \
+    --tpm-pcrs sha256:0-7,10 --ima-log "$T/ima.bin"
+
+run_cmd "$T/policy0.json" "$T/policy.err" "$ATLS" policy init "localhost:$SRV" --ca "$T/ca.pem"
+check "policy init against the IMA-measuring server succeeds" [ "$RC" -eq 0 ]
+check "the policy has an IMA allow list with the measured files" \
+    jq -e '.tpm2.ima.allowlist["/usr/bin/bash"] | length == 1' "$T/policy0.json"
+check "... and boot_aggregate" jq -e '.tpm2.ima.allowlist | has("boot_aggregate")' "$T/policy0.json"
+check "PCR 10 is not pinned (its events are the policy)" \
+    jq -e '.tpm2.pcrs.sha256 | has("10") | not' "$T/policy0.json"
+# the distribution's list of good files, read at each appraisal (Keylime runtime policy layout)
+printf '{"digests": {"/usr/bin/allowed-later": ["%s"]}, "excludes": ["^/tmp/"]}\n' \
+    "$(printf '/usr/bin/allowed-later' | sha256sum | cut -d' ' -f1)" > "$T/allow.json"
+jq --arg f "$T/allow.json" '.tpm2.ima.allowlist_file = $f' "$T/policy0.json" > "$T/policy.json"
+
+run_cmd "$T/ear.txt" "$T/ear.err" "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" \
+    --policy "$T/policy.json"
+check "connect --policy affirms (exit $RC)" [ "$RC" -eq 0 ]
+check "the summary says affirming" grep -q "status: affirming" "$T/ear.txt"
+
+"$ATLS" connect -v "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/policy.json" \
+    -L "127.0.0.1:$LOC" --reattest 1 2> "$T/tunnel.log" &
+TUN=$!
+PIDS+=($TUN)
+wait_port "$LOC"
+exec 3<> "/dev/tcp/127.0.0.1/$LOC"
+echo "before" >&3
+read -r -t 10 line <&3 || true
+check "data flows through the attested tunnel" [ "$line" = "before" ]
+
+# allowed: a file of the allow-list file, an excluded path, a file that ran before
+measure /usr/bin/allowed-later
+measure /tmp/scratch
+measure /usr/bin/bash
+n0=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
+wait_until 15 count_at_least $((n0 + 2)) "$T/tunnel.log" "appraisal: affirming" || true
+n=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
+check "after allowed measurements re-attestation stays affirming ($n0 then $n)" [ "$n" -ge $((n0 + 2)) ]
+check "the tunnel is still up" kill -0 "$TUN"
+echo "middle" >&3
+read -r -t 10 line <&3 || true
+check "data still flows" [ "$line" = "middle" ]
+
+measure /usr/bin/evil
+rc=0
+timeout 15 bash -c "while kill -0 $TUN 2>/dev/null; do sleep 0.05; done" || rc=$?
+wait "$TUN" || rc=$?
+check "connect exits with 1 after the disallowed measurement (exit $rc)" [ "$rc" -eq 1 ]
+check "the reason names the file" grep -Eq "attestation failed: .*/usr/bin/evil.*not in the allow list" "$T/tunnel.log"
+exec 3>&-
+run_cmd "$T/after.out" "$T/after.err" "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" \
+    --policy "$T/policy.json"
+check "a new connection is contraindicated too (exit $RC): the file stays in the history" [ "$RC" -eq 1 ]
+check "with one line naming the file" grep -q "/usr/bin/evil" "$T/after.err"
+check "serve is still running" kill -0 "$SERVE_PID"
+finish
