@@ -219,6 +219,11 @@ ATLS_MUST_CHECK atls_error atls_evlog_replay_init(atls_evlog_replay *r, const at
 /* atls_evlog_replay_run extends |r| with the events of |log| from r->events to the end. */
 ATLS_MUST_CHECK atls_error atls_evlog_replay_run(atls_evlog_replay *r, const atls_evlog *log);
 
+/* atls_evlog_replay_until extends |r| with the events of |log| from r->events up to (not
+ * including) event |upto|. */
+ATLS_MUST_CHECK atls_error atls_evlog_replay_until(atls_evlog_replay *r, const atls_evlog *log,
+                                                   size_t upto);
+
 /* atls_evlog_event_register maps an event's index to its register (PCR n; CCEL index i to
  * RTMR i-1); -1 when the event extends no register (EV_NO_ACTION). */
 int atls_evlog_event_register(const atls_evlog *log, const atls_evlog_event *ev);

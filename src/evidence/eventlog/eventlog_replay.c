@@ -116,11 +116,18 @@ static atls_error extend(atls_evlog_replay_bank *b, unsigned reg, const uint8_t 
 
 atls_error atls_evlog_replay_run(atls_evlog_replay *r, const atls_evlog *log)
 {
+    ATLS_ENSURE(log != NULL, ATLS_ERR_USAGE, "replay: no log");
+    return atls_evlog_replay_until(r, log, log->num_events);
+}
+
+atls_error atls_evlog_replay_until(atls_evlog_replay *r, const atls_evlog *log, size_t upto)
+{
     ATLS_ENSURE(r != NULL && log != NULL && r->kind == log->kind, ATLS_ERR_USAGE,
                 "replay: state of another kind of log");
-    ATLS_ENSURE(r->events <= log->num_events, ATLS_ERR_EVIDENCE_EVENTLOG_STATE,
-                "replayed %zu events, the log has %zu", r->events, log->num_events);
-    for (size_t i = r->events; i < log->num_events; i++) {
+    ATLS_ENSURE(r->events <= upto && upto <= log->num_events, ATLS_ERR_EVIDENCE_EVENTLOG_STATE,
+                "replayed %zu events, asked for %zu of a log of %zu", r->events, upto,
+                log->num_events);
+    for (size_t i = r->events; i < upto; i++) {
         int reg = atls_evlog_event_register(log, &log->events[i]);
         if (reg < 0) {
             continue;
@@ -133,7 +140,7 @@ atls_error atls_evlog_replay_run(atls_evlog_replay *r, const atls_evlog *log)
             ATLS_GUARD(extend(&r->banks[b], (unsigned)reg, digest));
         }
     }
-    r->events = log->num_events;
+    r->events = upto;
     return ATLS_OK;
 }
 

@@ -68,7 +68,8 @@ struct job {
     uint8_t *bytes;               /* the whole log (owned until moved into the state) */
     size_t len;
     atls_evlog log;
-    atls_evlog_replay replay;
+    atls_evlog_replay replay;   /* at the point the quote covers (all of a TCG / CCEL log) */
+    size_t verified;            /* events the quote covers; the rest are pending (IMA) */
     int complete;
 };
 
@@ -129,7 +130,7 @@ static atls_error replay(struct job *j, const struct kind_state *ks, const atls_
     /* continue the connection's replay when it went over the same banks and a prefix of
      * this log (an IMA tail); otherwise from the start */
     int resume = ks != NULL && ks->have && j->rec != NULL && j->rec->start > 0 &&
-                 ks->replay.num_banks == n && ks->replay.events == ks->events;
+                 ks->replay.num_banks == n && ks->replay.events <= ks->events;
     for (size_t a = 0; resume && a < n; a++) {
         resume = ks->replay.banks[a].alg == algs[a];
     }
@@ -138,7 +139,7 @@ static atls_error replay(struct job *j, const struct kind_state *ks, const atls_
     } else {
         ATLS_GUARD(atls_evlog_replay_init(&j->replay, &j->log, algs, n));
     }
-    return atls_evlog_replay_run(&j->replay, &j->log);
+    return ATLS_OK;
 }
 
 /* compare: registers the log extends and the quote covers must match; returns the mask of
@@ -172,10 +173,88 @@ static atls_error compare(const struct job *j, const atls_evlog_quoted *q, size_
     return ATLS_OK;
 }
 
+/* log_registers: the registers some event of |log| extends. */
+static uint32_t log_registers(const atls_evlog *log)
+{
+    uint32_t regs = 0;
+    for (size_t i = 0; i < log->num_events; i++) {
+        int r = atls_evlog_event_register(log, &log->events[i]);
+        if (r >= 0 && r < 32) {
+            regs |= 1u << r;
+        }
+    }
+    return regs;
+}
+
+/* quote_matches: every quoted register of |regs| that |r| has equals the quote (and there is
+ * at least one). */
+static int quote_matches(const atls_evlog_replay *r, uint32_t regs, const atls_evlog_quoted *q,
+                         size_t nq)
+{
+    int any = 0;
+    for (size_t i = 0; i < nq; i++) {
+        size_t size = 0;
+        const uint8_t *v = atls_evlog_replay_get0(r, q[i].alg, q[i].reg, &size);
+        if (v == NULL || q[i].reg >= 32 || (regs & (1u << q[i].reg)) == 0) {
+            continue;
+        }
+        if (size != q[i].len || memcmp(v, q[i].value, size) != 0) {
+            return 0;
+        }
+        any = 1;
+    }
+    return any;
+}
+
+/* match_prefix (IMA): the kernel appends an entry before it extends the PCR, and the attester
+ * reads the list after quoting, so the list may run ahead of the quote. The quote covers the
+ * entries up to the point where the replay equals it; those after are pending (not trusted,
+ * judged once a later quote covers them). No such point: the replay error of the whole list. */
+static atls_error match_prefix(struct job *j, const atls_evlog_quoted *q, size_t nq)
+{
+    uint32_t regs = log_registers(&j->log);
+    int quoted = 0;
+    for (size_t i = 0; i < nq; i++) {
+        quoted |= q[i].reg < 32 && (regs & (1u << q[i].reg)) != 0 &&
+                  atls_evlog_replay_get0(&j->replay, q[i].alg, q[i].reg, NULL) != NULL;
+    }
+    if (!quoted) {
+        /* the quote covers no register of the list: nothing of it is covered (every entry is
+         * counted as uncovered in the claims) */
+        j->verified = j->log.num_events;
+        return atls_evlog_replay_run(&j->replay, &j->log);
+    }
+    atls_evlog_replay cur = j->replay;
+    size_t matched = SIZE_MAX;
+    for (size_t i = cur.events;; i++) {
+        if (quote_matches(&cur, regs, q, nq)) {
+            matched = i;
+            j->replay = cur;
+        }
+        if (i == j->log.num_events) {
+            break;
+        }
+        ATLS_GUARD(atls_evlog_replay_until(&cur, &j->log, i + 1));
+    }
+    if (matched == SIZE_MAX) {
+        struct job whole = *j;
+        whole.replay = cur;
+        uint32_t ignored = 0;
+        ATLS_GUARD(compare(&whole, q, nq, &ignored));
+        ATLS_RAISE(ATLS_ERR_EVIDENCE_EVENTLOG_REPLAY,
+                   "%s log: no prefix of it replays to the quoted values",
+                   atls_evlog_kind_name(j->kind));
+    }
+    j->verified = matched;
+    return ATLS_OK;
+}
+
 static atls_error claims_of(struct job *j, uint32_t covered, json_t *eventlogs)
 {
     json_t *c = NULL;
-    ATLS_GUARD(atls_evlog_claims(&j->log, covered, &c));
+    atls_evlog upto = j->log; /* only the events the quote covers */
+    upto.num_events = j->verified;
+    ATLS_GUARD(atls_evlog_claims(&upto, covered, &c));
     json_t *regs = json_array();
     int ok = regs != NULL && json_object_set_new(c, "covered", regs) == 0;
     for (unsigned r = 0; ok && r < 32; r++) {
@@ -185,7 +264,9 @@ static atls_error claims_of(struct job *j, uint32_t covered, json_t *eventlogs)
     }
     if (j->kind == ATLS_EVLOG_IMA) {
         ok = ok && json_object_set_new(c, "complete", json_boolean(j->complete)) == 0 &&
-             json_object_set_new(c, "entries", json_integer((json_int_t)j->log.num_events)) == 0;
+             json_object_set_new(c, "entries", json_integer((json_int_t)j->log.num_events)) == 0 &&
+             json_object_set_new(c, "pending",
+                                 json_integer((json_int_t)(j->log.num_events - j->verified))) == 0;
     }
     ok = ok && json_object_set_new(eventlogs, atls_evlog_kind_name(j->kind), c) == 0;
     if (!ok) {
@@ -209,7 +290,15 @@ static atls_error check_kind(struct job *j, struct kind_state *ks, const atls_ev
     j->complete = j->kind != ATLS_EVLOG_IMA || j->log.num_events == total;
     ATLS_GUARD(replay(j, ks, q, nq));
     uint32_t covered = 0;
-    if (j->complete) {
+    if (!j->complete) {
+        /* nothing covered yet; the replay stays where the connection's state was */
+        j->verified = 0;
+    } else if (j->kind == ATLS_EVLOG_IMA) {
+        ATLS_GUARD(match_prefix(j, q, nq));
+        ATLS_GUARD(compare(j, q, nq, &covered));
+    } else {
+        ATLS_GUARD(atls_evlog_replay_run(&j->replay, &j->log));
+        j->verified = j->log.num_events;
         ATLS_GUARD(compare(j, q, nq, &covered));
     }
     return claims_of(j, covered, eventlogs);

@@ -239,9 +239,19 @@ static void test_ima_incremental(void)
     tail = record(ATLS_EVLOG_IMA, 3, 5, list + off[3], len - off[3]);
     c = json_object();
     /* a wrong quote: fails, and the state stays where it was */
-    CHECK_ERR(atls_evlog_verify(&tail, 1, kinds, &q3[10], 1, st2, c),
+    values5[10][0] ^= 1;
+    CHECK_ERR(atls_evlog_verify(&tail, 1, kinds, &q5[10], 1, st2, c),
               ATLS_ERR_EVIDENCE_EVENTLOG_REPLAY);
-    CHECK_OK(atls_evlog_verify(&tail, 1, kinds, &q5[10], 1, st2, c));
+    values5[10][0] ^= 1;
+    /* the list ran ahead of the quote (entries appended after quoting): the quote covers the
+     * first three, the other two are pending, listed once a quote covers them */
+    CHECK_OK(atls_evlog_verify(&tail, 1, kinds, &q3[10], 1, st2, c));
+    l = json_object_get(json_object_get(c, "eventlogs"), "ima");
+    CHECK(json_array_size(json_object_get(l, "events")) == 3 &&
+          json_integer_value(json_object_get(l, "pending")) == 2);
+    json_decref(c);
+    c = json_object();
+    CHECK_OK(atls_evlog_verify(NULL, 0, kinds, &q5[10], 1, st2, c));
     l = json_object_get(json_object_get(c, "eventlogs"), "ima");
     CHECK(json_is_true(json_object_get(l, "complete")) &&
           json_array_size(json_object_get(l, "events")) == 5);
