@@ -170,7 +170,7 @@ static uint8_t *ima(size_t n, size_t *len, size_t *offsets)
     atls_writer w;
     atls_writer_init(&w, 0);
     for (size_t i = 0; i < n; i++) {
-        char path[16];
+        char path[32];
         snprintf(path, sizeof(path), "/f%zu", i);
         offsets[i] = atls_writer_len(&w);
         CHECK(evgen_ima_ng(&w, 10, "ima-ng", "sha256", FILE_DIGEST, 32, path, NULL, 0));
