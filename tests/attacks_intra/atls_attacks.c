@@ -197,6 +197,10 @@ static void privacy_once(world *w, int after_auth, const atls_lab_identity *id,
     counted = w->att;
     counting = *w->att;
     counting.produce = counting_produce;
+    /* a session prefers produce_cmw (Evidence with its event logs): count through produce */
+    counting.produce_cmw = NULL;
+    counting.conn_new = NULL;
+    counting.conn_free = NULL;
     atls_lab_site s1;
     CHECK(atls_lab_site_init(&s1, w->F.leaf->cert, w->F.leaf->key, &counting, w->att1) == 0);
     if (after_auth) {
