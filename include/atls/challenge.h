@@ -9,11 +9,14 @@
  *   server Evidence on a connection   SHA-512("atls/1 server evidence" 0x00 || binding || AIK_pub_hash)
  *   client Evidence on a connection   SHA-512("atls/1 client evidence" 0x00 || binding || AIK_pub_hash)
  *   detached Evidence                 SHA-512("atls/1 detached evidence" 0x00 || caller's bytes)
+ *   batched Evidence                  SHA-512("atls/1 batch evidence" 0x00 || uint64 tree size ||
+ *                                             Merkle root over the batch's challenges)
  *
  * The labels end in 0x00 and differ, so no input of one domain hashes like an input of another:
  * Evidence made outside a connection (`atls evidence --challenge`, atls_attester_produce_detached)
- * can never satisfy a connection binding, and a server's Evidence can never pass for its client's
- * (reflection). Only the session (src/tls/session) asks for the connection domains, computing
+ * can never satisfy a connection binding, a server's Evidence can never pass for its client's
+ * (reflection), and Evidence over a batch's root (atls/batch.h) can never pass for Evidence over
+ * one challenge. Only the session (src/tls/session) asks for the connection domains, computing
  * binding and AIK_pub_hash itself from its own end of the connection (atls/binding.h).
  *
  * Thread-safety: the functions here keep no state.
@@ -35,12 +38,14 @@ typedef enum atls_challenge_domain {
     ATLS_CHALLENGE_SERVER_EVIDENCE = 1, /* the TLS server attests on its connection */
     ATLS_CHALLENGE_CLIENT_EVIDENCE = 2, /* the TLS client attests on its connection */
     ATLS_CHALLENGE_DETACHED = 3,        /* Evidence made outside any connection */
+    ATLS_CHALLENGE_BATCH = 4,           /* one Evidence for a batch of challenges (atls/batch.h) */
 } atls_challenge_domain;
 
 /* Domain labels (hashed with their terminating 0x00). */
 #define ATLS_CHALLENGE_LABEL_SERVER "atls/1 server evidence"
 #define ATLS_CHALLENGE_LABEL_CLIENT "atls/1 client evidence"
 #define ATLS_CHALLENGE_LABEL_DETACHED "atls/1 detached evidence"
+#define ATLS_CHALLENGE_LABEL_BATCH "atls/1 batch evidence"
 
 /* Most bytes a caller may put into a detached challenge. */
 #define ATLS_CHALLENGE_DETACHED_MAX 1024

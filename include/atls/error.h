@@ -109,6 +109,9 @@ typedef enum atls_error {
     ATLS_ERR_EVIDENCE_EVENTLOG_BANK = 521,    /* no register bank both in the log and quoted */
     ATLS_ERR_EVIDENCE_EVENTLOG_STATE = 522,   /* an incremental log does not continue the
                                                * replayed state */
+    /* batched Evidence (atls/batch.h; numbered from 540 so other blocks can grow) */
+    ATLS_ERR_EVIDENCE_PROOF = 540,         /* inclusion proof does not fit its tree (length,
+                                            * leaf index, tree size) */
 
     /* policy (6xx): evidence is valid but the appraisal policy rejects it */
     ATLS_ERR_POLICY = 600,                 /* generic policy failure */

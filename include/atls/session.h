@@ -42,7 +42,9 @@
  * Threading: a session is used by one thread at a time. The attester may be shared between
  * sessions on several threads; pass attester_lock (an atls_fair_lock) to serialise it: the
  * lock serves waiting sessions in arrival order, so no connection can hold the attester for
- * more than one production while others wait.
+ * more than one production while others wait. Or give every session the same batcher
+ * (atls/batch.h) as its attester, with no lock: one Evidence then answers every request that
+ * waited while the attester was busy.
  */
 #ifndef ATLS_SESSION_H
 #define ATLS_SESSION_H
@@ -111,7 +113,8 @@ typedef struct atls_session_config {
     STACK_OF(X509) *chain;
     EVP_PKEY *key;
     /* Our attester (NULL: we cannot attest). attester_lock, when set, is held around produce;
-     * share one lock between every session that shares the attester. */
+     * share one lock between every session that shares the attester. A batcher
+     * (atls_batcher_ops(), atls/batch.h) takes no lock (ATLS_ERR_USAGE_CONFIG). */
     const atls_attester_ops *attester;
     void *attester_state;
     atls_fair_lock *attester_lock;

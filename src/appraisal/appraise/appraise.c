@@ -6,6 +6,7 @@
 #include "codec/cmw/cmw.h"
 #include "codec/ear/ear.h"
 #include "evidence/eventlog/eventlog.h"
+#include "evidence/batch/batch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,72 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
     return ATLS_OK;
 }
 
+/* appraise_batched: batched Evidence (atls/batch.h, docs/PROTOCOL.md 2.6). The inclusion proof
+ * leads from the caller's own challenge (recomputed from its end of the connection) to a root;
+ * the wrapped Evidence must carry the batch challenge of that root, which its own verifier
+ * checks like any challenge. Nothing of the wrapper is trusted: a proof for another leaf,
+ * another root, or of the wrong length leads to a challenge the Evidence does not carry. */
+static atls_error appraise_batched(const atls_cmw_leaf *leaf, const atls_verify_input *in,
+                                   const atls_policy *policy, atls_appraisal *out)
+{
+    atls_batch_view v;
+    const atls_verifier_ops *ops = NULL;
+    char media[256] = "";
+    uint8_t challenge[ATLS_CHALLENGE_LEN];
+    atls_verify_input inner;
+    memset(&inner, 0, sizeof(inner));
+    if (in != NULL) {
+        inner = *in;
+    }
+    atls_error rc = atls_batch_decode(atls_cursor_data(&leaf->value),
+                                      atls_cursor_remaining(&leaf->value), &v);
+    if (rc == ATLS_OK) {
+        /* decode bounds the media type to 255 printable bytes */
+        memcpy(media, atls_cursor_data(&v.media_type), atls_cursor_remaining(&v.media_type));
+        media[atls_cursor_remaining(&v.media_type)] = '\0';
+        ops = atls_verifier_by_media_type(media);
+        if (ops == NULL) {
+            rc = atls_error_raise(ATLS_ERR_EVIDENCE_FORMAT, __FILE__, __LINE__,
+                                  "batched Evidence: no verifier for media type \"%s\"", media);
+        }
+    }
+    if (rc == ATLS_OK && inner.challenge != NULL) {
+        rc = atls_batch_proof_challenge(&v, inner.challenge, challenge);
+        inner.challenge = challenge;
+    }
+    if (rc != ATLS_OK) {
+        char reason[ATLS_APPRAISAL_REASON_MAX];
+        snprintf(reason, sizeof(reason), "%s", atls_error_message());
+        note_failure(out, rc, reason);
+        atls_trust_vector tv = {0};
+        /* AR4SI: 97 an unrecognised format, 99 failed cryptographic validation (the proof) */
+        tv.instance_identity = rc == ATLS_ERR_EVIDENCE_PROOF ? 99 : 97;
+        ATLS_GUARD(add_failed_submod(out->ear, ops != NULL ? ops->name : "batch", tv, NULL,
+                                     NULL, reason));
+        return rc;
+    }
+    int first_failure = out->error == ATLS_OK;
+    rc = appraise_part(ops, atls_cursor_data(&v.evidence), atls_cursor_remaining(&v.evidence),
+                       &inner, policy, out);
+    if (rc == ATLS_ERR_EVIDENCE_NONCE && first_failure && in != NULL && in->challenge != NULL) {
+        /* say where the mismatch is: between the proof's root and the Evidence */
+        char inner_reason[ATLS_APPRAISAL_REASON_MAX];
+        memcpy(inner_reason, out->reason, sizeof(inner_reason));
+        int n = snprintf(out->reason, sizeof(out->reason),
+                         "batched Evidence (leaf %llu of %llu): this connection's challenge and "
+                         "the inclusion proof lead to a root the Evidence does not carry: ",
+                         (unsigned long long)v.leaf_index, (unsigned long long)v.tree_size);
+        if (n > 0 && (size_t)n < sizeof(out->reason)) {
+            /* as much of the verifier's own reason as fits */
+            size_t room = sizeof(out->reason) - (size_t)n - 1;
+            size_t take = strnlen(inner_reason, room);
+            memcpy(out->reason + n, inner_reason, take);
+            out->reason[(size_t)n + take] = '\0';
+        }
+    }
+    return rc;
+}
+
 static atls_error begin(const atls_verify_input *in, atls_appraisal *out)
 {
     memset(out, 0, sizeof(*out));
@@ -272,6 +339,14 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
                    atls_cursor_remaining(&leaf->media_type));
             media[atls_cursor_remaining(&leaf->media_type)] = '\0';
             ops = atls_verifier_by_media_type(media);
+        }
+        if (strcmp(media, ATLS_BATCH_MEDIA_TYPE) == 0 &&
+            (leaf->ind == 0 || (leaf->ind & ATLS_CMW_IND_EVIDENCE) != 0)) {
+            rc = appraise_batched(leaf, in, policy, out);
+            if (rc != ATLS_OK) {
+                note_failure(out, rc, atls_error_message()); /* no-op when already noted */
+            }
+            continue;
         }
         if (ops == NULL || (leaf->ind != 0 && (leaf->ind & ATLS_CMW_IND_EVIDENCE) == 0)) {
             char reason[ATLS_APPRAISAL_REASON_MAX];

@@ -88,6 +88,10 @@ typedef struct atls_cmw {
  * are an error. |out| borrows |data|. */
 ATLS_MUST_CHECK atls_error atls_cmw_decode(const uint8_t *data, size_t len, atls_cmw *out);
 
+/* atls_cmw_media_type_printable is true when every byte of |s| is printable ASCII (0x20..0x7e),
+ * what atls accepts as a media type (also inside other wrappers, e.g. batched Evidence). */
+bool atls_cmw_media_type_printable(const atls_cursor *s);
+
 /* atls_cmw_leaf_type_is is true when |leaf| carries the text media type |media_type| (exact,
  * case-sensitive byte comparison, parameters included). */
 bool atls_cmw_leaf_type_is(const atls_cmw_leaf *leaf, const char *media_type);

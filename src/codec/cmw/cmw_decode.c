@@ -32,9 +32,9 @@ atls_error atls_cmw_detect_form(const uint8_t *data, size_t len, atls_cmw_form *
     return ATLS_OK;
 }
 
-/* printable: media types are ASCII tokens, parameters and quoted strings (RFC 6838 section 4.2
- * and RFC 9110 section 8.3); atls accepts printable ASCII and nothing else. */
-static bool printable(const atls_cursor *s)
+/* media types are ASCII tokens, parameters and quoted strings (RFC 6838 section 4.2 and
+ * RFC 9110 section 8.3); atls accepts printable ASCII and nothing else. */
+bool atls_cmw_media_type_printable(const atls_cursor *s)
 {
     const uint8_t *p = atls_cursor_data(s);
     for (size_t i = 0; i < atls_cursor_remaining(s); i++) {
@@ -58,7 +58,7 @@ static atls_error decode_record(atls_cursor *c, atls_cmw_leaf *leaf)
         ATLS_GUARD(atls_cbor_read_tstr(c, &leaf->media_type));
         ATLS_ENSURE(!atls_cursor_is_empty(&leaf->media_type), ATLS_ERR_DECODE_LENGTH,
                     "CMW record: empty media type");
-        ATLS_ENSURE(printable(&leaf->media_type), ATLS_ERR_DECODE_VALUE,
+        ATLS_ENSURE(atls_cmw_media_type_printable(&leaf->media_type), ATLS_ERR_DECODE_VALUE,
                     "CMW record: media type is not printable ASCII");
         leaf->type_is_cf = false;
     } else if (t == ATLS_CBOR_UINT) {

@@ -16,6 +16,8 @@ static const char *label_of(atls_challenge_domain d)
         return ATLS_CHALLENGE_LABEL_CLIENT;
     case ATLS_CHALLENGE_DETACHED:
         return ATLS_CHALLENGE_LABEL_DETACHED;
+    case ATLS_CHALLENGE_BATCH:
+        return ATLS_CHALLENGE_LABEL_BATCH;
     }
     return NULL;
 }

@@ -3,6 +3,7 @@
 
 #include "evidence/eventlog/eventlog.h"
 
+#include <atls/batch.h>
 #include <atls/binding.h>
 
 #include "base/mem.h"
@@ -93,6 +94,11 @@ atls_error atls_session_new(SSL *ssl, const atls_session_config *cfg, atls_sessi
                 ATLS_ERR_PROTOCOL_SESSION, "session: 0-RTT data is not allowed");
     int fd = SSL_get_fd(ssl);
     ATLS_ENSURE(fd >= 0, ATLS_ERR_USAGE, "session: the connection has no socket");
+    /* a lock around a batcher would let one session at a time into its queue: every batch
+     * would hold one challenge (the batcher is the fair queue itself, atls/batch.h) */
+    ATLS_ENSURE(!(cfg->attester == atls_batcher_ops() && cfg->attester_lock != NULL),
+                ATLS_ERR_USAGE_CONFIG,
+                "session: a batcher serialises its attester itself; attester_lock must be NULL");
 
     atls_session *s = calloc(1, sizeof(*s));
     ATLS_ENSURE(s != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");

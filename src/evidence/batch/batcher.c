@@ -1,0 +1,284 @@
+/* batcher.c: the shared, fair, bounded queue in front of one attester (atls/batch.h).
+ *
+ * One producer thread calls the wrapped attester; callers of produce queue a slot (on their own
+ * stack) and sleep until the batch that holds it is done. The producer takes up to max_leaves
+ * slots from the head of the queue at once, in arrival order, the moment it is free: no timer,
+ * so a request that finds it idle is produced alone, and the requests that arrive during one
+ * production share the next. Memory: the queue holds at most max_waiting slots of the callers'
+ * (one per waiting thread), the producer's own arrays are allocated once for max_leaves. */
+#include "evidence/batch/batch.h"
+
+#include "base/mem.h"
+#include "base/result.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOT_REASON_MAX 400
+#define MAX_WAITING_LIMIT 65536
+
+/* one request: owned by the caller of produce, on its stack, until done is set */
+struct slot {
+    uint8_t challenge[ATLS_CHALLENGE_LEN];
+    uint8_t *out;           /* the wrapper, handed to the caller */
+    size_t out_len;
+    atls_error rc;
+    char reason[SLOT_REASON_MAX];
+    int done;
+    struct slot *next;
+};
+
+struct atls_batcher {
+    const atls_attester_ops *ops; /* the wrapped attester (borrowed) */
+    void *state;
+    size_t max_leaves, max_waiting;
+    pthread_mutex_t mutex;     /* guards everything below */
+    pthread_cond_t work;       /* the producer waits here for requests (or stop) */
+    pthread_cond_t done;       /* callers wait here for their batch */
+    struct slot *head, *tail;  /* FIFO of waiting requests */
+    size_t waiting;
+    int stop;
+    atls_batcher_stats stats;
+    pthread_t thread;
+    /* the producer's own, sized once for max_leaves */
+    struct slot **batch;
+    atls_merkle_hash *leaves;
+};
+
+/* fail_all gives every slot of the batch |rc| with this thread's message. */
+static void fail_all(struct slot **batch, size_t n, atls_error rc)
+{
+    for (size_t i = 0; i < n; i++) {
+        batch[i]->rc = rc;
+        snprintf(batch[i]->reason, sizeof(batch[i]->reason), "%s", atls_error_message());
+    }
+}
+
+/* wrap_each: the wrapper of every slot, each with its own inclusion proof */
+static void wrap_each(atls_batcher *b, const atls_merkle_tree *tree, size_t n,
+                      const uint8_t *ev, size_t ev_len)
+{
+    atls_merkle_hash path[ATLS_BATCH_MAX_PATH];
+    for (size_t i = 0; i < n; i++) {
+        struct slot *s = b->batch[i];
+        size_t path_len = 0;
+        s->rc = atls_merkle_tree_path(tree, i, path, &path_len);
+        if (s->rc == ATLS_OK) {
+            s->rc = atls_batch_encode(b->ops->media_type, ev, ev_len, n, i, path, path_len,
+                                      &s->out, &s->out_len);
+        }
+        if (s->rc != ATLS_OK) {
+            snprintf(s->reason, sizeof(s->reason), "%s", atls_error_message());
+        }
+    }
+}
+
+/* produce_batch: one Evidence over the root of the tree of the |n| taken challenges */
+static atls_error produce_batch(atls_batcher *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        memcpy(b->leaves[i], b->batch[i]->challenge, ATLS_CHALLENGE_LEN);
+    }
+    atls_merkle_tree tree;
+    atls_error rc = atls_merkle_tree_build(b->leaves, n, &tree);
+    uint8_t challenge[ATLS_CHALLENGE_LEN];
+    uint8_t *ev = NULL;
+    size_t ev_len = 0;
+    if (rc == ATLS_OK) {
+        rc = atls_batch_challenge(atls_merkle_tree_root(&tree), n, challenge);
+    }
+    if (rc == ATLS_OK) {
+        rc = b->ops->produce(b->state, challenge, &ev, &ev_len);
+    }
+    if (rc == ATLS_OK) {
+        wrap_each(b, &tree, n, ev, ev_len);
+    } else {
+        fail_all(b->batch, n, rc);
+    }
+    free(ev);
+    if (tree.nodes != NULL) {
+        atls_merkle_tree_cleanup(&tree);
+    }
+    atls_wipe(b->leaves, n * sizeof(b->leaves[0]));
+    return rc;
+}
+
+static void *producer_main(void *arg)
+{
+    atls_batcher *b = arg;
+    pthread_mutex_lock(&b->mutex);
+    for (;;) {
+        while (b->head == NULL && !b->stop) {
+            pthread_cond_wait(&b->work, &b->mutex);
+        }
+        if (b->head == NULL) {
+            break; /* stopping, and nobody waits */
+        }
+        /* everything that queued while we were busy, oldest first, up to the cap */
+        size_t n = 0;
+        while (b->head != NULL && n < b->max_leaves) {
+            b->batch[n++] = b->head;
+            b->head = b->head->next;
+        }
+        if (b->head == NULL) {
+            b->tail = NULL;
+        }
+        b->waiting -= n;
+        pthread_mutex_unlock(&b->mutex);
+        atls_error rc = produce_batch(b, n);
+        pthread_mutex_lock(&b->mutex);
+        b->stats.evidence += rc == ATLS_OK;
+        b->stats.failures += rc != ATLS_OK;
+        b->stats.challenges += n;
+        if (n > b->stats.largest) {
+            b->stats.largest = n;
+        }
+        /* after this the slots belong to their callers again: not touched any more */
+        for (size_t i = 0; i < n; i++) {
+            b->batch[i]->done = 1;
+        }
+        pthread_cond_broadcast(&b->done);
+    }
+    pthread_mutex_unlock(&b->mutex);
+    return NULL;
+}
+
+static atls_error batch_produce(void *state, const uint8_t *challenge, uint8_t **out,
+                                size_t *out_len)
+{
+    atls_batcher *b = state;
+    ATLS_ENSURE(b != NULL && challenge != NULL && out != NULL && out_len != NULL, ATLS_ERR_USAGE,
+                "batch: NULL argument");
+    struct slot s;
+    memset(&s, 0, sizeof(s));
+    memcpy(s.challenge, challenge, sizeof(s.challenge));
+    pthread_mutex_lock(&b->mutex);
+    if (b->stop || b->waiting >= b->max_waiting) {
+        int stopping = b->stop;
+        size_t waiting = b->waiting;
+        pthread_mutex_unlock(&b->mutex);
+        ATLS_ENSURE(!stopping, ATLS_ERR_USAGE_STATE, "batch: the batcher is being freed");
+        ATLS_RAISE(ATLS_ERR_EVIDENCE_ATTESTER,
+                   "batch: %zu requests already wait for the attester (max_waiting)", waiting);
+    }
+    if (b->tail != NULL) {
+        b->tail->next = &s;
+    } else {
+        b->head = &s;
+    }
+    b->tail = &s;
+    b->waiting++;
+    pthread_cond_signal(&b->work);
+    while (!s.done) {
+        pthread_cond_wait(&b->done, &b->mutex);
+    }
+    pthread_mutex_unlock(&b->mutex);
+    if (s.rc != ATLS_OK) {
+        free(s.out);
+        return atls_error_raise(s.rc, __FILE__, __LINE__, "%s", s.reason);
+    }
+    *out = s.out;
+    *out_len = s.out_len;
+    return ATLS_OK;
+}
+
+static atls_error batch_create(const char *const *config, void **state)
+{
+    (void)config;
+    (void)state;
+    ATLS_RAISE(ATLS_ERR_USAGE, "batch: a batcher is made with atls_batcher_new, not by name");
+}
+
+static void batch_destroy(void *state)
+{
+    atls_batcher_free(state);
+}
+
+static const atls_attester_ops batch_ops = {
+    .name = "batch",
+    .media_type = ATLS_BATCH_MEDIA_TYPE,
+    .create = batch_create,
+    .produce = batch_produce,
+    .destroy = batch_destroy,
+};
+
+const atls_attester_ops *atls_batcher_ops(void)
+{
+    return &batch_ops;
+}
+
+static void release(atls_batcher *b)
+{
+    free(b->batch);
+    free(b->leaves);
+    free(b);
+}
+
+atls_error atls_batcher_new(const atls_attester_ops *ops, void *state,
+                            const atls_batcher_options *opts, atls_batcher **out)
+{
+    ATLS_ENSURE(ops != NULL && ops->produce != NULL && out != NULL, ATLS_ERR_USAGE,
+                "batch: no attester to batch");
+    *out = NULL;
+    ATLS_ENSURE(ops != &batch_ops, ATLS_ERR_USAGE_CONFIG, "batch: a batcher cannot wrap a batcher");
+    size_t max_leaves = opts != NULL && opts->max_leaves != 0 ? opts->max_leaves
+                                                              : ATLS_BATCH_DEFAULT_MAX_LEAVES;
+    size_t max_waiting = opts != NULL && opts->max_waiting != 0 ? opts->max_waiting
+                                                                : ATLS_BATCH_DEFAULT_MAX_WAITING;
+    ATLS_ENSURE(max_leaves <= ATLS_BATCH_MAX_LEAVES, ATLS_ERR_USAGE_CONFIG,
+                "batch: max_leaves %zu (1..%d)", max_leaves, ATLS_BATCH_MAX_LEAVES);
+    ATLS_ENSURE(max_waiting <= MAX_WAITING_LIMIT, ATLS_ERR_USAGE_CONFIG,
+                "batch: max_waiting %zu (1..%d)", max_waiting, MAX_WAITING_LIMIT);
+    atls_batcher *b = calloc(1, sizeof(*b));
+    ATLS_ENSURE(b != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    b->ops = ops;
+    b->state = state;
+    b->max_leaves = max_leaves;
+    b->max_waiting = max_waiting;
+    b->batch = calloc(max_leaves, sizeof(b->batch[0]));
+    b->leaves = calloc(max_leaves, sizeof(b->leaves[0]));
+    if (b->batch == NULL || b->leaves == NULL) {
+        release(b);
+        ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    }
+    int ok = pthread_mutex_init(&b->mutex, NULL) == 0;
+    ok = ok && pthread_cond_init(&b->work, NULL) == 0;
+    ok = ok && pthread_cond_init(&b->done, NULL) == 0;
+    ok = ok && pthread_create(&b->thread, NULL, producer_main, b) == 0;
+    if (!ok) {
+        /* only the last step can fail in practice (glibc's init functions do not) */
+        pthread_cond_destroy(&b->done);
+        pthread_cond_destroy(&b->work);
+        pthread_mutex_destroy(&b->mutex);
+        release(b);
+        ATLS_RAISE(ATLS_ERR_INTERNAL, "batch: cannot start the producer thread");
+    }
+    *out = b;
+    return ATLS_OK;
+}
+
+void atls_batcher_free(atls_batcher *b)
+{
+    if (b == NULL) {
+        return;
+    }
+    pthread_mutex_lock(&b->mutex);
+    b->stop = 1;
+    pthread_cond_signal(&b->work);
+    pthread_mutex_unlock(&b->mutex);
+    pthread_join(b->thread, NULL);
+    pthread_cond_destroy(&b->done);
+    pthread_cond_destroy(&b->work);
+    pthread_mutex_destroy(&b->mutex);
+    release(b);
+}
+
+void atls_batcher_get_stats(atls_batcher *b, atls_batcher_stats *out)
+{
+    pthread_mutex_lock(&b->mutex);
+    *out = b->stats;
+    out->waiting = b->waiting;
+    pthread_mutex_unlock(&b->mutex);
+}
