@@ -179,6 +179,13 @@ int main(int argc, char **argv)
         attack_hostile_server(at->name, &v);
     }
     int pass = judge(at, argv[2], &v);
+    if (F.batching) {
+        atls_batcher_stats st;
+        atls_batcher_get_stats(F.batcher, &st);
+        printf("  batching on: %llu challenges answered with %llu Evidence by the honest "
+               "servers' batcher; hand-made answers batched\n",
+               (unsigned long long)st.challenges, (unsigned long long)st.evidence);
+    }
     fixture_cleanup(&F);
     if (check_failed > 0) {
         printf("  FAIL %d setup checks failed\n", check_failed);

@@ -1,6 +1,7 @@
 /* attack_work.c: a hostile client against the bounds on peer-driven work (atls/session.h
  * "Bounded"): a flood of requests, and a context asked again. Each attacker runs against an
- * honest server session that shares the attester (and its fair lock) with the server of a
+ * honest server session that shares the attester (its fair lock, or its batcher when batching:
+ * server_config_attest) with the server of a
  * well-behaved client on another connection, whose re-attestation latency is measured before
  * (the baseline, also the positive control) and while the attacker runs. */
 #include "attack_lab.h"
@@ -17,8 +18,6 @@
 
 #define ATTACK_CONNECTIONS 4
 #define FLOOD_REQUESTS 200
-
-static atls_fair_lock lock;
 
 /* ---- the well-behaved connection ----------------------------------------------------------- */
 
@@ -40,7 +39,6 @@ static int good_open(good *g)
     }
     g->run.pair = g->pair;
     server_config_attest(&F, &g->run);
-    g->run.cfg.attester_lock = &lock;
     /* its own rate limit out of the way: the measure is what the attacker costs it */
     g->run.cfg.evidence_per_second = 1000;
     g->run.cfg.evidence_burst = 1000;
@@ -140,8 +138,7 @@ static void attack_once(attacker *a, int first)
         return;
     }
     server_run run = {.pair = pair};
-    server_config_attest(&F, &run); /* default bounds */
-    run.cfg.attester_lock = &lock;
+    server_config_attest(&F, &run); /* default bounds, the attester shared */
     if (server_start(&run) != 0) {
         tls_pair_free(pair);
         return;
@@ -200,10 +197,6 @@ static void *attacker_main(void *arg)
 
 static void run_work_attack(verdict *v, int repeat)
 {
-    if (atls_fair_lock_init(&lock) != ATLS_OK) {
-        CHECK(!"fair lock");
-        return;
-    }
     good g;
     int64_t baseline = 0, worst = 0;
     int good_ok = good_open(&g) == 0, rounds = 0;
@@ -230,7 +223,6 @@ static void run_work_attack(verdict *v, int repeat)
         pthread_join(t, NULL);
     }
     good_close(&g);
-    atls_fair_lock_destroy(&lock);
 
     /* the rejection as the attacker saw it: the server's ERROR frame */
     v->got = (atls_error)a.error_code;

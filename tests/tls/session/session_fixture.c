@@ -9,6 +9,7 @@
 #include "tls/ea/ea_internal.h"
 #include <atls/binding.h>
 #include "codec/cmw/cmw.h"
+#include "evidence/batch/batch.h"
 #include "evidence/core/claims.h"
 #include "evidence/sim/sim.h"
 
@@ -18,6 +19,7 @@
 #include <signal.h>
 #include <fcntl.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +42,11 @@ int fixture_init(fixture *f)
     memset(f, 0, sizeof(*f));
     /* a peer that hangs up must give EPIPE, not kill the test (as in every TLS server) */
     signal(SIGPIPE, SIG_IGN);
+    const char *batch = getenv("ATLS_TEST_BATCH");
+    f->batching = batch != NULL && strcmp(batch, "1") == 0;
+    if (atls_fair_lock_init(&f->lock) != ATLS_OK) {
+        return -1;
+    }
     snprintf(f->dir, sizeof(f->dir), "/tmp/atls-session-XXXXXX");
     if (mkdtemp(f->dir) == NULL) {
         return -1;
@@ -83,6 +90,8 @@ int fixture_init(fixture *f)
 
 void fixture_cleanup(fixture *f)
 {
+    atls_batcher_free(f->batcher);
+    f->batcher = NULL;
     if (f->att != NULL && f->att != f->sim && f->att_state != NULL) {
         f->att->destroy(f->att_state);
     }
@@ -96,6 +105,7 @@ void fixture_cleanup(fixture *f)
     testcert_free(f->leaf);
     testcert_free(f->client_leaf);
     X509_STORE_free(f->store);
+    atls_fair_lock_destroy(&f->lock);
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
     if (system(cmd) != 0) {
@@ -426,7 +436,7 @@ int fixture_attester(fixture *f, const char *kind)
     if (strcmp(kind, "sim") == 0) {
         f->att = f->sim;
         f->att_state = f->sim_state;
-        return 0;
+        return fixture_rebatch(f) == ATLS_OK ? 0 : -1;
     }
     if (strcmp(kind, "tpm2") != 0) {
         return -1;
@@ -444,7 +454,77 @@ int fixture_attester(fixture *f, const char *kind)
         f->att = NULL;
         return -1;
     }
-    return 0;
+    return fixture_rebatch(f) == ATLS_OK ? 0 : -1;
+}
+
+atls_error fixture_rebatch(fixture *f)
+{
+    atls_batcher_free(f->batcher);
+    f->batcher = NULL;
+    if (!f->batching || f->att == NULL || f->att_state == NULL) {
+        return ATLS_OK;
+    }
+    atls_error rc = atls_batcher_new(f->att, f->att_state, NULL, &f->batcher);
+    if (rc != ATLS_OK) {
+        fprintf(stderr, "batcher: %s\n", atls_error_detail());
+    }
+    return rc;
+}
+
+const char *fixture_media_type(const fixture *f)
+{
+    return f->batching ? ATLS_BATCH_MEDIA_TYPE : f->att->media_type;
+}
+
+int fixture_verifies(const char *media_type, const uint8_t *ev, size_t len,
+                     const uint8_t challenge[64])
+{
+    uint8_t *cmw = NULL;
+    size_t cmw_len = 0;
+    if (atls_cmw_encode_record(media_type, ev, len, ATLS_CMW_IND_EVIDENCE, &cmw, &cmw_len) !=
+        ATLS_OK) {
+        return 0;
+    }
+    atls_verify_input in;
+    memset(&in, 0, sizeof(in));
+    in.challenge = challenge;
+    atls_appraisal a;
+    memset(&a, 0, sizeof(a));
+    int ok = atls_appraise_cmw(cmw, cmw_len, &in, NULL, &a) == ATLS_OK;
+    atls_appraisal_cleanup(&a);
+    free(cmw);
+    return ok;
+}
+
+atls_error fixture_batch_wrap(fixture *f, const uint8_t leaf[64],
+                              atls_error (*make)(fixture *f, const uint8_t *challenge,
+                                                 void *arg, uint8_t **ev, size_t *len),
+                              void *arg, uint8_t **out, size_t *out_len)
+{
+    atls_merkle_hash leaves[3];
+    ATLS_ENSURE(RAND_bytes((uint8_t *)leaves, sizeof(leaves)) == 1, ATLS_ERR_CRYPTO_RANDOM,
+                "RAND_bytes");
+    memcpy(leaves[1], leaf, 64);
+    atls_merkle_tree t;
+    ATLS_GUARD(atls_merkle_tree_build(leaves, 3, &t));
+    atls_merkle_hash path[ATLS_BATCH_MAX_PATH];
+    size_t path_len = 0;
+    uint8_t challenge[64], *ev = NULL;
+    size_t ev_len = 0;
+    atls_error rc = atls_merkle_tree_path(&t, 1, path, &path_len);
+    if (rc == ATLS_OK) {
+        rc = atls_batch_challenge(atls_merkle_tree_root(&t), 3, challenge);
+    }
+    if (rc == ATLS_OK) {
+        rc = make(f, challenge, arg, &ev, &ev_len);
+    }
+    if (rc == ATLS_OK) {
+        rc = atls_batch_encode(f->att->media_type, ev, ev_len, 3, 1, path, path_len, out,
+                               out_len);
+    }
+    free(ev);
+    atls_merkle_tree_cleanup(&t);
+    return rc;
 }
 
 void server_config_attest(fixture *f, server_run *run)
@@ -452,8 +532,14 @@ void server_config_attest(fixture *f, server_run *run)
     memset(&run->cfg, 0, sizeof(run->cfg));
     run->cfg.cert = f->leaf->cert;
     run->cfg.key = f->leaf->key;
-    run->cfg.attester = f->att;
-    run->cfg.attester_state = f->att_state;
+    if (f->batching) {
+        run->cfg.attester = atls_batcher_ops();
+        run->cfg.attester_state = f->batcher;
+    } else {
+        run->cfg.attester = f->att;
+        run->cfg.attester_state = f->att_state;
+        run->cfg.attester_lock = &f->lock;
+    }
     run->cfg.timeout_ms = 10000;
 }
 
@@ -527,6 +613,16 @@ int fixture_make_policies(fixture *f)
         fprintf(stderr, "trust-on-first-use policy failed: %s\n", atls_error_detail());
         return -1;
     }
+    if (f->batching) {
+        /* the switch must really be on: that attestation went through the batcher */
+        atls_batcher_stats st;
+        atls_batcher_get_stats(f->batcher, &st);
+        if (st.challenges == 0 || st.evidence == 0) {
+            fprintf(stderr, "ATLS_TEST_BATCH=1, but the batcher produced nothing\n");
+            json_decref(good);
+            return -1;
+        }
+    }
     json_t *mismatch = json_deep_copy(good);
     json_t *untrusted = json_deep_copy(good);
     /* a value no fresh TPM or test measurement has (fresh swtpm PCRs are all zero) */
@@ -598,6 +694,17 @@ static atls_error sim_evidence_at(fixture *f, const uint8_t *challenge, int64_t 
     return rc;
 }
 
+/* make_plain: Evidence over exactly |challenge| as |arg| (an answer_spec) says */
+static atls_error make_plain(fixture *f, const uint8_t *challenge, void *arg, uint8_t **ev,
+                             size_t *ev_len)
+{
+    const answer_spec *spec = arg;
+    if (spec->sim_iat != 0) {
+        return sim_evidence_at(f, challenge, spec->sim_iat, ev, ev_len);
+    }
+    return f->att->produce(f->att_state, challenge, ev, ev_len);
+}
+
 atls_error make_spec_evidence(fixture *f, answer_spec *spec, const uint8_t *ctx, size_t ctx_len,
                               uint8_t **ev, size_t *ev_len)
 {
@@ -622,10 +729,10 @@ atls_error make_spec_evidence(fixture *f, answer_spec *spec, const uint8_t *ctx,
         ATLS_GUARD(rc);
         memcpy(spec->placed, b.challenge, 64);
     }
-    if (spec->sim_iat != 0) {
-        return sim_evidence_at(f, spec->placed, spec->sim_iat, ev, ev_len);
+    if (f->batching) {
+        return fixture_batch_wrap(f, spec->placed, make_plain, spec, ev, ev_len);
     }
-    return f->att->produce(f->att_state, spec->placed, ev, ev_len);
+    return make_plain(f, spec->placed, spec, ev, ev_len);
 }
 
 atls_error hostile_answer(fixture *f, server_run *run, const uint8_t *msg, size_t len,
@@ -639,7 +746,10 @@ atls_error hostile_answer(fixture *f, server_run *run, const uint8_t *msg, size_
     size_t ev_len = 0, ext_len = 0, cert_len = 0, auth_len = 0;
     atls_error rc;
     ATLS_GUARD_GOTO(rc, done, make_spec_evidence(f, spec, ctx, ctx_len, &ev, &ev_len));
-    const char *media = spec->media_type ? spec->media_type : f->att->media_type;
+    /* Evidence given as it is (the oracle's) is plain; made here, it is batched when batching */
+    const char *media = spec->media_type     ? spec->media_type
+                        : spec->given_evidence ? f->att->media_type
+                                               : fixture_media_type(f);
     ATLS_GUARD_GOTO(rc, done, evidence_extension(media, ev, ev_len, &ext, &ext_len));
     uint16_t type = (uint16_t)(ATLS_EXT_CMW_ATTESTATION + spec->ext_type_delta);
     ext[0] = (uint8_t)(type >> 8), ext[1] = (uint8_t)type;

@@ -5,6 +5,7 @@
 #define ATLS_TESTS_SESSION_FIXTURE_H
 
 #include <atls/appraisal.h>
+#include <atls/batch.h>
 #include <atls/ea.h>
 #include <atls/frame.h>
 #include <atls/policy.h>
@@ -31,6 +32,12 @@ typedef struct fixture {
     const atls_attester_ops *att;
     void *att_state;
     test_swtpm tpm;                /* running when kind is tpm2 */
+    /* ATLS_TEST_BATCH=1 in the environment: the honest servers attest through one batcher over
+     * the attester under test (atls/batch.h), and hand-made answers carry batched Evidence, so
+     * every test of the session and the attack lab runs with batching off and on */
+    int batching;
+    atls_batcher *batcher;
+    atls_fair_lock lock;           /* without batching: shared by every honest server */
     /* policies for the attester under test (fixture_make_policies), JSON text */
     char *good_policy, *mismatch_policy, *untrusted_policy, *other_type_policy;
 } fixture;
@@ -42,6 +49,27 @@ void fixture_cleanup(fixture *f);
 /* fixture_attester selects the server's attester: "sim", or "tpm2" on a private swtpm started
  * here (stopped by fixture_cleanup). Returns 0, 77 when swtpm is missing, -1 on error. */
 int fixture_attester(fixture *f, const char *kind);
+
+/* fixture_rebatch puts a new batcher in front of the attester (after its state was made
+ * anew); no-op without batching. */
+atls_error fixture_rebatch(fixture *f);
+
+/* fixture_media_type: the media type of the Evidence honest servers send (the batch wrapper's
+ * when batching, else the attester's). */
+const char *fixture_media_type(const fixture *f);
+
+/* fixture_verifies: 1 when |ev| (of |media_type|, e.g. fixture_media_type) is genuine Evidence
+ * over |challenge| (no policy). */
+int fixture_verifies(const char *media_type, const uint8_t *ev, size_t len,
+                     const uint8_t challenge[64]);
+
+/* fixture_batch_wrap: the batched Evidence a hand-made answer carries when batching: |leaf| at
+ * index 1 of a tree of three (the others random), Evidence over the batch challenge from
+ * |make| (the attester under test or a hand-made sim EAT), wrapped with the proof of |leaf|. */
+atls_error fixture_batch_wrap(fixture *f, const uint8_t leaf[64],
+                              atls_error (*make)(fixture *f, const uint8_t *challenge,
+                                                 void *arg, uint8_t **ev, size_t *len),
+                              void *arg, uint8_t **out, size_t *out_len);
 
 /* fixture_make_policies writes the four policies for the attester under test: good (trust on
  * first use from an honest attestation, as `atls policy init` does), mismatch (one reference
@@ -108,7 +136,8 @@ int64_t atls_test_now_ms(void);
 /* server_join waits for the thread (the client closes first). */
 void server_join(server_run *run);
 
-/* server_config_attest: an honest server answering with the attester under test. */
+/* server_config_attest: an honest server answering with the attester under test: through the
+ * fixture's batcher when batching, else directly under the fixture's fair lock. */
 void server_config_attest(fixture *f, server_run *run);
 
 /* attest_once: start |run|'s server, attest once from a client (|override| or the usual client
@@ -134,7 +163,8 @@ typedef struct answer_spec {
     const uint8_t *challenge; /* when set: Evidence over exactly these 64 bytes */
     const uint8_t *given_evidence; /* when set: these Evidence bytes as they are (borrowed) */
     size_t given_evidence_len;
-    uint8_t placed[64];     /* out: the challenge the Evidence carries */
+    uint8_t placed[64];     /* out: the challenge the Evidence carries (batching: the leaf
+                               its inclusion proof is for) */
     int keep;               /* keep the Evidence and the authenticator (caller frees both) */
     uint8_t *evidence, *auth;
     size_t evidence_len, auth_len;
