@@ -40,6 +40,8 @@ struct lab {
     uint8_t oracle_input[64];           /* the live challenge handed to the oracle */
     int oracle_cli;                     /* it went through `atls evidence` */
     size_t partial_sent;
+    int batch_step;                     /* a batching attack's step, checked when made */
+    char batch_note[300];
 };
 
 /* ---- the oracle: Evidence made outside the connection ------------------------------------- */
@@ -191,6 +193,15 @@ static atls_error hostile(struct lab *lab, server_run *run, const uint8_t *p, si
         spec->second_entry = 1;
     } else if (strcmp(a, "stale_evidence") == 0) {
         spec->sim_iat = (int64_t)time(NULL) - 3600;
+    } else if (strncmp(a, "batch_", 6) == 0) {
+        uint8_t *w = NULL;
+        size_t w_len = 0;
+        ATLS_GUARD(batch_attack_evidence(a, run, lab->other, lab->ctx, lab->ctx_len, &w, &w_len,
+                                         &lab->batch_step, lab->batch_note,
+                                         sizeof(lab->batch_note)));
+        spec->given_evidence = w;
+        spec->given_evidence_len = w_len;
+        spec->media_type = ATLS_BATCH_MEDIA_TYPE;
     } else if (strcmp(a, "oversized_frame") == 0) {
         static const uint8_t header[] = {ATLS_FRAME_AUTHENTICATOR, 0xff, 0xff, 0xff};
         ATLS_GUARD(hostile_send_raw(run, header, sizeof(header)));
@@ -335,6 +346,9 @@ static void check_step(struct lab *lab, verdict *v)
         v->step = v->step && ok;
         note(v, "a codeSigning-only certificate for the TLS key carried correctly bound "
                       "Evidence");
+    } else if (strncmp(a, "batch_", 6) == 0) {
+        v->step = v->step && lab->batch_step;
+        note(v, lab->batch_note);
     } else if (strcmp(a, "oversized_frame") == 0) {
         note(v, "a frame header declaring 16 MiB was sent");
     } else if (strcmp(a, "truncated_frame") == 0) {
@@ -367,9 +381,12 @@ void attack_hostile_server(const char *name, verdict *v)
         free(text);
     }
     CHECK(lab.pair != NULL && policy != NULL);
-    if (strcmp(name, "relay") == 0) {
+    if (strcmp(name, "relay") == 0 || strncmp(name, "batch_", 6) == 0) {
         lab.other = fixture_pair(&F, NULL);
         CHECK(lab.other != NULL);
+    }
+    if (lab.other != NULL) {
+        batch_attack_setup(name, lab.other);
     }
     if (strcmp(name, "diversion_other_identity") == 0) {
         CHECK_OK(testcert_leaf_new(F.ca, TESTCERT_P256, "other.test", &lab.other_leaf));
@@ -409,6 +426,9 @@ void attack_hostile_server(const char *name, verdict *v)
     }
     shutdown(lab.pair->client_fd, SHUT_RDWR);
     server_join(&run);
+    if (lab.other != NULL) {
+        batch_attack_teardown(lab.other);
+    }
     check_step(&lab, v);
     /* the client told the server why, with the same code (where the server still listens) */
     if (strcmp(name, "oversized_frame") != 0 && strcmp(name, "truncated_frame") != 0) {

@@ -98,6 +98,12 @@ static const struct attack attacks[] = {
     {"request_flood", ATLS_ERR_PROTOCOL_FLOOD, "requests awaiting an answer", 0,
      attack_request_flood},
     {"context_repeat", ATLS_ERR_PROTOCOL_REPLAY, "asked again", 0, attack_context_repeat},
+    /* batching (attack_batch.c) */
+    {"batch_other_leaf", ATLS_ERR_EVIDENCE_NONCE, "inclusion proof", 0, NULL},
+    {"batch_other_root", ATLS_ERR_EVIDENCE_NONCE, "inclusion proof", 0, NULL},
+    {"batch_truncated_proof", ATLS_ERR_EVIDENCE_PROOF, "truncated", 0, NULL},
+    {"batch_overlong_proof", ATLS_ERR_EVIDENCE_PROOF, "over-long", 0, NULL},
+    {"batch_chosen_leaf", ATLS_ERR_EVIDENCE_NONCE, "inclusion proof", 0, NULL},
 };
 
 static const struct attack *find_attack(const char *name)

@@ -45,6 +45,16 @@ void attack_data_before_appraisal(verdict *v);
 void attack_tls12(verdict *v);
 void attack_resumption(verdict *v);
 void attack_request_flood(verdict *v);                    /* attack_work.c */
+/* attack_batch.c: the batching attacks, used by the hostile server of attack_answers.c.
+ * batch_attack_evidence makes the batched Evidence attack |name| answers the victim's request
+ * (context |ctx| on |run|) with (*out, malloc'd), and says whether its step was made as the
+ * attack says (*step_ok, |note|); |other| is the second connection. batch_attack_setup /
+ * _teardown run the honest batching server on |other| that batch_chosen_leaf asks. */
+atls_error batch_attack_evidence(const char *name, server_run *run, tls_pair *other,
+                                 const uint8_t *ctx, size_t ctx_len, uint8_t **out,
+                                 size_t *out_len, int *step_ok, char *note, size_t note_cap);
+void batch_attack_setup(const char *name, tls_pair *other);
+void batch_attack_teardown(tls_pair *other);
 void attack_context_repeat(verdict *v);
 
 #endif
