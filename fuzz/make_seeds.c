@@ -13,6 +13,7 @@
 #include "codec/cmw/cmw.h"
 #include "codec/cose/cose.h"
 #include "codec/ear/ear.h"
+#include "evidence/batch/batch.h"
 #include "evidence/sim/sim.h"
 #include "evidence/snp/snp.h"
 #include "evidence/tdx/tdx.h"
@@ -710,6 +711,33 @@ static void seeds_eventlog(void)
     put_writer("eventlog_ima", "list", &w);
 }
 
+/* ---- batched Evidence: trees of 1, 2, 5 and 4096 leaves ---- */
+static void seeds_batch(void)
+{
+    static atls_merkle_hash leaves[ATLS_BATCH_MAX_LEAVES];
+    for (size_t i = 0; i < ATLS_BATCH_MAX_LEAVES; i++) {
+        memset(leaves[i], (int)(i % 251), sizeof(leaves[i]));
+    }
+    static const size_t sizes[] = {1, 2, 5, ATLS_BATCH_MAX_LEAVES};
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        atls_merkle_tree t;
+        FUZZ_SETUP(atls_merkle_tree_build(leaves, sizes[s], &t) == ATLS_OK);
+        size_t index = sizes[s] / 2;
+        atls_merkle_hash path[ATLS_BATCH_MAX_PATH];
+        size_t len = 0;
+        FUZZ_SETUP(atls_merkle_tree_path(&t, index, path, &len) == ATLS_OK);
+        uint8_t *out = NULL;
+        size_t out_len = 0;
+        FUZZ_SETUP(atls_batch_encode(ATLS_SIM_MEDIA_TYPE, (const uint8_t *)"\xd2\x84", 2,
+                                     sizes[s], index, path, len, &out, &out_len) == ATLS_OK);
+        char name[32];
+        snprintf(name, sizeof(name), "tree-%zu", sizes[s]);
+        put("batch", name, out, out_len);
+        free(out);
+        atls_merkle_tree_cleanup(&t);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -735,6 +763,7 @@ int main(int argc, char **argv)
     seeds_ear(key);
     seeds_intra_request();
     seeds_eventlog();
+    seeds_batch();
     EVP_PKEY_free(key);
     printf("make_seeds: %zu files under %s\n", written, root);
     return 0;

@@ -47,6 +47,11 @@ if(TARGET atls_tsm AND EXISTS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_tsm.c)
   set(atls_fuzz_deps_tsm atls_tsm atls_evidence)
 endif()
 
+if(TARGET atls_batch)
+  list(APPEND ATLS_FUZZ_TARGETS batch)
+  set(atls_fuzz_deps_batch atls_batch)
+endif()
+
 # atls_fuzz_add_sources(<target> <name>): the fuzz source, extra sources, includes and deps.
 function(atls_fuzz_add_sources tgt name)
   target_sources(${tgt} PRIVATE ${PROJECT_SOURCE_DIR}/fuzz/fuzz_${name}.c

@@ -441,6 +441,13 @@ def mutations(rule, item):
     elif rule == 'cca-realm-claims':
         yield 'cca: realm without challenge', {k: v for k, v in item.items() if k != 10}
         yield 'cca: three REMs', with_(item, 44239, item[44239][:3])
+    elif rule == 'batch-evidence':
+        proof = item[2]
+        yield 'batch: tree of 0', item[:2] + [[0] + proof[1:]]
+        yield 'batch: 63-byte hash', item[:2] + [proof[:2] + [[b'\0' * 63]]]
+        yield 'batch: 13 hashes', item[:2] + [proof[:2] + [[b'\0' * 64] * 13]]
+        yield 'batch: empty media type', [''] + item[1:]
+        yield 'batch: proof as a map', item[:2] + [{'tree-size': proof[0]}]
     elif rule.endswith('-record'):
         yield rule + ': ind 8 (attestation results)', item[:2] + [8]
         yield rule + ': another media type', ['application/octet-stream'] + item[1:]
