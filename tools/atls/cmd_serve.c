@@ -22,7 +22,7 @@ static const char help[] =
     "usage: atls serve --listen ADDR:PORT --cert FILE --key FILE [--chain FILE]\n"
     "                  --backend HOST:PORT --attester NAME [attester options]\n"
     "                  [--require-attestation] [--client-policy FILE --client-ca FILE\n"
-    "                  [--reattest SECONDS]] [--max-connections N] [-v]\n"
+    "                  [--reattest SECONDS]] [--max-connections N] [--batch on|off] [-v]\n"
     "TLS 1.3 proxy in front of a TCP backend. Clients offering ALPN atls/1 get an attested\n"
     "session (Evidence on request, DATA forwarded); other TLS clients get a plain TLS proxy\n"
     "unless --require-attestation. Runs until SIGINT/SIGTERM.\n\n"
@@ -40,12 +40,16 @@ static const char help[] =
     "  --reattest SECONDS         with --client-policy: ask each client for fresh Evidence\n"
     "                             this often (default 60); a failed or late answer closes it\n"
     "  --max-connections N        concurrent connections (default 1024)\n"
+    "  --batch on|off             on (default): requests that arrive while the attester is\n"
+    "                             busy share its next Evidence, each with the inclusion proof\n"
+    "                             of its own challenge; off: one Evidence per request, for\n"
+    "                             verifiers that only take plain Evidence\n"
     "  -v, --verbose              log connections on stderr\n"
     "  -h, --help                 this help\n"
     "Exit: 0 after SIGINT/SIGTERM, 2 usage or start-up error.\n";
 
 enum { OPT_LISTEN = 1, OPT_CERT, OPT_KEY, OPT_CHAIN, OPT_BACKEND, OPT_REQUIRE, OPT_CLIENT_POLICY,
-       OPT_CLIENT_CA, OPT_REATTEST, OPT_MAX };
+       OPT_CLIENT_CA, OPT_REATTEST, OPT_MAX, OPT_BATCH };
 
 static void on_signal(int sig)
 {
@@ -171,6 +175,7 @@ int cmd_serve(int argc, char **argv)
         {"client-ca", required_argument, NULL, OPT_CLIENT_CA},
         {"reattest", required_argument, NULL, OPT_REATTEST},
         {"max-connections", required_argument, NULL, OPT_MAX},
+        {"batch", required_argument, NULL, OPT_BATCH},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -182,7 +187,7 @@ int cmd_serve(int argc, char **argv)
     cli_attester_opts ao = {0};
     const char *listen_s = NULL, *cert = NULL, *key = NULL, *chain = NULL, *backend = NULL;
     const char *client_policy = NULL, *client_ca = NULL;
-    int c, rc = 0, lfd = -1, probe = -1, have_reattest = 0;
+    int c, rc = 0, lfd = -1, probe = -1, have_reattest = 0, batch = 1;
     srv.client_reattest_ms = 60000;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
@@ -216,6 +221,13 @@ int cmd_serve(int argc, char **argv)
             srv.max_connections = (int)v;
             break;
         }
+        case OPT_BATCH:
+            if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+                cli_error("--batch '%s': expected on or off", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            batch = strcmp(optarg, "on") == 0;
+            break;
         case 'v': cli_verbose = 1; break;
         case 'h': fputs(help, stdout); return CLI_EXIT_OK;
         default:
@@ -251,6 +263,10 @@ int cmd_serve(int argc, char **argv)
         (rc = cli_attester_open(&ao, &srv.attester, &srv.attester_state)) != 0) {
         goto done;
     }
+    if (batch && atls_batcher_new(srv.attester, srv.attester_state, NULL, &srv.batcher) != ATLS_OK) {
+        rc = cli_fail_atls(CLI_EXIT_USAGE, "--batch on");
+        goto done;
+    }
     /* fail early and clearly when the backend is not there (each connection re-checks) */
     char err[300];
     if (cli_connect_tcp(&srv.backend, 3000, &probe, err, sizeof(err)) != 0) {
@@ -279,8 +295,9 @@ int cmd_serve(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    cli_log("listening on %s:%s, backend %s:%s, attester %s%s", lhp.host, lhp.port,
+    cli_log("listening on %s:%s, backend %s:%s, attester %s%s%s", lhp.host, lhp.port,
             srv.backend.host, srv.backend.port, srv.attester->name,
+            srv.batcher != NULL ? " (batched)" : "",
             srv.client_policy != NULL ? ", clients must attest" : "");
     rc = accept_loop(&srv, lfd);
     close(lfd);
@@ -294,6 +311,7 @@ done:
     if (lfd >= 0) {
         close(lfd);
     }
+    atls_batcher_free(srv.batcher); /* before the attester it wraps */
     if (srv.attester != NULL) {
         srv.attester->destroy(srv.attester_state);
     }

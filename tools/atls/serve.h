@@ -11,6 +11,7 @@
 
 #include "cli.h"
 
+#include <atls/batch.h>
 #include <atls/session.h>
 
 #include <pthread.h>
@@ -24,6 +25,8 @@ typedef struct server {
     const atls_attester_ops *attester;
     void *attester_state;
     atls_fair_lock attester_lock;
+    atls_batcher *batcher;         /* --batch on (the default): every connection attests
+                                      through it, without attester_lock (atls/batch.h) */
     atls_policy *client_policy;    /* NULL: clients are not asked to attest */
     int client_reattest_ms;        /* with a client policy: re-attest clients this often */
     int require_attestation;

@@ -69,9 +69,14 @@ static void run_attested(conn *c)
     cfg.cert = srv->cert;
     cfg.chain = srv->chain;
     cfg.key = srv->key;
-    cfg.attester = srv->attester;
-    cfg.attester_state = srv->attester_state;
-    cfg.attester_lock = &srv->attester_lock;
+    if (srv->batcher != NULL) {
+        cfg.attester = atls_batcher_ops();
+        cfg.attester_state = srv->batcher;
+    } else {
+        cfg.attester = srv->attester;
+        cfg.attester_state = srv->attester_state;
+        cfg.attester_lock = &srv->attester_lock;
+    }
     cfg.peer_must_attest = srv->client_policy != NULL;
     cfg.policy = srv->client_policy;
     cfg.timeout_ms = srv->timeout_ms;
