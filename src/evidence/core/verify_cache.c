@@ -141,6 +141,19 @@ int atls_vcache_hash_final(atls_vcache_hash *h, uint8_t key[ATLS_VCACHE_KEY_LEN]
 
 /* ---- windows ----------------------------------------------------------------------------- */
 
+static void *pkey_ref(const void *k)
+{
+    EVP_PKEY *key = (EVP_PKEY *)k; /* the count is the only thing that changes */
+    return EVP_PKEY_up_ref(key) == 1 ? key : NULL;
+}
+
+static void pkey_unref(void *k)
+{
+    EVP_PKEY_free(k);
+}
+
+const atls_vcache_obj_ops atls_vcache_pkey_ops = {pkey_ref, pkey_unref};
+
 atls_vcache_window atls_vcache_window_all(void)
 {
     atls_vcache_window w = {(time_t)INT64_MIN, (time_t)INT64_MAX};

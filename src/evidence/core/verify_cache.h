@@ -52,6 +52,11 @@ typedef struct atls_vcache {
     uint64_t hits, misses, stores; /* statistics (for tests) */
 } atls_vcache;
 
+/* atls_vcache_pkey_ops: objects that are EVP_PKEYs, shared by reference count (keys built from
+ * raw bytes through OpenSSL 3.0's provider key management, the same for every Evidence of a
+ * platform). */
+extern const atls_vcache_obj_ops atls_vcache_pkey_ops;
+
 /* ATLS_VCACHE_DEFINE(name, n, ops) defines a static cache |name| of |n| slots holding objects
  * managed by |ops| (a pointer to const ops, or NULL for success-only caches). */
 #define ATLS_VCACHE_DEFINE(name, n, ops)                                                          \

@@ -6,6 +6,7 @@
 #include "codec/cbor/cbor.h"
 #include "codec/cose/cose.h"
 #include "evidence/core/claims.h"
+#include "evidence/core/verify_cache.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -18,6 +19,31 @@ struct sim_claims {
     int have_nonce, have_iat, have_profile, have_point, have_measurements;
     atls_cursor measurements; /* the encoded map, walked again when building JSON */
 };
+
+/* Keys built from the EAT's point, by the point (docs/EVIDENCE.md "Caches"): the same for every
+ * Evidence of an attester, and building one through the provider key management costs as much
+ * as the signature check. Only keys that were built (a valid P-256 point) are stored. */
+ATLS_VCACHE_DEFINE(key_cache, 8, &atls_vcache_pkey_ops);
+
+static atls_error signing_key(const atls_cursor *point, EVP_PKEY **out)
+{
+    uint8_t id[ATLS_VCACHE_KEY_LEN];
+    atls_vcache_hash h;
+    void *hit = NULL;
+    atls_vcache_hash_init(&h, "sim signing key point");
+    atls_vcache_hash_bytes(&h, atls_cursor_data(point), atls_cursor_remaining(point));
+    int have_id = atls_vcache_hash_final(&h, id);
+    if (have_id && atls_vcache_lookup(&key_cache, id, 0, &hit)) {
+        *out = hit;
+        return ATLS_OK;
+    }
+    ATLS_GUARD(atls_cose_ec_point_to_pkey(ATLS_COSE_CRV_P256, atls_cursor_data(point),
+                                          atls_cursor_remaining(point), out));
+    if (have_id) {
+        atls_vcache_store(&key_cache, id, NULL, *out);
+    }
+    return ATLS_OK;
+}
 
 static atls_error parse_claims(const atls_cursor *payload, struct sim_claims *out)
 {
@@ -104,8 +130,7 @@ static atls_error sim_verify(const uint8_t *evidence, size_t len, const atls_ver
     ATLS_GUARD(parse_claims(&msg.payload, &cl));
 
     EVP_PKEY *key = NULL;
-    ATLS_GUARD(atls_cose_ec_point_to_pkey(ATLS_COSE_CRV_P256, atls_cursor_data(&cl.point),
-                                          atls_cursor_remaining(&cl.point), &key));
+    ATLS_GUARD(signing_key(&cl.point, &key));
     atls_error rc = atls_cose_sign1_verify(&msg, key, NULL, 0);
     if (rc != ATLS_OK) {
         EVP_PKEY_free(key);

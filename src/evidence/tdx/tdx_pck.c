@@ -343,19 +343,7 @@ atls_error atls_tdx_ecdsa_p256_verify_cached(const char *label, X509 *signer,
  * Building a key goes through the provider key management (and point validation) in OpenSSL
  * 3.0; the attestation key is the same for every quote of a platform, so built keys are kept in
  * an object cache keyed by SHA-256("tdx p256 raw key", X || Y), shared by reference count. */
-static void *pkey_dup(const void *k)
-{
-    EVP_PKEY *key = (EVP_PKEY *)k;
-    return EVP_PKEY_up_ref(key) == 1 ? key : NULL;
-}
-
-static void pkey_free(void *k)
-{
-    EVP_PKEY_free(k);
-}
-
-static const atls_vcache_obj_ops pkey_ops = {pkey_dup, pkey_free};
-ATLS_VCACHE_DEFINE(key_cache, 8, &pkey_ops);
+ATLS_VCACHE_DEFINE(key_cache, 8, &atls_vcache_pkey_ops);
 
 atls_error atls_tdx_p256_key_from_raw(const uint8_t xy[64], EVP_PKEY **out)
 {

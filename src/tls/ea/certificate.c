@@ -4,6 +4,7 @@
 
 #include "base/result.h"
 #include "base/writer.h"
+#include "evidence/core/verify_cache.h"
 
 #include <openssl/err.h>
 #include <stdlib.h>
@@ -74,6 +75,49 @@ void atls_ea_certificate_cleanup(atls_ea_certificate *c)
     c->num_entries = 0;
 }
 
+/* Parsed certificates by their DER (docs/EVIDENCE.md "Caches"): a server's certificate arrives
+ * in every authenticator of every connection, and decoding it through OpenSSL 3.0's provider
+ * decoders costs more than checking the authenticator's signature. A parse is a pure function
+ * of the bytes; the object is shared by reference count, and every check runs on it as before. */
+static void *x509_ref(const void *x)
+{
+    X509 *c = (X509 *)x; /* the count is the only thing that changes */
+    return X509_up_ref(c) == 1 ? c : NULL;
+}
+
+static void x509_unref(void *x)
+{
+    X509_free(x);
+}
+
+static const atls_vcache_obj_ops x509_ops = {x509_ref, x509_unref};
+ATLS_VCACHE_DEFINE(der_cache, 16, &x509_ops);
+
+/* parse_der: exactly one DER certificate, or NULL */
+static X509 *parse_der(const uint8_t *der, size_t len)
+{
+    uint8_t key[ATLS_VCACHE_KEY_LEN];
+    atls_vcache_hash h;
+    atls_vcache_hash_init(&h, "ea certificate der");
+    atls_vcache_hash_bytes(&h, der, len);
+    int have_key = atls_vcache_hash_final(&h, key);
+    void *hit = NULL;
+    if (have_key && atls_vcache_lookup(&der_cache, key, 0, &hit)) {
+        return hit;
+    }
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)len);
+    if (x == NULL || p != der + len) {
+        X509_free(x);
+        ERR_clear_error();
+        return NULL;
+    }
+    if (have_key) {
+        atls_vcache_store(&der_cache, key, NULL, x);
+    }
+    return x;
+}
+
 static atls_error parse_entries(atls_cursor list, atls_ea_certificate *out)
 {
     while (!atls_cursor_is_empty(&list)) {
@@ -93,11 +137,8 @@ static atls_error parse_entries(atls_cursor list, atls_ea_certificate *out)
         ATLS_ENSURE(atls_cursor_get_u16_prefixed(&list, &exts), ATLS_ERR_DECODE_TRUNCATED,
                     "EA Certificate: CertificateEntry extensions truncated");
         ATLS_GUARD(atls_ea_parse_extensions(exts, "EA CertificateEntry", NULL, 0, NULL));
-        const unsigned char *p = atls_cursor_data(&der);
-        X509 *x = d2i_X509(NULL, &p, (long)atls_cursor_remaining(&der));
-        if (x == NULL || p != atls_cursor_data(&der) + atls_cursor_remaining(&der)) {
-            X509_free(x);
-            ERR_clear_error();
+        X509 *x = parse_der(atls_cursor_data(&der), atls_cursor_remaining(&der));
+        if (x == NULL) {
             ATLS_RAISE(ATLS_ERR_DECODE_VALUE,
                        "EA Certificate: entry %zu is not exactly one DER certificate",
                        out->num_entries);

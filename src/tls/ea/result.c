@@ -76,7 +76,9 @@ atls_error atls_ea_result_build(const atls_ea_certificate *cert, uint16_t scheme
                                              &res->num_exts));
     {
         unsigned char *der = NULL;
-        int n = i2d_PUBKEY(X509_get0_pubkey(res->leaf), &der);
+        /* the SubjectPublicKeyInfo as the certificate holds it: the same DER as i2d_PUBKEY,
+         * without a pass through OpenSSL 3.0's provider encoders */
+        int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(res->leaf), &der);
         if (n <= 0) {
             ERR_clear_error();
             ATLS_FAIL_GOTO(rc, fail, ATLS_ERR_CRYPTO_KEY, "EA result: leaf public key not encodable");
