@@ -21,10 +21,8 @@
 #include "check.h"
 #include "codec/cmw/cmw.h"
 #include "evidence/sim/sim.h"
+#include "testcert.h"
 
-#include <openssl/ec.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -302,18 +300,18 @@ static void test_options(void)
 
 static char key_path[128];
 
+/* make_sim_key: a P-256 key in a temp dir (a test CA's: any P-256 key signs sim Evidence) */
 static void make_sim_key(void)
 {
     char dir[] = "/tmp/atls-batcher-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     snprintf(key_path, sizeof(key_path), "%s/sim.key", dir);
-    EVP_PKEY *key = EVP_EC_gen("P-256");
-    FILE *fp = fopen(key_path, "w");
-    CHECK(key != NULL && fp != NULL && PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL));
-    if (fp != NULL) {
-        fclose(fp);
+    testcert *tc = NULL;
+    CHECK_OK(testcert_ca_new("sim key", &tc));
+    if (tc != NULL) {
+        CHECK_OK(testcert_write_pem(tc, dir, "sim"));
     }
-    EVP_PKEY_free(key);
+    testcert_free(tc);
 }
 
 static atls_error appraise_with(const req *r, const uint8_t *challenge, atls_appraisal *a)
