@@ -101,8 +101,13 @@ void atls_batcher_free(atls_batcher *b);
  * produce(state, challenge, out, out_len) blocks until the batch holding |challenge| is
  * produced (at most about two productions of the wrapped attester), then returns the
  * ATLS_BATCH_MEDIA_TYPE value for that challenge (malloc'd, caller frees), or the wrapped
- * attester's error with its message. create refuses (ATLS_ERR_USAGE: a batcher is made with
- * atls_batcher_new); destroy is atls_batcher_free. Static table. */
+ * attester's error with its message. produce_cmw (what a session calls) returns the whole CMW
+ * instead: the batch record, or, when the wrapped attester sends more than its Evidence (its own
+ * produce_cmw: the tpm2 attester's event logs), the attester's CMW collection for the batch
+ * with its Evidence record replaced by this request's batch record; the logs are then the
+ * attester's one-off logs (every log from its beginning: no per-connection delta), shared by
+ * the batch. create refuses (ATLS_ERR_USAGE: a batcher is made with atls_batcher_new); destroy
+ * is atls_batcher_free. Static table. */
 ATLS_API
 const atls_attester_ops *atls_batcher_ops(void);
 

@@ -23,6 +23,7 @@
 #include <atls/error.h>
 
 #include "base/cursor.h"
+#include "codec/cmw/cmw.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -112,5 +113,18 @@ ATLS_MUST_CHECK atls_error atls_batch_encode(const char *media_type, const uint8
 ATLS_MUST_CHECK atls_error atls_batch_proof_challenge(const atls_batch_view *v,
                                                       const uint8_t challenge[ATLS_CHALLENGE_LEN],
                                                       uint8_t out[ATLS_CHALLENGE_LEN]);
+
+/* atls_batch_cmw_evidence: the index of the one Evidence record of |media_type| in an
+ * attester's CMW (ATLS_ERR_EVIDENCE_ATTESTER when there is not exactly one). */
+ATLS_MUST_CHECK atls_error atls_batch_cmw_evidence(const atls_cmw *cmw, const char *media_type,
+                                                   size_t *index);
+
+/* atls_batch_cmw: the CMW a batched answer carries (malloc'd, caller frees): with |inner| NULL
+ * or a single record, the record [ATLS_BATCH_MEDIA_TYPE, |wrapper|, 4]; with |inner| a flat
+ * collection of text-labelled records (an attester's produce_cmw: Evidence and its event logs),
+ * the same collection with record |ev_index| replaced by that batch record under its label. */
+ATLS_MUST_CHECK atls_error atls_batch_cmw(const atls_cmw *inner, size_t ev_index,
+                                          const uint8_t *wrapper, size_t wrapper_len,
+                                          uint8_t **out, size_t *out_len);
 
 #endif /* ATLS_EVIDENCE_BATCH_H */

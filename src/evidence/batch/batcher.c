@@ -22,7 +22,9 @@
 /* one request: owned by the caller of produce, on its stack, until done is set */
 struct slot {
     uint8_t challenge[ATLS_CHALLENGE_LEN];
-    uint8_t *out;           /* the wrapper, handed to the caller */
+    int want_cmw;           /* produce_cmw: a whole CMW of at most |max| bytes, else the wrapper */
+    size_t max;
+    uint8_t *out;           /* the wrapper or CMW, handed to the caller */
     size_t out_len;
     atls_error rc;
     char reason[SLOT_REASON_MAX];
@@ -56,23 +58,78 @@ static void fail_all(struct slot **batch, size_t n, atls_error rc)
     }
 }
 
-/* wrap_each: the wrapper of every slot, each with its own inclusion proof */
-static void wrap_each(atls_batcher *b, const atls_merkle_tree *tree, size_t n,
-                      const uint8_t *ev, size_t ev_len)
+/* room left in a CMW for the batch record around the attester's Evidence record: the batch
+ * media type, the wrapper's framing and the longest proof (docs/PROTOCOL.md 2.6: 837 bytes) */
+#define BATCH_CMW_ROOM 1024
+
+/* one Evidence for a batch, as the attester made it */
+struct made {
+    uint8_t *ev;           /* plain Evidence (produce), or NULL */
+    uint8_t *cmw_bytes;    /* the attester's whole CMW (produce_cmw), or NULL */
+    atls_cmw cmw;          /* decoded cmw_bytes */
+    size_t ev_index;       /* its Evidence record */
+    const uint8_t *data;   /* the Evidence (in ev or in cmw_bytes) */
+    size_t len;
+};
+
+/* answer_one: slot |i|'s answer: its wrapper (its own inclusion proof) or its whole CMW */
+static atls_error answer_one(atls_batcher *b, const atls_merkle_tree *tree, size_t i,
+                             const struct made *m)
 {
+    struct slot *s = b->batch[i];
     atls_merkle_hash path[ATLS_BATCH_MAX_PATH];
+    size_t path_len = 0;
+    uint8_t *w = NULL;
+    size_t w_len = 0;
+    ATLS_GUARD(atls_merkle_tree_path(tree, i, path, &path_len));
+    ATLS_GUARD(atls_batch_encode(b->ops->media_type, m->data, m->len, tree->size, i, path,
+                                 path_len, &w, &w_len));
+    if (!s->want_cmw) {
+        s->out = w;
+        s->out_len = w_len;
+        return ATLS_OK;
+    }
+    atls_error rc = atls_batch_cmw(m->cmw_bytes != NULL ? &m->cmw : NULL, m->ev_index, w, w_len,
+                                   &s->out, &s->out_len);
+    free(w);
+    if (rc == ATLS_OK && s->out_len > s->max) {
+        free(s->out);
+        s->out = NULL;
+        rc = atls_error_raise(ATLS_ERR_EVIDENCE_ATTESTER, __FILE__, __LINE__,
+                              "batch: a CMW of %zu bytes, at most %zu", s->out_len, s->max);
+    }
+    return rc;
+}
+
+/* make: the attester's one Evidence over |challenge|. When a request wants a whole CMW and the
+ * attester makes one (event logs beside its Evidence), its CMW is asked for as a one-off (every
+ * log from its beginning, which every member's verifier accepts: a record starting at 0 needs
+ * no earlier state) and shared by the batch. */
+static atls_error make(atls_batcher *b, size_t n, const uint8_t *challenge, struct made *m)
+{
+    int want_cmw = 0;
+    size_t max = SIZE_MAX;
     for (size_t i = 0; i < n; i++) {
-        struct slot *s = b->batch[i];
-        size_t path_len = 0;
-        s->rc = atls_merkle_tree_path(tree, i, path, &path_len);
-        if (s->rc == ATLS_OK) {
-            s->rc = atls_batch_encode(b->ops->media_type, ev, ev_len, n, i, path, path_len,
-                                      &s->out, &s->out_len);
-        }
-        if (s->rc != ATLS_OK) {
-            snprintf(s->reason, sizeof(s->reason), "%s", atls_error_message());
+        if (b->batch[i]->want_cmw) {
+            want_cmw = 1;
+            max = b->batch[i]->max < max ? b->batch[i]->max : max;
         }
     }
+    if (!want_cmw || b->ops->produce_cmw == NULL) {
+        ATLS_GUARD(b->ops->produce(b->state, challenge, &m->ev, &m->len));
+        m->data = m->ev;
+        return ATLS_OK;
+    }
+    ATLS_ENSURE(max > BATCH_CMW_ROOM, ATLS_ERR_EVIDENCE_ATTESTER,
+                "batch: a CMW of at most %zu bytes leaves no room for the proof", max);
+    size_t len = 0;
+    ATLS_GUARD(b->ops->produce_cmw(b->state, NULL, challenge, max - BATCH_CMW_ROOM,
+                                   &m->cmw_bytes, &len));
+    ATLS_GUARD(atls_cmw_decode(m->cmw_bytes, len, &m->cmw));
+    ATLS_GUARD(atls_batch_cmw_evidence(&m->cmw, b->ops->media_type, &m->ev_index));
+    m->data = atls_cursor_data(&m->cmw.leaves[m->ev_index].value);
+    m->len = atls_cursor_remaining(&m->cmw.leaves[m->ev_index].value);
+    return ATLS_OK;
 }
 
 /* produce_batch: one Evidence over the root of the tree of the |n| taken challenges */
@@ -82,22 +139,29 @@ static atls_error produce_batch(atls_batcher *b, size_t n)
         memcpy(b->leaves[i], b->batch[i]->challenge, ATLS_CHALLENGE_LEN);
     }
     atls_merkle_tree tree;
+    struct made m;
+    memset(&m, 0, sizeof(m));
     atls_error rc = atls_merkle_tree_build(b->leaves, n, &tree);
     uint8_t challenge[ATLS_CHALLENGE_LEN];
-    uint8_t *ev = NULL;
-    size_t ev_len = 0;
     if (rc == ATLS_OK) {
         rc = atls_batch_challenge(atls_merkle_tree_root(&tree), n, challenge);
     }
     if (rc == ATLS_OK) {
-        rc = b->ops->produce(b->state, challenge, &ev, &ev_len);
+        rc = make(b, n, challenge, &m);
     }
     if (rc == ATLS_OK) {
-        wrap_each(b, &tree, n, ev, ev_len);
+        for (size_t i = 0; i < n; i++) {
+            struct slot *s = b->batch[i];
+            s->rc = answer_one(b, &tree, i, &m);
+            if (s->rc != ATLS_OK) {
+                snprintf(s->reason, sizeof(s->reason), "%s", atls_error_message());
+            }
+        }
     } else {
         fail_all(b->batch, n, rc);
     }
-    free(ev);
+    free(m.ev);
+    free(m.cmw_bytes);
     if (tree.nodes != NULL) {
         atls_merkle_tree_cleanup(&tree);
     }
@@ -145,15 +209,9 @@ static void *producer_main(void *arg)
     return NULL;
 }
 
-static atls_error batch_produce(void *state, const uint8_t *challenge, uint8_t **out,
-                                size_t *out_len)
+/* wait_for: queue |s| and sleep until its batch is done (FIFO; at most max_waiting queued) */
+static atls_error wait_for(atls_batcher *b, struct slot *s, uint8_t **out, size_t *out_len)
 {
-    atls_batcher *b = state;
-    ATLS_ENSURE(b != NULL && challenge != NULL && out != NULL && out_len != NULL, ATLS_ERR_USAGE,
-                "batch: NULL argument");
-    struct slot s;
-    memset(&s, 0, sizeof(s));
-    memcpy(s.challenge, challenge, sizeof(s.challenge));
     pthread_mutex_lock(&b->mutex);
     if (b->stop || b->waiting >= b->max_waiting) {
         int stopping = b->stop;
@@ -164,24 +222,52 @@ static atls_error batch_produce(void *state, const uint8_t *challenge, uint8_t *
                    "batch: %zu requests already wait for the attester (max_waiting)", waiting);
     }
     if (b->tail != NULL) {
-        b->tail->next = &s;
+        b->tail->next = s;
     } else {
-        b->head = &s;
+        b->head = s;
     }
-    b->tail = &s;
+    b->tail = s;
     b->waiting++;
     pthread_cond_signal(&b->work);
-    while (!s.done) {
+    while (!s->done) {
         pthread_cond_wait(&b->done, &b->mutex);
     }
     pthread_mutex_unlock(&b->mutex);
-    if (s.rc != ATLS_OK) {
-        free(s.out);
-        return atls_error_raise(s.rc, __FILE__, __LINE__, "%s", s.reason);
+    if (s->rc != ATLS_OK) {
+        free(s->out);
+        return atls_error_raise(s->rc, __FILE__, __LINE__, "%s", s->reason);
     }
-    *out = s.out;
-    *out_len = s.out_len;
+    *out = s->out;
+    *out_len = s->out_len;
     return ATLS_OK;
+}
+
+static atls_error batch_produce(void *state, const uint8_t *challenge, uint8_t **out,
+                                size_t *out_len)
+{
+    ATLS_ENSURE(state != NULL && challenge != NULL && out != NULL && out_len != NULL,
+                ATLS_ERR_USAGE, "batch: NULL argument");
+    struct slot s;
+    memset(&s, 0, sizeof(s));
+    memcpy(s.challenge, challenge, sizeof(s.challenge));
+    return wait_for(state, &s, out, out_len);
+}
+
+/* batch_produce_cmw: the whole CMW, so that an attester's event logs go with batched Evidence
+ * too (the session asks for it when the ops offer it). No per-connection state: the logs are
+ * the attester's one-off logs for the batch (see make). */
+static atls_error batch_produce_cmw(void *state, void *conn, const uint8_t *challenge,
+                                    size_t max, uint8_t **out, size_t *out_len)
+{
+    (void)conn;
+    ATLS_ENSURE(state != NULL && challenge != NULL && out != NULL && out_len != NULL,
+                ATLS_ERR_USAGE, "batch: NULL argument");
+    struct slot s;
+    memset(&s, 0, sizeof(s));
+    memcpy(s.challenge, challenge, sizeof(s.challenge));
+    s.want_cmw = 1;
+    s.max = max;
+    return wait_for(state, &s, out, out_len);
 }
 
 static atls_error batch_create(const char *const *config, void **state)
@@ -202,6 +288,7 @@ static const atls_attester_ops batch_ops = {
     .create = batch_create,
     .produce = batch_produce,
     .destroy = batch_destroy,
+    .produce_cmw = batch_produce_cmw,
 };
 
 const atls_attester_ops *atls_batcher_ops(void)

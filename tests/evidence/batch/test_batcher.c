@@ -5,6 +5,10 @@
  *     first served, at most max_leaves at once, each with the proof of its own challenge;
  *   - max_waiting bounds the queue (one more request fails at once, the others are served);
  *   - the attester's error reaches every caller of the batch with its message;
+ *   - produce_cmw (what sessions call): one attester CMW (Evidence and a log beside it) per
+ *     batch, asked for as a one-off, and each caller's CMW is that collection with the Evidence
+ *     record replaced by its own batch record; an attester without produce_cmw gives a lone
+ *     batch record; a size limit that leaves no room is refused;
  *   - bad options and a batcher made by name are refused;
  *   - with the sim attester as a 40 ms one-at-a-time quote source, 24 concurrent requests
  *     take a handful of quotes, and each wrapper appraises (atls_appraise_cmw) with its own
@@ -71,6 +75,36 @@ static atls_error fake_produce(void *state, const uint8_t *challenge, uint8_t **
 
 static const atls_attester_ops fake_ops = {
     .name = "fake", .media_type = "application/x-fake", .produce = fake_produce};
+
+/* fake_produce_cmw: a collection as the tpm2 attester writes one (Evidence and a log beside it);
+ * |conn| must be NULL (the batcher asks for one-off logs) */
+static int cmw_calls, cmw_conn_seen;
+static atls_error fake_produce_cmw(void *state, void *conn, const uint8_t *challenge, size_t max,
+                                   uint8_t **out, size_t *out_len)
+{
+    cmw_calls++;
+    cmw_conn_seen |= conn != NULL;
+    uint8_t *ev = NULL;
+    size_t ev_len = 0;
+    ATLS_GUARD(fake_produce(state, challenge, &ev, &ev_len));
+    static const uint8_t log[] = "a log";
+    atls_cmw_entry e[2] = {
+        {"fake", "application/x-fake", ev, ev_len, ATLS_CMW_IND_EVIDENCE},
+        {"log", "application/x-fake-log", log, sizeof(log), ATLS_CMW_IND_EVIDENCE},
+    };
+    atls_error rc = atls_cmw_encode_collection(NULL, e, 2, out, out_len);
+    free(ev);
+    if (rc == ATLS_OK && *out_len > max) {
+        free(*out);
+        rc = ATLS_ERR_EVIDENCE_ATTESTER;
+    }
+    return rc;
+}
+
+static const atls_attester_ops fake_cmw_ops = {.name = "fake",
+                                               .media_type = "application/x-fake",
+                                               .produce = fake_produce,
+                                               .produce_cmw = fake_produce_cmw};
 
 static void gate(int closed)
 {
@@ -278,6 +312,97 @@ static void test_attester_error(void)
     atls_batcher_free(b);
 }
 
+/* produce_cmw: one attester CMW per batch; each caller gets that collection with the Evidence
+ * record replaced by its own batch record (the log kept); without produce_cmw in the wrapped
+ * attester, a lone batch record */
+static void check_cmw_answer(const uint8_t *cmw_bytes, size_t len, const uint8_t challenge[64],
+                             int with_log)
+{
+    atls_cmw cmw;
+    CHECK_OK(atls_cmw_decode(cmw_bytes, len, &cmw));
+    CHECK(cmw.num_leaves == (with_log ? 2u : 1u));
+    const atls_cmw_leaf *rec = atls_cmw_find_leaf(&cmw, ATLS_BATCH_MEDIA_TYPE, 4);
+    CHECK(rec != NULL);
+    if (with_log) {
+        const atls_cmw_leaf *log = atls_cmw_find_leaf(&cmw, "application/x-fake-log", 4);
+        CHECK(log != NULL && atls_cursor_remaining(&log->value) == 6);
+        CHECK(rec != NULL && rec->depth == 1 && atls_cbor_key_is_text(&rec->path[0], "fake"));
+    }
+    atls_batch_view v;
+    uint8_t want[64];
+    if (rec != NULL && atls_batch_decode(atls_cursor_data(&rec->value),
+                                         atls_cursor_remaining(&rec->value), &v) == ATLS_OK) {
+        CHECK_OK(atls_batch_proof_challenge(&v, challenge, want));
+        CHECK(atls_cursor_remaining(&v.evidence) == 64 &&
+              memcmp(atls_cursor_data(&v.evidence), want, 64) == 0);
+    } else {
+        CHECK(!"no batch record");
+    }
+}
+
+/* a whole-CMW request on its own thread */
+typedef struct cmw_req {
+    atls_batcher *b;
+    uint8_t challenge[64];
+    uint8_t *out;
+    size_t len;
+    atls_error rc;
+    pthread_t thread;
+} cmw_req;
+
+static void *cmw_main(void *arg)
+{
+    cmw_req *r = arg;
+    r->rc = atls_batcher_ops()->produce_cmw(r->b, NULL, r->challenge, 65533, &r->out, &r->len);
+    return NULL;
+}
+
+static void test_produce_cmw(void)
+{
+    for (int with_log = 0; with_log <= 1; with_log++) {
+        atls_batcher *b = NULL;
+        CHECK_OK(atls_batcher_new(with_log ? &fake_cmw_ops : &fake_ops, NULL, NULL, &b));
+        cmw_calls = cmw_conn_seen = 0;
+        gate(1);
+        req first;
+        req_start(&first, b, 0x31);
+        wait_in_produce();
+        /* two whole-CMW requests queue behind it and share the next Evidence */
+        cmw_req r[2];
+        for (int i = 0; i < 2; i++) {
+            memset(&r[i], 0, sizeof(r[i]));
+            r[i].b = b;
+            memset(r[i].challenge, 0x40 + i, 64);
+            CHECK(pthread_create(&r[i].thread, NULL, cmw_main, &r[i]) == 0);
+            wait_waiting(b, (size_t)i + 1);
+        }
+        gate(0);
+        pthread_join(first.thread, NULL);
+        CHECK_OK(first.rc);
+        free(first.out);
+        for (int i = 0; i < 2; i++) {
+            pthread_join(r[i].thread, NULL);
+            CHECK_OK(r[i].rc);
+            if (r[i].out != NULL) {
+                check_cmw_answer(r[i].out, r[i].len, r[i].challenge, with_log);
+            }
+            free(r[i].out);
+        }
+        /* the plain first request went alone through produce; the two CMW requests shared one
+         * produce_cmw, asked with no connection state */
+        CHECK(cmw_calls == (with_log ? 1 : 0) && !cmw_conn_seen);
+        atls_batcher_stats st;
+        atls_batcher_get_stats(b, &st);
+        CHECK(st.evidence == 2 && st.largest == 2);
+        /* a limit that leaves no room for the proof is refused with a reason */
+        uint8_t *o = NULL, ch[64] = {0};
+        size_t ol = 0;
+        CHECK_ERR(atls_batcher_ops()->produce_cmw(b, NULL, ch, with_log ? 200 : 20, &o, &ol),
+                  ATLS_ERR_EVIDENCE_ATTESTER);
+        atls_batcher_free(b);
+    }
+}
+
 static void test_options(void)
 {
     atls_batcher *b = NULL, *bb = NULL;
@@ -394,6 +519,7 @@ int main(void)
     test_batches_in_order();
     test_max_waiting();
     test_attester_error();
+    test_produce_cmw();
     test_options();
     test_slow_sim();
     return check_summary();
