@@ -25,9 +25,10 @@ function(atls_library)
     target_include_directories(${t} INTERFACE
       $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>
       $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-    # the public headers name OpenSSL, jansson and pthread types; tpm2-tss stays inside
-    target_link_libraries(${t} PUBLIC OpenSSL::SSL OpenSSL::Crypto PkgConfig::JANSSON
-      Threads::Threads PRIVATE PkgConfig::TSS2)
+    # the public headers name OpenSSL and pthread types; jansson and tpm2-tss stay inside
+    # (test install_consumer builds a consumer that cannot include jansson.h)
+    target_link_libraries(${t} PUBLIC OpenSSL::SSL OpenSSL::Crypto Threads::Threads
+      PRIVATE PkgConfig::JANSSON PkgConfig::TSS2)
   endforeach()
   set_target_properties(atls_shared PROPERTIES VERSION ${PROJECT_VERSION}
     SOVERSION ${PROJECT_VERSION_MAJOR} EXPORT_NAME atls)

@@ -5,6 +5,9 @@
 #include <atls/evidence.h>
 #include <atls/policy.h>
 
+#include "appraisal/policy/policy_section.h"
+#include "evidence/core/plugin.h"
+
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,21 +1,73 @@
 /*
- * atls/evidence.h: attesters (produce Evidence) and verifiers (check Evidence and appraise it
- * against a policy), each a const ops table chosen by name or media type. No dlopen, no
- * constructor registration: the tables are listed in src/appraisal/registry/registry.c.
+ * atls/evidence.h: attesters (produce Evidence) and verifiers (check Evidence), each chosen by
+ * name or media type from the tables built into the library (no dlopen, no registration). Both
+ * are opaque here: an attester is used through atls_attester_create / atls_session_config /
+ * atls_attester_produce_detached (atls/challenge.h), a verifier through atls_appraise_evidence
+ * (atls/appraisal.h).
  *
- * The challenge: every attester puts the 64-byte challenge (see atls/binding.h) into its
- * Evidence (TPM qualifyingData, SNP/TDX REPORT_DATA, CCA challenge, EAT eat_nonce), and every
- * verifier checks it when the caller supplies one.
+ * The challenge: every attester puts the 64-byte challenge (see atls/binding.h and
+ * atls/challenge.h) into its Evidence (TPM qualifyingData, SNP/TDX REPORT_DATA, CCA challenge,
+ * EAT eat_nonce), and every verifier checks it when the caller supplies one.
  *
- * Claims are carried as jansson JSON objects (digests in lowercase hex) so that the policy and
- * the EAR can be written once for every evidence type.
+ * Attester configuration. atls_attester_create takes a NULL-terminated list of "key=value"
+ * strings; an unknown key, a malformed value or a missing required key is
+ * ATLS_ERR_USAGE_CONFIG with a message naming it. The keys of each attester built into atls
+ * (test attester_keys_documented checks this list against the attesters' sources):
+ *
+ *   attester "sim": the software attester (a COSE_Sign1 EAT). NEVER real attestation: its
+ *       verifier marks every result as simulated, and only a policy section "sim" accepts it.
+ *     key=FILE           required. PEM EC P-256 private key that signs the Evidence; a policy
+ *                        pins its public key (SHA-256 of the DER SubjectPublicKeyInfo).
+ *     measurements=FILE  optional. JSON object {"name": "hex digest", ...} (up to 32 entries,
+ *                        names 1..64 bytes, digests of 32, 48 or 64 bytes) reported as claims,
+ *                        read once here.
+ *     reload_measurements=1  optional. Read the measurements file again for every Evidence,
+ *                        so a state change shows in the next one (needs measurements=).
+ *     quote_latency_ms=N optional. 0..60000: every Evidence takes at least N ms and one is
+ *                        made at a time, a simulated slow, serialised quote source.
+ *
+ *   attester "tpm2": TPM 2.0 quotes through tpm2-tss.
+ *     tcti=CONF          the TCTI to open, e.g. "device:/dev/tpmrm0" or
+ *                        "swtpm:host=127.0.0.1,port=2321". Default: the environment variable
+ *                        ATLS_TPM2_TCTI; one of them is required (no device is probed).
+ *     ak_handle=HANDLE   optional. A persistent attestation key (0x81xxxxxx, decimal or 0x
+ *                        hex). Default: the primary ECC P-256 restricted signing key derived
+ *                        from the endorsement hierarchy (the same key after every restart).
+ *     pcrs=SELECTION     optional. tpm2-tools style PCR selection, banks separated by '+'
+ *                        ("sha256:0,1,2-7,23+sha384:0"). Default "sha256:0-7,23".
+ *     eventlog=FILE|none optional. The TCG firmware event log sent with the quote, once per
+ *                        connection. Default with a device (or tabrmd) TCTI: the kernel's
+ *                        /sys/kernel/security/tpm0/binary_bios_measurements when readable;
+ *                        otherwise none.
+ *     ima=FILE|none      optional. The IMA measurement list sent with the quote (a
+ *                        connection's first attestation from its start, then only entries
+ *                        appended since). Default as for eventlog=, from
+ *                        /sys/kernel/security/ima/binary_runtime_measurements. Quote the PCRs
+ *                        the logs extend (pcrs=sha256:0-10).
+ *
+ *   attester "azure": an Azure confidential VM (SEV-SNP or TDX behind Azure's paravisor): the
+ *       HCL report from vTPM NV and a vTPM quote over the challenge by the AK it names.
+ *     tcti=CONF          as for "tpm2" (default: ATLS_TPM2_TCTI; required one of them).
+ *     ak_handle=HANDLE   optional. Default 0x81000003, the vTPM AK Azure provisions.
+ *     pcrs=SELECTION     optional, as for "tpm2".
+ *     nv_index=INDEX     optional. The NV index of the HCL report. Default 0x01400001.
+ *     certs=FILE         optional (SEV-SNP). PEM VCEK or VLEK (then ASK, ARK) carried in the
+ *                        Evidence, e.g. from Azure IMDS (THIM).
+ *     tdquote=FILE       required on a TDX VM: the TD quote of the HCL report's TDREPORT
+ *                        (Azure IMDS /acc/tdquote).
+ *
+ *   attester "tsm": the Linux configfs-tsm report interface of a confidential VM (SEV-SNP,
+ *       TDX and CCA guests).
+ *     root=DIR           optional. The configfs report directory. Default
+ *                        "/sys/kernel/config/tsm/report".
+ *     privlevel=N        optional. 0..3, the privilege level (SEV-SNP VMPL) written to the
+ *                        report's privlevel attribute; not written when absent.
  */
 #ifndef ATLS_EVIDENCE_H
 #define ATLS_EVIDENCE_H
 
 #include <atls/error.h>
 
-#include <jansson.h>
 #include <openssl/x509.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,77 +120,44 @@ typedef struct atls_verify_input {
     atls_eventlog_state *eventlog_state;
 } atls_verify_input;
 
-/* What a verifier established about one piece of Evidence (before policy). */
-typedef struct atls_evidence_result {
-    const char *type;        /* verifier name: "tpm2", "sim", "snp", "tdx", "cca" (static) */
-    json_t *claims;          /* owned: every claim, digests as lowercase hex */
-    char key_id[65];         /* lowercase hex SHA-256 of the attestation key's DER SPKI */
-    int challenge_checked;   /* 1 if a challenge was supplied and matched */
-    atls_trust_vector tv;    /* claims the verifier can already make (hardware, ...) */
-    int is_sim;              /* 1 for the software attester: never real attestation */
-    /* the verifier whose policy section appraises this result, NULL: |type|'s own. A wrapper
-     * (tsm) sets the type of what it wraps, so the "snp"/"tdx"/"cca" sections of a policy
-     * apply to Evidence however it was delivered (static string) */
-    const char *policy_type;
-    /* a verifier that makes a contraindicating claim in |tv| while the Evidence is otherwise
-     * valid (e.g. a Revoked TCB status) sets the error (ATLS_ERR_EVIDENCE_REVOKED, ...) and one
-     * line why: the appraisal then fails with them and keeps the claims (ATLS_OK: none) */
-    atls_error contra_error;
-    char contra_reason[160];
-} atls_evidence_result;
+/* A verifier and an attester of the built-in tables (static, never freed; opaque). */
+typedef struct atls_verifier_ops atls_verifier_ops;
+typedef struct atls_attester_ops atls_attester_ops;
 
-/* atls_evidence_result_cleanup releases the claims and zeroes the result. */
-ATLS_API
-void atls_evidence_result_cleanup(atls_evidence_result *res);
-
-/* A verifier plug-in. All functions: inputs borrowed; outputs owned by the caller. */
-typedef struct atls_verifier_ops {
-    const char *name;        /* "tpm2", "sim", ... (the policy section of the same name) */
-    const char *media_type;  /* CMW record type it accepts */
-    /* verify: parse, check signatures / chains / challenge, fill |out|. */
-    atls_error (*verify)(const uint8_t *evidence, size_t len, const atls_verify_input *in,
-                         atls_evidence_result *out);
-    /* appraise: check |res| against this verifier's policy section |policy| (a JSON object
-     * already checked by check_policy). Sets *tv claims (configuration, executables, ...)
-     * and, on rejection, returns ATLS_ERR_POLICY_* with a detail naming the claim. */
-    atls_error (*appraise)(const json_t *policy, const atls_evidence_result *res,
-                           atls_trust_vector *tv);
-    /* check_policy: validate the policy section's shape (unknown keys are errors). */
-    atls_error (*check_policy)(const json_t *policy);
-    /* policy_from_result: a strict policy section accepting exactly |res| (trust on first
-     * use); *out is a new JSON object owned by the caller. */
-    atls_error (*policy_from_result)(const atls_evidence_result *res, json_t **out);
-} atls_verifier_ops;
-
-/* atls_verifier_by_name / _by_media_type: a registered verifier or NULL. */
+/* atls_verifier_by_name / _by_media_type: a built-in verifier ("tpm2", "sim", "snp", "tdx",
+ * "cca", "tsm", "azure"; or the CMW media type it accepts), or NULL. Thread-safe. */
 ATLS_API
 const atls_verifier_ops *atls_verifier_by_name(const char *name);
 ATLS_API
 const atls_verifier_ops *atls_verifier_by_media_type(const char *media_type);
 
-/* An attester plug-in. Config is a NULL-terminated list of "key=value" strings (so the CLI
- * can pass options through without knowing them); the attester copies what it needs. */
-typedef struct atls_attester atls_attester;
-typedef struct atls_attester_ops {
-    const char *name;        /* "sim", "tpm2", "tsm" */
-    const char *media_type;  /* CMW record type it produces */
-    atls_error (*create)(const char *const *config, void **state);
-    /* produce: Evidence over |challenge| (ATLS_CHALLENGE_LEN bytes) in a malloc'd buffer */
-    atls_error (*produce)(void *state, const uint8_t *challenge, uint8_t **out, size_t *out_len);
-    void (*destroy)(void *state);
-    /* Optional (NULL: not offered). conn_new makes what the attester remembers about one
-     * connection (how much of a growing event log the peer already has); conn_free releases
-     * it. produce_cmw is produce for a whole CMW: the Evidence record and the event logs
-     * that go with it in a collection of at most |max| bytes (malloc'd, caller frees); |conn|
-     * from conn_new, or NULL for a one-off (every log from its beginning). */
-    atls_error (*conn_new)(void *state, void **conn);
-    void (*conn_free)(void *conn);
-    atls_error (*produce_cmw)(void *state, void *conn, const uint8_t *challenge, size_t max,
-                              uint8_t **out, size_t *out_len);
-} atls_attester_ops;
-
+/* atls_attester_ops_by_name: a built-in attester ("sim", "tpm2", "azure", "tsm"), or NULL.
+ * Thread-safe. */
 ATLS_API
 const atls_attester_ops *atls_attester_ops_by_name(const char *name);
+
+/* atls_verifier_name / atls_attester_name: the name ("tpm2", ...); *_media_type: the CMW media
+ * type it accepts / produces. Static strings. */
+ATLS_API
+const char *atls_verifier_name(const atls_verifier_ops *ops);
+ATLS_API
+const char *atls_verifier_media_type(const atls_verifier_ops *ops);
+ATLS_API
+const char *atls_attester_name(const atls_attester_ops *ops);
+ATLS_API
+const char *atls_attester_media_type(const atls_attester_ops *ops);
+
+/* atls_attester_create opens attester |ops| with |config| (the NULL-terminated "key=value"
+ * list documented above; NULL: no keys; copied, nothing is borrowed after the call). *state is
+ * the caller's: release it with atls_attester_destroy(ops, state). The state is used by one
+ * thread at a time: sessions that share it set attester_lock (atls/session.h). */
+ATLS_API
+ATLS_MUST_CHECK atls_error atls_attester_create(const atls_attester_ops *ops,
+                                                const char *const *config, void **state);
+
+/* atls_attester_destroy releases a state of atls_attester_create. NULL state is a no-op. */
+ATLS_API
+void atls_attester_destroy(const atls_attester_ops *ops, void *state);
 
 #ifdef __cplusplus
 }

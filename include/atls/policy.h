@@ -8,7 +8,7 @@
  *                                        Evidence carries a time, e.g. the sim EAT's iat)
  *     "<verifier name>": { ... }         one section per evidence type that may be accepted
  *   }
- * Each section's keys belong to its verifier (atls_verifier_ops.check_policy). Unknown keys
+ * Each section's keys belong to its verifier (docs/POLICY.md lists them). Unknown keys
  * are errors everywhere; duplicate keys are errors. Evidence of a type the policy has no
  * section for is contraindicated: accepting anything must be written out explicitly.
  */
@@ -17,7 +17,6 @@
 
 #include <atls/error.h>
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,10 +42,6 @@ ATLS_MUST_CHECK atls_error atls_policy_load(const char *path, atls_policy **out)
 
 ATLS_API
 void atls_policy_free(atls_policy *policy);
-
-/* atls_policy_get0_section: the section for verifier |name| (borrowed), NULL if absent. */
-ATLS_API
-const json_t *atls_policy_get0_section(const atls_policy *policy, const char *name);
 
 /* atls_policy_max_age: max_age_seconds, or 0 when not set. */
 ATLS_API

@@ -157,7 +157,7 @@ int main(int argc, char **argv)
         /* an attester name stands for its media type */
         const atls_attester_ops *named = type != NULL ? atls_attester_ops_by_name(type) : NULL;
         if (named != NULL) {
-            type = named->media_type;
+            type = atls_attester_media_type(named);
         }
         X509_STORE *store = X509_STORE_new();
         if (ca != NULL && X509_STORE_load_file(store, ca) != 1) {

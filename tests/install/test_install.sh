@@ -32,6 +32,16 @@ if grep -rlF -e "$S" -e "$B" "$libdir/cmake" "$pc"; then
 fi
 "$P/bin/atls" --version | grep -q "^atls " || fail "installed atls --version"
 
+# No third-party type in the API: no installed header names jansson, atls.pc requires it only
+# for static linking, and every consumer below is compiled with a jansson.h that fails (first
+# on the include path), so a public header that includes it breaks the build.
+if grep -rlE 'jansson|json_t' "$P/include/atls"; then fail "an installed header names jansson"; fi
+mkdir -p "$T/poison"
+echo '#error "a public atls header included jansson.h"' > "$T/poison/jansson.h"
+NOJSON="-I$T/poison"
+echo '#include <jansson.h>' | cc -std=c11 $NOJSON -fsyntax-only -x c - 2> /dev/null \
+    && fail "the poisoned jansson.h does not fail a build"
+
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/sim.key" 2> /dev/null
 run() { # run NAME BINARY: the consumer must pass every check
     "$2" "$T/sim.key" > "$T/$1.out" 2>&1 || { cat "$T/$1.out"; fail "$1: consumer failed"; }
@@ -43,13 +53,15 @@ needs_libatls() { readelf -d "$1" | grep -q 'NEEDED.*\[libatls\.so\.0\]'; }
 # 1. pkg-config (prefix found from the .pc file's own place: the tree is relocatable)
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 cflags=$(pkg-config --cflags atls) || fail "pkg-config --cflags atls"
+pkg-config --print-requires atls | grep -q jansson && fail "atls.pc Requires jansson (public)"
+pkg-config --print-requires-private atls | grep -q jansson || fail "atls.pc lacks jansson in Requires.private"
 case " $cflags " in *"$S"*) fail "pkg-config cflags name the source tree: $cflags" ;; esac
-cc -std=c11 -Wall -Wextra -Werror $cflags "$S/tests/install/consumer/consumer.c" \
+cc -std=c11 -Wall -Wextra -Werror $NOJSON $cflags "$S/tests/install/consumer/consumer.c" \
     -o "$T/pc-shared" $(pkg-config --libs atls) || fail "build with pkg-config (shared)"
 needs_libatls "$T/pc-shared" || fail "pkg-config (shared) consumer does not use libatls.so.0"
 LD_LIBRARY_PATH=$libdir run pkg-config-shared "$T/pc-shared"
 static_libs=$(pkg-config --static --libs atls | sed "s|-latls\b|$libdir/libatls.a|")
-cc -std=c11 -Wall -Wextra -Werror $cflags "$S/tests/install/consumer/consumer.c" \
+cc -std=c11 -Wall -Wextra -Werror $NOJSON $cflags "$S/tests/install/consumer/consumer.c" \
     -o "$T/pc-static" $static_libs || fail "build with pkg-config --static"
 needs_libatls "$T/pc-static" && fail "static consumer still needs libatls.so"
 run pkg-config-static "$T/pc-static"
@@ -58,7 +70,7 @@ run pkg-config-static "$T/pc-static"
 for kind in shared static; do
     flag=OFF; [ $kind = static ] && flag=ON
     cmake -S "$S/tests/install/consumer" -B "$T/cm-$kind" -DCMAKE_PREFIX_PATH="$P" \
-        -DCONSUMER_STATIC=$flag -DCMAKE_C_FLAGS="-Wall -Werror" > "$T/cm-$kind.log" 2>&1 \
+        -DCONSUMER_STATIC=$flag -DCMAKE_C_FLAGS="-Wall -Werror $NOJSON" > "$T/cm-$kind.log" 2>&1 \
         || { cat "$T/cm-$kind.log"; fail "find_package(atls) ($kind)"; }
     cmake --build "$T/cm-$kind" > "$T/cm-$kind-build.log" 2>&1 \
         || { cat "$T/cm-$kind-build.log"; fail "build with find_package ($kind)"; }

@@ -14,6 +14,11 @@
 #include <atls/evidence.h>
 #include <atls/policy.h>
 
+/* the tool is part of atls: it uses the plug-in tables and the JSON of appraisals and policies */
+#include "appraisal/appraise/appraisal_internal.h"
+#include "appraisal/policy/policy_section.h"
+#include "evidence/core/plugin.h"
+
 #include <getopt.h>
 #include <openssl/ssl.h>
 #include <stdarg.h>

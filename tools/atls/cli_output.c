@@ -62,12 +62,12 @@ int cli_print_appraisal(FILE *fp, const atls_appraisal *a, int json, size_t max_
                         EVP_PKEY *ear_key)
 {
     if (ear_key != NULL) {
-        if (a->ear == NULL) {
+        if (atls_appraisal_get0_ear_json(a) == NULL) {
             cli_error("no EAR to sign");
             return CLI_EXIT_FAIL;
         }
         char *jwt = NULL;
-        if (atls_ear_sign_jwt(a->ear, ear_key, &jwt) != ATLS_OK) {
+        if (atls_appraisal_ear_jwt(a, ear_key, &jwt) != ATLS_OK) {
             return cli_fail_atls(CLI_EXIT_USAGE, "--ear-key");
         }
         fprintf(fp, "%s\n", jwt);
@@ -75,7 +75,7 @@ int cli_print_appraisal(FILE *fp, const atls_appraisal *a, int json, size_t max_
         return 0;
     }
     if (json) {
-        if (a->ear == NULL) {
+        if (atls_appraisal_get0_ear_json(a) == NULL) {
             /* failures before any verifier ran have no EAR: say so in JSON too */
             json_t *o = json_pack("{s:s,s:{s:s}}", "ear_status", atls_tier_name(a->status),
                                   "ear_verifier_claims", "failure", a->reason);
@@ -88,7 +88,7 @@ int cli_print_appraisal(FILE *fp, const atls_appraisal *a, int json, size_t max_
             return 0;
         }
         char *text = NULL;
-        if (atls_ear_to_json_string(a->ear, true, &text) != ATLS_OK) {
+        if (atls_appraisal_ear_json(a, 1, &text) != ATLS_OK) {
             return cli_fail_atls(CLI_EXIT_USAGE, "EAR");
         }
         fprintf(fp, "%s\n", text);

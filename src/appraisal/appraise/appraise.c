@@ -2,6 +2,8 @@
 #include <atls/appraisal.h>
 #include <atls/version.h>
 
+#include "appraisal/appraise/appraisal_internal.h"
+#include "appraisal/policy/policy_section.h"
 #include "base/result.h"
 #include "codec/cmw/cmw.h"
 #include "codec/ear/ear.h"
@@ -18,12 +20,32 @@ const char *atls_tier_name(atls_tier tier)
     return atls_ear_tier_name((atls_ear_tier)tier);
 }
 
+json_t *atls_appraisal_get0_ear_json(const atls_appraisal *a)
+{
+    return a != NULL && a->ear != NULL ? a->ear->claims : NULL;
+}
+
+/* set_ear makes |claims| (a new reference, taken over) the EAR of |a|. */
+static atls_error set_ear(atls_appraisal *a, json_t *claims)
+{
+    a->ear = calloc(1, sizeof(*a->ear));
+    if (a->ear == NULL) {
+        json_decref(claims);
+        ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    }
+    a->ear->claims = claims;
+    return ATLS_OK;
+}
+
 void atls_appraisal_cleanup(atls_appraisal *a)
 {
     if (a == NULL) {
         return;
     }
-    json_decref(a->ear);
+    if (a->ear != NULL) {
+        json_decref(a->ear->claims);
+        free(a->ear);
+    }
     for (size_t i = 0; i < a->num_results; i++) {
         atls_evidence_result_cleanup(&a->results[i]);
     }
@@ -38,8 +60,9 @@ atls_error atls_appraisal_copy(atls_appraisal *dst, const atls_appraisal *src)
     dst->error = src->error;
     memcpy(dst->reason, src->reason, sizeof(dst->reason));
     if (src->ear != NULL) {
-        dst->ear = json_deep_copy(src->ear);
-        ATLS_ENSURE(dst->ear != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+        json_t *claims = json_deep_copy(src->ear->claims);
+        ATLS_ENSURE(claims != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+        ATLS_GUARD(set_ear(dst, claims));
     }
     if (src->num_results > 0) {
         dst->results = calloc(src->num_results, sizeof(*dst->results));
@@ -101,7 +124,7 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
                                 size_t len, const atls_verify_input *in,
                                 const atls_policy *policy, atls_appraisal *out)
 {
-    json_t *ear = out->ear;
+    json_t *ear = atls_appraisal_get0_ear_json(out);
     const char *policy_ids[2] = {policy != NULL ? atls_policy_id(policy) : NULL, NULL};
     char reason[ATLS_APPRAISAL_REASON_MAX];
     atls_evidence_result res;
@@ -230,8 +253,8 @@ static atls_error appraise_batched(const atls_cmw_leaf *leaf, const atls_verify_
         atls_trust_vector tv = {0};
         /* AR4SI: 97 an unrecognised format, 99 failed cryptographic validation (the proof) */
         tv.instance_identity = rc == ATLS_ERR_EVIDENCE_PROOF ? 99 : 97;
-        ATLS_GUARD(add_failed_submod(out->ear, ops != NULL ? ops->name : "batch", tv, NULL,
-                                     NULL, reason));
+        ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out),
+                                     ops != NULL ? ops->name : "batch", tv, NULL, NULL, reason));
         return rc;
     }
     int first_failure = out->error == ATLS_OK;
@@ -260,14 +283,17 @@ static atls_error begin(const atls_verify_input *in, atls_appraisal *out)
 {
     memset(out, 0, sizeof(*out));
     const uint8_t *nonce = in != NULL ? in->challenge : NULL;
-    return atls_ear_new((time_t)now_or(in), ATLS_VERSION, nonce, nonce ? ATLS_CHALLENGE_LEN : 0,
-                        &out->ear);
+    json_t *ear = NULL;
+    ATLS_GUARD(atls_ear_new((time_t)now_or(in), ATLS_VERSION, nonce,
+                            nonce ? ATLS_CHALLENGE_LEN : 0, &ear));
+    return set_ear(out, ear);
 }
 
 static atls_error finish(atls_appraisal *out)
 {
     atls_ear_tier tier = ATLS_EAR_TIER_NONE;
-    const char *status = json_string_value(json_object_get(out->ear, "ear_status"));
+    const json_t *ear = atls_appraisal_get0_ear_json(out);
+    const char *status = json_string_value(json_object_get(ear, "ear_status"));
     if (status == NULL || atls_ear_tier_from_name(status, &tier) != ATLS_OK) {
         tier = ATLS_EAR_TIER_CONTRAINDICATED;
     }
@@ -311,7 +337,8 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
         note_failure(out, rc, reason);
         atls_trust_vector tv = {0};
         tv.instance_identity = 97;
-        ATLS_GUARD(add_failed_submod(out->ear, "cmw", tv, NULL, NULL, reason));
+        ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), "cmw", tv, NULL, NULL,
+                                     reason));
         return finish(out);
     }
     /* event logs are not Evidence of their own: they go to the verifiers of the Evidence
@@ -361,7 +388,8 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
             tv.instance_identity = 97;
             char name[32];
             snprintf(name, sizeof(name), "cmw-part-%zu", i);
-            ATLS_GUARD(add_failed_submod(out->ear, name, tv, NULL, NULL, reason));
+            ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), name, tv, NULL,
+                                         NULL, reason));
             continue;
         }
         rc = appraise_part(ops, atls_cursor_data(&leaf->value),

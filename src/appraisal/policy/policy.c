@@ -1,10 +1,11 @@
 /* policy.c: loading and checking appraisal policies (atls/policy.h). */
-#include <atls/evidence.h>
 #include <atls/policy.h>
 
+#include "appraisal/policy/policy_section.h"
 #include "base/file.h"
 #include "base/hex.h"
 #include "base/result.h"
+#include "evidence/core/plugin.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>

@@ -1,6 +1,9 @@
-/* registry.c: the static tables of verifiers and attesters (atls/evidence.h). No dlopen and no
- * constructor registration: what atls can verify is exactly what is listed here. */
-#include <atls/evidence.h>
+/* registry.c: the static tables of verifiers and attesters (atls/evidence.h, the plug-in
+ * interface in evidence/core/plugin.h). No dlopen and no constructor registration: what atls
+ * can verify is exactly what is listed here. */
+#include "evidence/core/plugin.h"
+
+#include "base/result.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -102,15 +105,49 @@ const atls_attester_ops *atls_attester_ops_by_name(const char *name)
     return NULL;
 }
 
-/* atls_verifier_at / atls_attester_at enumerate the tables (NULL past the end). */
-const atls_verifier_ops *atls_verifier_at(size_t i);
 const atls_verifier_ops *atls_verifier_at(size_t i)
 {
     return i < sizeof(verifiers) / sizeof(verifiers[0]) ? verifiers[i] : NULL;
 }
 
-const atls_attester_ops *atls_attester_at(size_t i);
 const atls_attester_ops *atls_attester_at(size_t i)
 {
     return i < sizeof(attesters) / sizeof(attesters[0]) ? attesters[i] : NULL;
+}
+
+/* ---- the public face of the opaque tables (atls/evidence.h) ---- */
+
+const char *atls_verifier_name(const atls_verifier_ops *ops)
+{
+    return ops != NULL ? ops->name : NULL;
+}
+
+const char *atls_verifier_media_type(const atls_verifier_ops *ops)
+{
+    return ops != NULL ? ops->media_type : NULL;
+}
+
+const char *atls_attester_name(const atls_attester_ops *ops)
+{
+    return ops != NULL ? ops->name : NULL;
+}
+
+const char *atls_attester_media_type(const atls_attester_ops *ops)
+{
+    return ops != NULL ? ops->media_type : NULL;
+}
+
+atls_error atls_attester_create(const atls_attester_ops *ops, const char *const *config,
+                                void **state)
+{
+    ATLS_ENSURE(ops != NULL && state != NULL, ATLS_ERR_USAGE, "attester: missing argument");
+    *state = NULL;
+    return ops->create(config, state);
+}
+
+void atls_attester_destroy(const atls_attester_ops *ops, void *state)
+{
+    if (ops != NULL && state != NULL) {
+        ops->destroy(state);
+    }
 }

@@ -108,6 +108,32 @@ atls_error atls_ear_vector_to_json(const atls_trust_vector *tv, json_t **out)
     return ATLS_OK;
 }
 
+atls_error atls_ear_vector_from_json(const json_t *o, atls_trust_vector *tv)
+{
+    memset(tv, 0, sizeof(*tv));
+    if (o == NULL) {
+        return ATLS_OK;
+    }
+    ATLS_ENSURE(json_is_object(o), ATLS_ERR_DECODE_VALUE,
+                "EAR: ear_trustworthiness_vector is not an object");
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)o, name, v) {
+        size_t i = 0;
+        while (i < sizeof(slots) / sizeof(slots[0]) && strcmp(slots[i].name, name) != 0) {
+            i++;
+        }
+        ATLS_ENSURE(i < sizeof(slots) / sizeof(slots[0]), ATLS_ERR_DECODE_VALUE,
+                    "EAR: unknown trustworthiness claim \"%.40s\"", name);
+        json_int_t n = json_is_integer(v) ? json_integer_value(v) : 1000;
+        ATLS_ENSURE(n >= -128 && n <= 127, ATLS_ERR_DECODE_VALUE,
+                    "EAR: trustworthiness claim %s is not an integer in -128..127", name);
+        int8_t b = (int8_t)n;
+        memcpy((unsigned char *)tv + slots[i].offset, &b, sizeof(b));
+    }
+    return ATLS_OK;
+}
+
 atls_error atls_ear_new(time_t iat, const char *build, const uint8_t *nonce, size_t nonce_len,
                         json_t **out)
 {

@@ -86,6 +86,11 @@ ATLS_MUST_CHECK atls_error atls_ear_tier_from_name(const char *name, atls_ear_ti
  * "runtime-opaque", "storage-opaque", "sourced-data") in *out (caller json_decref's). */
 ATLS_MUST_CHECK atls_error atls_ear_vector_to_json(const atls_trust_vector *tv, json_t **out);
 
+/* atls_ear_vector_from_json reads such an object back into *tv (absent claims 0). NULL |o|
+ * gives an all-zero vector. ATLS_ERR_DECODE_VALUE for an unknown claim name or a value that is
+ * not an integer in -128..127. */
+ATLS_MUST_CHECK atls_error atls_ear_vector_from_json(const json_t *o, atls_trust_vector *tv);
+
 /* atls_ear_new starts an EAR with no submods: profile, |iat| (seconds since the epoch),
  * exp = iat + ATLS_EAR_LIFETIME, verifier id {developer "atls", build |build| (NULL: ATLS_VERSION)}, and
  * eat_nonce = base64url(|nonce|) when |nonce| is not NULL (8..64 bytes). *out is a new JSON

@@ -26,9 +26,9 @@
 #define ATLS_AZURE_AZURE_H
 
 #include "base/cursor.h"
+#include "evidence/core/plugin.h"
 
 #include <atls/error.h>
-#include <atls/evidence.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>

@@ -24,6 +24,7 @@
 
 #include "base/cursor.h"
 #include "codec/cmw/cmw.h"
+#include "evidence/core/plugin.h"
 
 #include <stddef.h>
 #include <stdint.h>

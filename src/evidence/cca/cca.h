@@ -16,9 +16,9 @@
 
 #include "base/cursor.h"
 #include "codec/cose/cose.h"
+#include "evidence/core/plugin.h"
 
 #include <atls/error.h>
-#include <atls/evidence.h>
 
 #include <openssl/evp.h>
 #include <stdbool.h>

@@ -3,6 +3,7 @@
 
 #include "base/mem.h"
 #include "base/result.h"
+#include "evidence/core/plugin.h"
 
 #include <openssl/evp.h>
 #include <string.h>

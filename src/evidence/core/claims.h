@@ -6,7 +6,8 @@
 #define ATLS_EVIDENCE_CLAIMS_H
 
 #include <atls/error.h>
-#include <atls/evidence.h>
+
+#include "evidence/core/plugin.h"
 
 #include <jansson.h>
 #include <stddef.h>

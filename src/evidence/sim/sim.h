@@ -27,7 +27,8 @@
 #define ATLS_SIM_SIM_H
 
 #include <atls/error.h>
-#include <atls/evidence.h>
+
+#include "evidence/core/plugin.h"
 
 #include <stddef.h>
 #include <stdint.h>

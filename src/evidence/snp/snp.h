@@ -11,7 +11,8 @@
 #define ATLS_SNP_SNP_H
 
 #include <atls/error.h>
-#include <atls/evidence.h>
+
+#include "evidence/core/plugin.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,7 +12,8 @@
 #define ATLS_TDX_TDX_H
 
 #include <atls/error.h>
-#include <atls/evidence.h>
+
+#include "evidence/core/plugin.h"
 
 #include <stddef.h>
 #include <stdint.h>

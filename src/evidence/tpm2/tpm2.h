@@ -15,9 +15,9 @@
 #define ATLS_TPM2_TPM2_H
 
 #include "base/mem.h"
+#include "evidence/core/plugin.h"
 
 #include <atls/error.h>
-#include <atls/evidence.h>
 
 #include <openssl/evp.h>
 #include <stddef.h>

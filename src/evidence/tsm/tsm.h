@@ -17,9 +17,9 @@
 #define ATLS_TSM_TSM_H
 
 #include "base/cursor.h"
+#include "evidence/core/plugin.h"
 
 #include <atls/error.h>
-#include <atls/evidence.h>
 
 #include <openssl/x509.h>
 #include <stdbool.h>

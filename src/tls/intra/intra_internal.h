@@ -4,7 +4,10 @@
 
 #include "tls/intra/intra_insecure.h"
 
+#include "appraisal/appraise/appraisal_internal.h"
+#include "appraisal/policy/policy_section.h"
 #include "base/cursor.h"
+#include "evidence/core/plugin.h"
 
 #include <openssl/ssl.h>
 #include <stdbool.h>

@@ -6,6 +6,8 @@
 #include <atls/frame.h>
 #include <atls/session.h>
 
+#include "evidence/core/plugin.h"
+
 #include <stdint.h>
 
 /* atls/1 contexts (docs/PROTOCOL.md 2.1): prefix || uint64 sequence number || tail */

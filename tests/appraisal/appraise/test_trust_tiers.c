@@ -15,6 +15,7 @@
 
 #include <atls/appraisal.h>
 
+#include "appraisal/appraise/appraisal_internal.h"
 #include "evidence/cca/cca.h"
 #include "evidence/snp/snp.h"
 #include "evidence/tdx/tdx.h"
@@ -61,7 +62,7 @@ static void appraise_row(const char *verifier, const atls_verifier_ops *ops, con
     atls_appraisal a;
     memset(&a, 0, sizeof(a));
     atls_error rc = atls_appraise_evidence(ops, ev, len, in, r->no_policy ? NULL : policy, &a);
-    const json_t *sub = json_object_get(json_object_get(a.ear, "submods"), ops->name);
+    const json_t *sub = json_object_get(json_object_get(atls_appraisal_get0_ear_json(&a), "submods"), ops->name);
     const json_t *vec = json_object_get(sub, "ear_trustworthiness_vector");
     int8_t ii = claim(vec, "instance-identity"), conf = claim(vec, "configuration"),
            exe = claim(vec, "executables"), hw = claim(vec, "hardware");
@@ -196,7 +197,7 @@ static void test_tdx(time_t now)
         memset(&a, 0, sizeof(a));
         CHECK_ERR(atls_appraise_evidence(&atls_tdx_verifier_ops, q, len, &full, NULL, &a),
                   ATLS_ERR_EVIDENCE_REVOKED);
-        const json_t *sub = json_object_get(json_object_get(a.ear, "submods"), "tdx");
+        const json_t *sub = json_object_get(json_object_get(atls_appraisal_get0_ear_json(&a), "submods"), "tdx");
         const json_t *vc = json_object_get(sub, "ear_verifier_claims");
         const char *why = json_string_value(json_object_get(vc, "failure"));
         CHECK(why != NULL && strstr(why, "Revoked") != NULL);

@@ -456,6 +456,38 @@ static void test_jwt(void)
     EVP_PKEY_free(p384);
 }
 
+/* the vector read back from its JSON (what atls_appraisal_trust_vector returns) */
+static void test_vector_from_json(void)
+{
+    atls_trust_vector tv = {0}, back;
+    tv.instance_identity = 2;
+    tv.configuration = -128;
+    tv.sourced_data = 127;
+    tv.hardware = 96;
+    json_t *o = NULL;
+    CHECK_OK(atls_ear_vector_to_json(&tv, &o));
+    memset(&back, 0x55, sizeof(back));
+    CHECK_OK(atls_ear_vector_from_json(o, &back));
+    CHECK(memcmp(&tv, &back, sizeof(tv)) == 0);
+    json_decref(o);
+
+    memset(&back, 0x55, sizeof(back));
+    CHECK_OK(atls_ear_vector_from_json(NULL, &back));
+    atls_trust_vector zero = {0};
+    CHECK(memcmp(&zero, &back, sizeof(back)) == 0);
+
+    static const char *const bad[] = {
+        "{\"instance-identity\": 128}", "{\"configuration\": -129}",
+        "{\"executables\": \"2\"}", "{\"executables\": 2.0}", "{\"no-such-claim\": 2}", "[2]",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        json_t *j = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+        CHECK(j != NULL);
+        CHECK_ERR(atls_ear_vector_from_json(j, &back), ATLS_ERR_DECODE_VALUE);
+        json_decref(j);
+    }
+}
+
 int main(void)
 {
     test_tiers();
@@ -463,5 +495,6 @@ int main(void)
     test_base64url();
     test_jwt();
     test_jwk();
+    test_vector_from_json();
     return check_summary();
 }

@@ -9,6 +9,7 @@
 #include "snp_testgen.h"
 #include "tdx_testgen.h"
 
+#include "appraisal/appraise/appraisal_internal.h"
 #include "base/file.h"
 #include "base/writer.h"
 #include "codec/cbor/cbor.h"
@@ -573,7 +574,7 @@ static void test_over_tls(fake *f)
             CHECK_OK(rc);
             CHECK(a.status == ATLS_TIER_AFFIRMING);
             json_t *claims = json_object_get(
-                json_object_get(json_object_get(a.ear, "submods"), "tsm"), "ear_attester_claims");
+                json_object_get(json_object_get(atls_appraisal_get0_ear_json(&a), "submods"), "tsm"), "ear_attester_claims");
             const char *type = json_string_value(json_object_get(claims, "evidence_type"));
             CHECK(type != NULL && strcmp(type, "snp") == 0);
         }

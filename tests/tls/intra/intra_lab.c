@@ -4,6 +4,7 @@
 #include <atls/evidence.h>
 
 #include "base/mem.h"
+#include "evidence/core/plugin.h"
 
 #include <openssl/err.h>
 #include <stdio.h>

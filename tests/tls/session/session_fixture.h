@@ -11,6 +11,7 @@
 #include <atls/policy.h>
 #include <atls/session.h>
 
+#include "appraisal/appraise/appraisal_internal.h"
 #include "testcert.h"
 #include "tls_pair.h"
 

@@ -97,13 +97,13 @@ static void test_affirming(const char *suite)
     atls_appraisal a = {0};
     CHECK_OK(atls_session_attest(c, &a));
     CHECK(a.status == ATLS_TIER_AFFIRMING);
-    json_t *sub = json_object_get(json_object_get(a.ear, "submods"), F.att->name);
+    json_t *sub = json_object_get(json_object_get(atls_appraisal_get0_ear_json(&a), "submods"), F.att->name);
     const char *st = json_string_value(json_object_get(sub, "ear_status"));
     CHECK(st != NULL && strcmp(st, "affirming") == 0);
     /* sim results always say so; real ones never do */
     CHECK(json_is_true(json_object_get(json_object_get(sub, "ear_attester_claims"), "sim")) ==
           (strcmp(F.att->name, "sim") == 0));
-    const char *profile = json_string_value(json_object_get(a.ear, "eat_profile"));
+    const char *profile = json_string_value(json_object_get(atls_appraisal_get0_ear_json(&a), "eat_profile"));
     CHECK(profile != NULL && strcmp(profile, "tag:ietf.org,2026:rats/ear#04") == 0);
     atls_appraisal_cleanup(&a);
     CHECK(atls_session_peer_attested(c) == 1);
@@ -140,7 +140,7 @@ static void test_reattest_100(void)
             atls_appraisal_cleanup(&a);
             break;
         }
-        const char *nonce = json_string_value(json_object_get(a.ear, "eat_nonce"));
+        const char *nonce = json_string_value(json_object_get(atls_appraisal_get0_ear_json(&a), "eat_nonce"));
         fresh &= nonce != NULL && strcmp(nonce, last_nonce) != 0;
         snprintf(last_nonce, sizeof(last_nonce), "%s", nonce ? nonce : "");
         atls_appraisal_cleanup(&a);
@@ -219,7 +219,7 @@ static void test_policy_failures(void)
         atls_appraisal a = {0};
         CHECK_ERR(attest_once(&F, &run, policy, NULL, &a), want[i]);
         CHECK(a.status == ATLS_TIER_CONTRAINDICATED);
-        json_t *sub = json_object_get(json_object_get(a.ear, "submods"), F.att->name);
+        json_t *sub = json_object_get(json_object_get(atls_appraisal_get0_ear_json(&a), "submods"), F.att->name);
         const char *st = json_string_value(json_object_get(sub, "ear_status"));
         CHECK(st != NULL && strcmp(st, "contraindicated") == 0);
         CHECK(json_string_value(json_object_get(json_object_get(sub, "ear_verifier_claims"), "failure")) != NULL);

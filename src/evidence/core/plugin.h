@@ -1,0 +1,87 @@
+/*
+ * plugin.h: the verifier and attester plug-in interface (private to atls: the public
+ * atls/evidence.h names these tables only as opaque types). Each plug-in is a const ops table
+ * listed in src/appraisal/registry/registry.c.
+ *
+ * Claims are carried as jansson JSON objects (digests in lowercase hex) so that the policy and
+ * the EAR can be written once for every evidence type.
+ */
+#ifndef ATLS_EVIDENCE_PLUGIN_H
+#define ATLS_EVIDENCE_PLUGIN_H
+
+#include <atls/error.h>
+#include <atls/evidence.h>
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a verifier established about one piece of Evidence (before policy). */
+typedef struct atls_evidence_result {
+    const char *type;        /* verifier name: "tpm2", "sim", "snp", "tdx", "cca" (static) */
+    json_t *claims;          /* owned: every claim, digests as lowercase hex */
+    char key_id[65];         /* lowercase hex SHA-256 of the attestation key's DER SPKI */
+    int challenge_checked;   /* 1 if a challenge was supplied and matched */
+    atls_trust_vector tv;    /* claims the verifier can already make (hardware, ...) */
+    int is_sim;              /* 1 for the software attester: never real attestation */
+    /* the verifier whose policy section appraises this result, NULL: |type|'s own. A wrapper
+     * (tsm) sets the type of what it wraps, so the "snp"/"tdx"/"cca" sections of a policy
+     * apply to Evidence however it was delivered (static string) */
+    const char *policy_type;
+    /* a verifier that makes a contraindicating claim in |tv| while the Evidence is otherwise
+     * valid (e.g. a Revoked TCB status) sets the error (ATLS_ERR_EVIDENCE_REVOKED, ...) and one
+     * line why: the appraisal then fails with them and keeps the claims (ATLS_OK: none) */
+    atls_error contra_error;
+    char contra_reason[160];
+} atls_evidence_result;
+
+/* atls_evidence_result_cleanup releases the claims and zeroes the result. */
+void atls_evidence_result_cleanup(atls_evidence_result *res);
+
+/* A verifier plug-in. All functions: inputs borrowed; outputs owned by the caller. */
+struct atls_verifier_ops {
+    const char *name;        /* "tpm2", "sim", ... (the policy section of the same name) */
+    const char *media_type;  /* CMW record type it accepts */
+    /* verify: parse, check signatures / chains / challenge, fill |out|. */
+    atls_error (*verify)(const uint8_t *evidence, size_t len, const atls_verify_input *in,
+                         atls_evidence_result *out);
+    /* appraise: check |res| against this verifier's policy section |policy| (a JSON object
+     * already checked by check_policy). Sets *tv claims (configuration, executables, ...)
+     * and, on rejection, returns ATLS_ERR_POLICY_* with a detail naming the claim. */
+    atls_error (*appraise)(const json_t *policy, const atls_evidence_result *res,
+                           atls_trust_vector *tv);
+    /* check_policy: validate the policy section's shape (unknown keys are errors). */
+    atls_error (*check_policy)(const json_t *policy);
+    /* policy_from_result: a strict policy section accepting exactly |res| (trust on first
+     * use); *out is a new JSON object owned by the caller. */
+    atls_error (*policy_from_result)(const atls_evidence_result *res, json_t **out);
+};
+
+/* An attester plug-in. Config is a NULL-terminated list of "key=value" strings (so the CLI
+ * can pass options through without knowing them); the attester copies what it needs. Every
+ * key an attester accepts is documented in include/atls/evidence.h (test
+ * attester_keys_documented). */
+struct atls_attester_ops {
+    const char *name;        /* "sim", "tpm2", "tsm" */
+    const char *media_type;  /* CMW record type it produces */
+    atls_error (*create)(const char *const *config, void **state);
+    /* produce: Evidence over |challenge| (ATLS_CHALLENGE_LEN bytes) in a malloc'd buffer */
+    atls_error (*produce)(void *state, const uint8_t *challenge, uint8_t **out, size_t *out_len);
+    void (*destroy)(void *state);
+    /* Optional (NULL: not offered). conn_new makes what the attester remembers about one
+     * connection (how much of a growing event log the peer already has); conn_free releases
+     * it. produce_cmw is produce for a whole CMW: the Evidence record and the event logs
+     * that go with it in a collection of at most |max| bytes (malloc'd, caller frees); |conn|
+     * from conn_new, or NULL for a one-off (every log from its beginning). */
+    atls_error (*conn_new)(void *state, void **conn);
+    void (*conn_free)(void *conn);
+    atls_error (*produce_cmw)(void *state, void *conn, const uint8_t *challenge, size_t max,
+                              uint8_t **out, size_t *out_len);
+};
+
+/* atls_verifier_at / atls_attester_at enumerate the built-in tables (NULL past the end;
+ * src/appraisal/registry/registry.c). */
+const atls_verifier_ops *atls_verifier_at(size_t i);
+const atls_attester_ops *atls_attester_at(size_t i);
+
+#endif /* ATLS_EVIDENCE_PLUGIN_H */
