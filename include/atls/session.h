@@ -290,11 +290,13 @@ void atls_session_close(atls_session *s);
 
 /* atls_ssl_ctx_configure sets what an attested connection needs on |ctx| (draft-fossati-seat-
  * expat-04 section 7.2): TLS 1.3 only, no early data; a server issues no session tickets and
- * selects ALPN "atls/1" (atls_alpn_select_cb) and keeps each ClientHello's
- * signature_algorithms_cert for spontaneous authenticators; a client offers ALPN "atls/1"
- * (|offer_alpn|) and discards every NewSessionTicket it receives (the ticket is marked expired
- * so OpenSSL never offers it, and its early-data allowance is removed): no session it could
- * resume is kept. */
+ * selects ALPN "atls/1" (atls_alpn_select_cb, chained to a callback given to
+ * atls_ssl_ctx_set_alpn_select_cb) and keeps each ClientHello's signature_algorithms_cert for
+ * spontaneous authenticators; a client offers ALPN "atls/1" (|offer_alpn|; followed by the
+ * protocols given to atls_ssl_ctx_set_alpn_protos) and discards every NewSessionTicket it
+ * receives (the ticket is marked expired so OpenSSL never offers it, and its early-data
+ * allowance is removed): no session it could resume is kept. Not thread-safe on one |ctx|
+ * (configure it before use, as with OpenSSL's own setters). */
 ATLS_API
 ATLS_MUST_CHECK atls_error atls_ssl_ctx_configure(SSL_CTX *ctx, int is_server, int offer_alpn);
 
@@ -308,6 +310,38 @@ int atls_ssl_is_atls(SSL *ssl);
 ATLS_API
 int atls_alpn_select_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
                         const unsigned char *in, unsigned int inlen, void *arg);
+
+/*
+ * ALPN next to the application's own protocols. OpenSSL keeps one ALPN select callback and one
+ * offered list per SSL_CTX, so an application that speaks other protocols besides atls/1 (h2,
+ * http/1.1) passes its own to these instead of to OpenSSL; atls keeps them (with |ctx|, freed
+ * with it) and composes. They and atls_ssl_ctx_configure may be called in either order; a
+ * later call replaces what an earlier one gave. Not thread-safe on one |ctx|.
+ */
+
+/* atls_ssl_ctx_set_alpn_select_cb is SSL_CTX_set_alpn_select_cb for a server that also
+ * speaks atls/1: when the client offers "atls/1" it is selected; otherwise |cb| (NULL: none)
+ * is called with the client's list and |arg| and its answer stands (SSL_TLSEXT_ERR_OK with a
+ * protocol, NOACK, or ALERT_FATAL), exactly as if it were the only callback. After the
+ * handshake atls_ssl_is_atls tells an attested connection from the application's. */
+ATLS_API
+ATLS_MUST_CHECK atls_error atls_ssl_ctx_set_alpn_select_cb(SSL_CTX *ctx,
+                                                           SSL_CTX_alpn_select_cb_func cb,
+                                                           void *arg);
+
+/* atls_ssl_ctx_set_alpn_protos is SSL_CTX_set_alpn_protos for a client that also speaks
+ * atls/1 (and returns 0, ATLS_OK, on success like it): the client offers "atls/1" first, then
+ * |protos| (RFC 7301 wire form: u8-length-prefixed non-empty names; an "atls/1" among them is
+ * dropped; NULL/0: atls/1 alone), so a server that does not speak atls/1 picks one of the
+ * application's. ATLS_ERR_USAGE for a malformed list. |protos| is copied. */
+ATLS_API
+ATLS_MUST_CHECK atls_error atls_ssl_ctx_set_alpn_protos(SSL_CTX *ctx, const unsigned char *protos,
+                                                        unsigned int len);
+
+/* atls_ssl_set_alpn_protos: the same for one connection (SSL_set_alpn_protos). */
+ATLS_API
+ATLS_MUST_CHECK atls_error atls_ssl_set_alpn_protos(SSL *ssl, const unsigned char *protos,
+                                                    unsigned int len);
 
 #ifdef __cplusplus
 }

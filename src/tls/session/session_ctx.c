@@ -1,8 +1,6 @@
 /* session_ctx.c: SSL_CTX settings for attested connections (draft-fossati-seat-expat-04
  * section 7.2: no tickets, no 0-RTT, a client discards tickets) and ALPN "atls/1" selection. */
-#include <atls/ea.h>
-#include <atls/frame.h>
-#include <atls/session.h>
+#include "tls/session/session_internal.h"
 
 #include "base/result.h"
 
@@ -36,7 +34,8 @@ atls_error atls_ssl_ctx_configure(SSL_CTX *ctx, int is_server, int offer_alpn)
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
         ATLS_GUARD_OSSL(SSL_CTX_set_num_tickets(ctx, 0), ATLS_ERR_CRYPTO,
                         "cannot disable session tickets");
-        SSL_CTX_set_alpn_select_cb(ctx, atls_alpn_select_cb, NULL);
+        /* atls/1, chained to the application's own callback (session_alpn.c) */
+        atls_session_alpn_install_server(ctx);
         /* spontaneous authenticators respect the ClientHello's signature_algorithms_cert */
         ATLS_GUARD(atls_ea_ssl_ctx_track_client_hello(ctx));
         return ATLS_OK;
@@ -45,10 +44,8 @@ atls_error atls_ssl_ctx_configure(SSL_CTX *ctx, int is_server, int offer_alpn)
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL);
     SSL_CTX_sess_set_new_cb(ctx, discard_ticket);
     if (offer_alpn) {
-        /* SSL_CTX_set_alpn_protos returns 0 on success */
-        ATLS_ENSURE(SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)ATLS_ALPN_WIRE,
-                                            ATLS_ALPN_WIRE_LEN) == 0,
-                    ATLS_ERR_CRYPTO, "cannot offer ALPN atls/1");
+        /* atls/1, followed by the application's own protocols (session_alpn.c) */
+        ATLS_GUARD(atls_session_alpn_install_client(ctx));
     }
     return ATLS_OK;
 }

@@ -138,4 +138,12 @@ ATLS_MUST_CHECK atls_error atls_session_on_authenticator(atls_session *s, const 
 ATLS_MUST_CHECK atls_error atls_session_record_failure(atls_session *s, uint64_t seq,
                                                        atls_error rc);
 
+/* session_alpn.c: ALPN next to the application's protocols (for atls_ssl_ctx_configure) */
+/* atls_session_alpn_install_server: the select callback for |ctx|, chained to the
+ * application's when it gave one (atls_ssl_ctx_set_alpn_select_cb). */
+void atls_session_alpn_install_server(SSL_CTX *ctx);
+/* atls_session_alpn_install_client: offer atls/1, followed by the application's protocols when
+ * it gave some (atls_ssl_ctx_set_alpn_protos). */
+ATLS_MUST_CHECK atls_error atls_session_alpn_install_client(SSL_CTX *ctx);
+
 #endif /* ATLS_SESSION_INTERNAL_H */
