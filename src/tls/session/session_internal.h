@@ -88,6 +88,11 @@ struct atls_session {
     atls_error close_reason;
     uint8_t *tls_spki;                 /* the TLS peer certificate's SPKI, or NULL */
     size_t tls_spki_len;
+
+    /* the drop-in calls (session_blocking.c, atls/ssl.h) */
+    int ssl_error;                     /* SSL_ERROR_* of the last one */
+    atls_error last_error;             /* its atls_error, ATLS_OK when it succeeded */
+    int shutdown_sent;                 /* atls_shutdown sent our close_notify */
 };
 
 /* session_io.c */
