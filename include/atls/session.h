@@ -18,9 +18,12 @@
  * certificate that authenticated the TLS handshake, (2) that its chain validates against
  * |trust| or |verify_cb| and, on a client, that it matches |hostname|, (3) that OpenSSL's own
  * verification of that TLS handshake certificate succeeded, and (4) that the leaf's key usage
- * allows its role (serverAuth for a server, clientAuth for a client). A session with neither
- * |trust| nor |verify_cb| (or a client session without |hostname|) is refused at creation with
- * ATLS_ERR_USAGE_CONFIG. Only the fields named insecure_* switch a check off.
+ * allows its role (serverAuth for a server, clientAuth for a client). Left unset, |trust| and
+ * |hostname| are what the application verifies the TLS peer with: the SSL_CTX's certificate
+ * store when the SSL verifies its peer (SSL_VERIFY_PEER), and the first host name given to
+ * SSL_set1_host / SSL_add1_host. A session with no trust store and no |verify_cb| (or a client
+ * session without a host name) is refused at creation with ATLS_ERR_USAGE_CONFIG. Only the
+ * fields named insecure_* switch a check off.
  *
  * Bounded. Whatever the peer sends: at most max_peer_requests of its requests wait for an
  * answer (more: ATLS_ERR_PROTOCOL_FLOOD); Evidence is produced at most evidence_per_second
@@ -130,11 +133,13 @@ typedef struct atls_session_config {
     const atls_policy *policy;          /* NULL: appraisal without policy = warning */
     int accept_warning;                 /* 1: a warning (no policy) counts as success */
     atls_verify_input verify_input;     /* trust inputs for verifiers; challenge is ours */
-    X509_STORE *trust;                  /* chain check of the authenticator's leaf */
+    X509_STORE *trust;                  /* chain check of the authenticator's leaf (NULL: the
+                                           SSL_CTX's store if the SSL verifies its peer) */
     /* instead of (or besides) |trust|: return ATLS_OK to accept the leaf and chain */
     atls_error (*verify_cb)(void *arg, X509 *leaf, STACK_OF(X509) *chain);
     void *verify_arg;
-    const char *hostname;               /* client: the server's DNS name or IP literal */
+    const char *hostname;               /* client: the server's DNS name or IP literal (NULL:
+                                           the SSL's own, SSL_set1_host) */
 
     /* DANGEROUS. Each switches one identity check of the peer's authenticators off; set one
      * only when something outside atls establishes the same. */

@@ -19,7 +19,9 @@
  * stream), SSL_ERROR_SYSCALL (the transport failed or the peer went away) or SSL_ERROR_SSL
  * (a TLS, atls/1 or attestation failure); these calls block, so never SSL_ERROR_WANT_*.
  * atls_session_last_error gives the atls_error behind it and atls_error_message() the one-line
- * reason, on the thread that made the call.
+ * reason, on the thread that made the call; a failure also goes to OpenSSL's error queue (as
+ * OpenSSL's own do: library "atls", the atls_error as reason code, the message as its data),
+ * so ERR_print_errors_fp and ERR_get_error report it where the application already looks.
  *
  * While the application blocks in them, everything atls does happens inside: the first
  * appraisal of a peer that must attest (a client's server, or a server's client with

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 
 /* Bytes queued per step of atls_write: the queue is drained before the next step, so a large
@@ -36,11 +37,40 @@ static int ssl_error_of(const atls_session *s, atls_error rc)
     return SSL_ERROR_SSL; /* TLS, atls/1, attestation (a late answer included) */
 }
 
+/* atls's failures also go to OpenSSL's error queue, where an OpenSSL application already
+ * looks (ERR_print_errors_fp, ERR_get_error): library "atls", the atls_error as the reason
+ * code with atls_strerror as its text, and the one-line message as the error data. */
+#define ERR_REASONS_MAX 128
+static int err_lib;
+static ERR_STRING_DATA err_strings[ERR_REASONS_MAX + 2];
+static pthread_once_t err_once = PTHREAD_ONCE_INIT;
+
+static void err_init(void)
+{
+    err_lib = ERR_get_next_error_library();
+    const char *unknown = atls_strerror((atls_error)-1);
+    size_t n = 0;
+    err_strings[n++] = (ERR_STRING_DATA){ERR_PACK(err_lib, 0, 0), "atls"};
+    /* every code of atls/error.h (categories 1xx..8xx) */
+    for (int code = 100; code < 900 && n < ERR_REASONS_MAX + 1; code++) {
+        const char *text = atls_strerror((atls_error)code);
+        if (strcmp(text, unknown) != 0) {
+            err_strings[n++] = (ERR_STRING_DATA){ERR_PACK(err_lib, 0, code), text};
+        }
+    }
+    err_strings[n] = (ERR_STRING_DATA){0, NULL};
+    (void)ERR_load_strings(err_lib, err_strings);
+}
+
 /* done records the outcome of a drop-in call; returns 1 when it succeeded. */
 static int done(atls_session *s, atls_error rc)
 {
     s->last_error = rc;
     s->ssl_error = ssl_error_of(s, rc);
+    if (rc != ATLS_OK && s->ssl_error != SSL_ERROR_ZERO_RETURN) {
+        pthread_once(&err_once, err_init);
+        ERR_raise_data(err_lib, (int)rc, "%s", atls_error_message());
+    }
     return rc == ATLS_OK;
 }
 

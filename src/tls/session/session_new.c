@@ -46,6 +46,15 @@ atls_error atls_session_check_appraisal_config(atls_session *s)
     }
     const atls_session_config *c = &s->cfg;
     int client = !SSL_is_server(s->ssl);
+    /* left unset: what the application already verifies its TLS peer with (atls/session.h),
+     * so a TLS client adopts atls without restating its trust */
+    if (c->trust == NULL && c->verify_cb == NULL &&
+        (SSL_get_verify_mode(s->ssl) & SSL_VERIFY_PEER) != 0) {
+        s->cfg.trust = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(s->ssl));
+    }
+    if (client && (c->hostname == NULL || c->hostname[0] == '\0')) {
+        s->cfg.hostname = X509_VERIFY_PARAM_get0_host(SSL_get0_param(s->ssl), 0);
+    }
     if (!c->insecure_skip_certificate_validation) {
         /* (2): someone must decide whether the authenticator's chain is trusted */
         ATLS_ENSURE(c->trust != NULL || c->verify_cb != NULL, ATLS_ERR_USAGE_CONFIG,

@@ -24,6 +24,7 @@
 #include "base/result.h"
 #include "check.h"
 
+#include <openssl/err.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -384,6 +385,17 @@ static void test_wrong_policy(void)
     int n = atls_write(c, "secret", 6);
     CHECK(n == -1 && atls_get_error(c, n) == SSL_ERROR_SSL);
     CHECK(strcmp(atls_error_category(atls_session_last_error(c)), "policy") == 0);
+    /* where an OpenSSL application looks too: the error queue */
+    unsigned long e = ERR_peek_last_error();
+    const char *data = NULL;
+    char text[256];
+    ERR_error_string_n(e, text, sizeof(text));
+    CHECK(ERR_GET_REASON(e) == (int)atls_session_last_error(c));
+    CHECK(strstr(text, ":atls:") != NULL &&
+          strstr(text, atls_strerror(atls_session_last_error(c))) != NULL);
+    CHECK(ERR_peek_last_error_data(&data, NULL) == e && data != NULL &&
+          strcmp(data, atls_error_message()) == 0);
+    ERR_clear_error();
     CHECK(atls_session_peer_attested(c) == 0);
     /* and it stays refused */
     CHECK(atls_write(c, "secret", 6) == -1);

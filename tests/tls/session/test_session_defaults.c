@@ -3,6 +3,9 @@
  *   - a client with no trust store, verify callback or host name is refused at creation
  *     (ATLS_ERR_USAGE_CONFIG), and so is a server that must appraise its client; only the
  *     insecure_* fields let such a session through;
+ *   - left unset, trust and host name are the SSL's own (its SSL_CTX's store when it verifies
+ *     its peer, its SSL_set1_host name), and the authenticator is then checked against them
+ *     (another host name set on the SSL fails the appraisal);
  *   - OpenSSL's own verification of the TLS peer certificate must have succeeded;
  *   - a client always requires its server to attest (no DATA before that);
  *   - the authenticator leaf's key usage must fit its role (serverAuth for a server,
@@ -59,9 +62,10 @@ static void test_zero_config(void)
     c.insecure_skip_certificate_validation = 1;
     CHECK_OK(try_new(p->client, &c));
 
-    /* a server that must appraise its client */
+    /* a server that must appraise its client (and does not verify it in TLS either) */
     memset(&c, 0, sizeof(c));
     c.peer_must_attest = 1;
+    SSL_set_verify(p->server, SSL_VERIFY_NONE, NULL);
     CHECK_ERR(try_new(p->server, &c), ATLS_ERR_USAGE_CONFIG);
     c.trust = F.store;
     CHECK_OK(try_new(p->server, &c)); /* a server needs no host name for its client */
@@ -171,6 +175,56 @@ static atls_error attest_with(const testcert *server_id, const char *hostname)
     return rc;
 }
 
+/* unset trust and host name: the SSL's own */
+static void test_defaults_from_tls(void)
+{
+    tls_pair *p = fixture_pair(&F, NULL);
+    CHECK(p != NULL);
+    if (p == NULL) {
+        return;
+    }
+    atls_session_config c;
+    memset(&c, 0, sizeof(c));
+    /* the client verifies its server in TLS (the store is its SSL_CTX's) */
+    SSL_set_verify(p->client, SSL_VERIFY_PEER, NULL);
+    CHECK_ERR(try_new(p->client, &c), ATLS_ERR_USAGE_CONFIG); /* but names no host */
+    CHECK(strstr(atls_error_message(), "hostname") != NULL);
+    CHECK(SSL_set1_host(p->client, "server.test") == 1);
+    CHECK_OK(try_new(p->client, &c));
+    SSL_set_verify(p->client, SSL_VERIFY_NONE, NULL);
+    CHECK_ERR(try_new(p->client, &c), ATLS_ERR_USAGE_CONFIG); /* a store it does not use */
+    CHECK(strstr(atls_error_message(), "no trust store") != NULL);
+    /* the server verifies its client in TLS (fixture_pair: SSL_VERIFY_PEER) */
+    memset(&c, 0, sizeof(c));
+    c.peer_must_attest = 1;
+    CHECK_OK(try_new(p->server, &c));
+    tls_pair_free(p);
+
+    /* and an attestation is then checked against them: the right name affirms, another
+     * fails the chain check */
+    const char *names[] = {"server.test", "other.test"};
+    for (int i = 0; i < 2; i++) {
+        p = fixture_pair(&F, NULL);
+        atls_policy *policy = fixture_policy(&F, F.good_policy);
+        CHECK(p != NULL && policy != NULL);
+        if (p == NULL || policy == NULL) {
+            atls_policy_free(policy);
+            tls_pair_free(p);
+            return;
+        }
+        SSL_set_verify(p->client, SSL_VERIFY_PEER, NULL);
+        CHECK(SSL_set1_host(p->client, names[i]) == 1);
+        server_run run = {.pair = p};
+        server_config_attest(&F, &run);
+        memset(&c, 0, sizeof(c));
+        c.policy = policy;
+        CHECK_ERR(attest_once(&F, &run, policy, &c, NULL),
+                  i == 0 ? ATLS_OK : ATLS_ERR_CRYPTO_CHAIN);
+        atls_policy_free(policy);
+        tls_pair_free(p);
+    }
+}
+
 /* (4): the leaf's key usage fits its role; IP literals match IP SANs */
 static void test_key_usage_and_ip(void)
 {
@@ -215,6 +269,7 @@ int main(void)
     test_client_without_tls_certificate();
     test_client_requires_attestation();
     test_key_usage_and_ip();
+    test_defaults_from_tls();
     fixture_cleanup(&F);
     return check_summary();
 }
