@@ -110,8 +110,9 @@ typedef struct atls_session atls_session;
 
 typedef struct atls_session_config {
     /* Our identity for authenticators we send (borrowed; must outlive the session). A server
-     * normally uses its TLS certificate and key. NULL cert: we answer requests with an empty
-     * authenticator. */
+     * normally uses its TLS certificate and key: with an attester and neither cert nor key
+     * set, they are the SSL's own (SSL_get_certificate, SSL_get_privatekey and its chain).
+     * No certificate: we answer requests with an empty authenticator. */
     X509 *cert;
     STACK_OF(X509) *chain;
     EVP_PKEY *key;

@@ -82,4 +82,19 @@ for kind in shared static; do
     # CMake puts the installed library directory in the build RPATH: no LD_LIBRARY_PATH
     run "find_package-$kind" "$T/cm-$kind/atls-consumer"
 done
+# 3. the echo examples (examples/echo) against the installed tree, both ways
+for side in server client; do
+    cc -std=c11 -Wall -Wextra -Werror $NOJSON $cflags "$S/examples/echo/attested_echo_$side.c" \
+        -o "$T/pc-echo-$side" $(pkg-config --libs atls) || fail "build attested_echo_$side with pkg-config"
+done
+cmake -S "$S/examples/echo" -B "$T/echo" -DCMAKE_PREFIX_PATH="$P" \
+    -DCMAKE_C_FLAGS="-Wall -Wextra -Werror $NOJSON" > "$T/echo.log" 2>&1 \
+    && cmake --build "$T/echo" >> "$T/echo.log" 2>&1 || { cat "$T/echo.log"; fail "examples/echo with find_package"; }
+for bin in "$T/pc-echo-server" "$T/pc-echo-client" "$T/echo/attested_echo_server" \
+    "$T/echo/attested_echo_client" "$T/echo/echo_server" "$T/echo/echo_client"; do
+    rc=0
+    LD_LIBRARY_PATH=$libdir "$bin" > /dev/null 2> "$T/usage.err" || rc=$?
+    [ "$rc" -eq 2 ] && grep -q '^usage: ' "$T/usage.err" || fail "$bin without arguments: exit $rc, not usage"
+done
+echo "ok: examples/echo built against the installed tree (pkg-config, find_package)"
 echo "ok: installed tree usable through pkg-config and find_package, shared and static"

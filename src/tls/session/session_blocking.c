@@ -62,17 +62,22 @@ static void err_init(void)
     (void)ERR_load_strings(err_lib, err_strings);
 }
 
-/* done records the outcome of a drop-in call; returns 1 when it succeeded. */
-static int done(atls_session *s, atls_error rc)
+/* done records the outcome of the drop-in call |func| (done() names the caller); returns 1
+ * when it succeeded. */
+static int record_outcome(atls_session *s, atls_error rc, const char *file, int line,
+                          const char *func)
 {
     s->last_error = rc;
     s->ssl_error = ssl_error_of(s, rc);
     if (rc != ATLS_OK && s->ssl_error != SSL_ERROR_ZERO_RETURN) {
         pthread_once(&err_once, err_init);
-        ERR_raise_data(err_lib, (int)rc, "%s", atls_error_message());
+        ERR_new();
+        ERR_set_debug(file, line, func);
+        ERR_set_error(err_lib, (int)rc, "%s", atls_error_message());
     }
     return rc == ATLS_OK;
 }
+#define done(s, rc) record_outcome((s), (rc), __FILE__, __LINE__, __func__)
 
 /* wait_io: block until the socket can make progress for the session, a deadline of the
  * session's is due, or |deadline| (monotonic ms, -1: none) passes (ATLS_ERR_IO_TIMEOUT). */
@@ -214,7 +219,8 @@ int atls_write(atls_session *s, const void *buf, int num)
 }
 
 /* send_close_notify: what is queued, then TLS close_notify (RFC 8446 section 6.1), within
- * |deadline|. */
+ * |deadline|. Here and in await_close_notify the error queue is not cleared (SSL_want tells
+ * a retry from a failure): an application reads it after closing, as with SSL_shutdown. */
 static atls_error send_close_notify(atls_session *s, int64_t deadline)
 {
     while (!s->closed && atls_session_queued(s) > 0) {
@@ -224,20 +230,18 @@ static atls_error send_close_notify(atls_session *s, int64_t deadline)
     s->closed = 1;
     s->shutdown_sent = 1;
     for (;;) {
-        ERR_clear_error();
         int r = SSL_shutdown(s->ssl);
         if (r >= 0) {
             return ATLS_OK;
         }
-        int err = SSL_get_error(s->ssl, r);
-        if (err != SSL_ERROR_WANT_WRITE && err != SSL_ERROR_WANT_READ) {
-            return atls_error_raise_ossl(err == SSL_ERROR_SYSCALL ? ATLS_ERR_IO : ATLS_ERR_PROTOCOL,
-                                         __FILE__, __LINE__, "session: cannot send close_notify");
+        int want_write = SSL_want_write(s->ssl);
+        if (!want_write && !SSL_want_read(s->ssl)) {
+            ATLS_RAISE(ATLS_ERR_IO, "session: cannot send close_notify");
         }
         int64_t left = deadline - atls_session_now_ms();
         ATLS_ENSURE(left > 0, ATLS_ERR_IO_TIMEOUT, "session: close_notify not sent within %d ms",
                     s->cfg.timeout_ms);
-        struct pollfd p = {.fd = s->fd, .events = err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
+        struct pollfd p = {.fd = s->fd, .events = want_write ? POLLOUT : POLLIN};
         (void)poll(&p, 1, left > 1000 ? 1000 : (int)left);
     }
 }
@@ -247,24 +251,22 @@ static atls_error await_close_notify(atls_session *s, int64_t deadline)
 {
     uint8_t sink[4096];
     for (;;) {
-        ERR_clear_error();
         int n = SSL_read(s->ssl, sink, sizeof(sink));
         if (n > 0) {
             continue;
         }
-        int err = SSL_get_error(s->ssl, n);
-        if (err == SSL_ERROR_ZERO_RETURN) {
+        if ((SSL_get_shutdown(s->ssl) & SSL_RECEIVED_SHUTDOWN) != 0) {
             s->eof = 1;
             return ATLS_OK;
         }
-        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-            return atls_error_raise_ossl(ATLS_ERR_IO, __FILE__, __LINE__,
-                                         "session: the peer closed without close_notify");
+        int want_write = SSL_want_write(s->ssl);
+        if (!want_write && !SSL_want_read(s->ssl)) {
+            ATLS_RAISE(ATLS_ERR_IO, "session: the peer closed without close_notify");
         }
         int64_t left = deadline - atls_session_now_ms();
         ATLS_ENSURE(left > 0, ATLS_ERR_IO_TIMEOUT,
                     "session: no close_notify from the peer within %d ms", s->cfg.timeout_ms);
-        struct pollfd p = {.fd = s->fd, .events = err == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN};
+        struct pollfd p = {.fd = s->fd, .events = want_write ? POLLOUT : POLLIN};
         (void)poll(&p, 1, left > 1000 ? 1000 : (int)left);
     }
 }

@@ -115,6 +115,15 @@ atls_error atls_session_new(SSL *ssl, const atls_session_config *cfg, atls_sessi
     s->fd = fd;
     s->cfg = *cfg;
     fill_defaults(&s->cfg);
+    /* an attester without an identity of its own answers as the TLS endpoint: the peer requires
+     * the authenticator's key to be the one that authenticated the handshake anyway */
+    if (s->cfg.attester != NULL && s->cfg.cert == NULL && s->cfg.key == NULL) {
+        s->cfg.cert = SSL_get_certificate(ssl);
+        s->cfg.key = SSL_get_privatekey(ssl);
+        if (s->cfg.chain == NULL && s->cfg.cert != NULL) {
+            (void)SSL_get0_chain_certs(ssl, &s->cfg.chain);
+        }
+    }
     /* a client always requires its server to attest (expat-04 section 7.3) */
     s->must_attest = !SSL_is_server(ssl) || cfg->peer_must_attest;
     s->next_seq = 1;

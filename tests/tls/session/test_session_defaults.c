@@ -5,7 +5,8 @@
  *     insecure_* fields let such a session through;
  *   - left unset, trust and host name are the SSL's own (its SSL_CTX's store when it verifies
  *     its peer, its SSL_set1_host name), and the authenticator is then checked against them
- *     (another host name set on the SSL fails the appraisal);
+ *     (another host name set on the SSL fails the appraisal); an attester without a
+ *     certificate of its own answers with the TLS certificate and key;
  *   - OpenSSL's own verification of the TLS peer certificate must have succeeded;
  *   - a client always requires its server to attest (no DATA before that);
  *   - the authenticator leaf's key usage must fit its role (serverAuth for a server,
@@ -223,6 +224,20 @@ static void test_defaults_from_tls(void)
         atls_policy_free(policy);
         tls_pair_free(p);
     }
+
+    /* a server attester with no identity of its own: the TLS one */
+    p = fixture_pair(&F, NULL);
+    atls_policy *policy = fixture_policy(&F, F.good_policy);
+    CHECK(p != NULL && policy != NULL);
+    if (p != NULL && policy != NULL) {
+        server_run run = {.pair = p};
+        server_config_attest(&F, &run);
+        run.cfg.cert = NULL;
+        run.cfg.key = NULL;
+        CHECK_OK(attest_once(&F, &run, policy, NULL, NULL));
+    }
+    atls_policy_free(policy);
+    tls_pair_free(p);
 }
 
 /* (4): the leaf's key usage fits its role; IP literals match IP SANs */
