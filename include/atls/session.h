@@ -41,6 +41,8 @@
  * its answer is late; a request the rate limit delays is answered later): the application
  * only has to call atls_session_read or atls_session_process again when the timeout expires.
  * atls_session_attest is a blocking convenience for "request and wait for the appraisal".
+ * A blocking application uses the drop-in calls of atls/ssl.h instead (atls_read, atls_write,
+ * atls_shutdown, atls_get_error: SSL_read & co. semantics, on the same session).
  *
  * Threading: a session is used by one thread at a time. The attester may be shared between
  * sessions on several threads; pass attester_lock (an atls_fair_lock) to serialise it: the
