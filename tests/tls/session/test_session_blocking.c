@@ -37,6 +37,25 @@ static fixture F;
 /* the sim attester's state is shared by both ends of the mutual test */
 static atls_fair_lock sim_lock;
 
+/* open_pair: a fixture connection and, when |policy| is not NULL, the sim policy; 0 when
+ * something is missing (then nothing is left allocated). */
+static int open_pair(tls_pair **p, atls_policy **policy)
+{
+    *p = fixture_pair(&F, NULL);
+    if (policy != NULL) {
+        *policy = fixture_sim_policy(&F);
+    }
+    CHECK(*p != NULL && (policy == NULL || *policy != NULL));
+    if (*p == NULL || (policy != NULL && *policy == NULL)) {
+        tls_pair_free(*p);
+        if (policy != NULL) {
+            atls_policy_free(*policy);
+        }
+        return 0;
+    }
+    return 1;
+}
+
 /* ---- the server: an ordinary blocking echo loop on the drop-in calls ---------------------- */
 
 typedef struct echo_server {
@@ -125,11 +144,10 @@ static int roundtrip(atls_session *c, const uint8_t *data, size_t len)
 
 static void test_echo(void)
 {
-    tls_pair *p = fixture_pair(&F, NULL);
+    tls_pair *p = NULL;
+    atls_policy *policy = NULL;
     echo_server e;
-    atls_policy *policy = fixture_sim_policy(&F);
-    CHECK(p != NULL && policy != NULL);
-    if (p == NULL || policy == NULL) {
+    if (!open_pair(&p, &policy)) {
         return;
     }
     echo_start(&e, p);
@@ -196,11 +214,10 @@ static void test_echo(void)
 
 static void test_mutual(void)
 {
-    tls_pair *p = fixture_pair(&F, NULL);
+    tls_pair *p = NULL;
+    atls_policy *policy = NULL;
     echo_server e;
-    atls_policy *policy = fixture_sim_policy(&F);
-    CHECK(p != NULL && policy != NULL);
-    if (p == NULL || policy == NULL) {
+    if (!open_pair(&p, &policy)) {
         return;
     }
     echo_start(&e, p);
@@ -235,11 +252,10 @@ static void test_mutual(void)
 
 static void test_rate_limited_answers(void)
 {
-    tls_pair *p = fixture_pair(&F, NULL);
+    tls_pair *p = NULL;
+    atls_policy *policy = NULL;
     echo_server e;
-    atls_policy *policy = fixture_sim_policy(&F);
-    CHECK(p != NULL && policy != NULL);
-    if (p == NULL || policy == NULL) {
+    if (!open_pair(&p, &policy)) {
         return;
     }
     echo_start(&e, p);
@@ -298,10 +314,9 @@ static atls_error on_first_only(server_run *run, uint8_t type, const uint8_t *pa
 
 static void test_answer_deadline(void)
 {
-    tls_pair *p = fixture_pair(&F, NULL);
-    atls_policy *policy = fixture_sim_policy(&F);
-    CHECK(p != NULL && policy != NULL);
-    if (p == NULL || policy == NULL) {
+    tls_pair *p = NULL;
+    atls_policy *policy = NULL;
+    if (!open_pair(&p, &policy)) {
         return;
     }
     struct first_only st = {0};
@@ -340,9 +355,8 @@ static atls_error on_silent(server_run *run, uint8_t type, const uint8_t *payloa
 
 static void test_first_answer_timeout(void)
 {
-    tls_pair *p = fixture_pair(&F, NULL);
-    CHECK(p != NULL);
-    if (p == NULL) {
+    tls_pair *p = NULL;
+    if (!open_pair(&p, NULL)) {
         return;
     }
     struct first_only st = {0};
@@ -367,13 +381,14 @@ static void test_first_answer_timeout(void)
 
 static void test_wrong_policy(void)
 {
-    tls_pair *p = fixture_pair(&F, NULL);
     char doc[256];
     snprintf(doc, sizeof(doc), "{\"version\": 1, \"sim\": {\"keys\": [\"%064d\"], "
                                "\"any_measurements\": true}}", 0);
     atls_policy *wrong = fixture_policy(&F, doc);
-    CHECK(p != NULL && wrong != NULL);
-    if (p == NULL || wrong == NULL) {
+    tls_pair *p = NULL;
+    CHECK(wrong != NULL);
+    if (wrong == NULL || !open_pair(&p, NULL)) {
+        atls_policy_free(wrong);
         return;
     }
     struct first_only st = {0};
@@ -411,10 +426,9 @@ static void test_wrong_policy(void)
 
 static void test_peer_vanishes(void)
 {
-    tls_pair *p = fixture_pair(&F, NULL);
-    atls_policy *policy = fixture_sim_policy(&F);
-    CHECK(p != NULL && policy != NULL);
-    if (p == NULL || policy == NULL) {
+    tls_pair *p = NULL;
+    atls_policy *policy = NULL;
+    if (!open_pair(&p, &policy)) {
         return;
     }
     struct first_only st = {0};
