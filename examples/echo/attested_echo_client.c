@@ -56,37 +56,41 @@ int main(int argc, char **argv)
     if (ctx == NULL || SSL_CTX_load_verify_locations(ctx, argv[3], NULL) != 1 ||
         atls_ssl_ctx_configure(ctx, 0, 1) != ATLS_OK ||
         atls_policy_load(argv[5], &policy) != ATLS_OK) {
+        SSL_CTX_free(ctx);
         return fail("cannot load the CA file");
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     SSL *ssl = SSL_new(ctx);
-    int fd = connect_to(argv[1], argv[2]);
-    if (ssl == NULL || fd < 0 || SSL_set_fd(ssl, fd) != 1 ||
-        SSL_set_tlsext_host_name(ssl, argv[1]) != 1 || SSL_set1_host(ssl, argv[1]) != 1) {
-        return fail("cannot connect");
-    }
-    atls_session_config cfg = {.policy = policy};
-    atls_session *s = NULL;
-    if (SSL_connect(ssl) != 1 || atls_session_new(ssl, &cfg, &s) != ATLS_OK) {
-        return fail("TLS handshake failed");
-    }
+    int fd = connect_to(argv[1], argv[2]), ok = 0;
     size_t len = strlen(argv[4]), got = 0;
     char *back = malloc(len + 1);
-    int n = atls_write(s, argv[4], (int)len);
-    while (back != NULL && n > 0 && got < len &&
-           (n = atls_read(s, back + got, (int)(len - got))) > 0) {
-        got += (size_t)n;
+    atls_session_config cfg = {.policy = policy};
+    atls_session *s = NULL;
+    if (ssl == NULL || fd < 0 || back == NULL || SSL_set_fd(ssl, fd) != 1 ||
+        SSL_set_tlsext_host_name(ssl, argv[1]) != 1 || SSL_set1_host(ssl, argv[1]) != 1) {
+        fail("cannot connect");
+    } else if (SSL_connect(ssl) != 1 || atls_session_new(ssl, &cfg, &s) != ATLS_OK) {
+        fail("TLS handshake failed");
+    } else {
+        int n = atls_write(s, argv[4], (int)len);
+        while (n > 0 && got < len && (n = atls_read(s, back + got, (int)(len - got))) > 0) {
+            got += (size_t)n;
+        }
+        ok = got == len && memcmp(back, argv[4], len) == 0;
+        if (ok) {
+            printf("%.*s\n", (int)len, back);
+        } else {
+            fail("no echo");
+        }
+        atls_shutdown(s);
     }
-    int ok = got == len && memcmp(back, argv[4], len) == 0;
-    if (ok) {
-        printf("%.*s\n", (int)len, back);
-    }
-    atls_shutdown(s);
     atls_session_free(s);
     atls_policy_free(policy);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
-    close(fd);
+    if (fd >= 0) {
+        close(fd);
+    }
     free(back);
-    return ok ? 0 : fail("no echo");
+    return ok ? 0 : 1;
 }

@@ -63,6 +63,7 @@ int main(int argc, char **argv)
         atls_attester_create(cfg.attester, attester_config, &cfg.attester_state) != ATLS_OK) {
         fprintf(stderr, "echo_server: cannot load %s / %s\n", argv[2], argv[3]);
         ERR_print_errors_fp(stderr);
+        SSL_CTX_free(ctx);
         return 1;
     }
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};

@@ -48,33 +48,37 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN); /* a server that goes away is an error, not our end */
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
     if (ctx == NULL || SSL_CTX_load_verify_locations(ctx, argv[3], NULL) != 1) {
+        SSL_CTX_free(ctx);
         return fail("cannot load the CA file");
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     SSL *ssl = SSL_new(ctx);
-    int fd = connect_to(argv[1], argv[2]);
-    if (ssl == NULL || fd < 0 || SSL_set_fd(ssl, fd) != 1 ||
-        SSL_set_tlsext_host_name(ssl, argv[1]) != 1 || SSL_set1_host(ssl, argv[1]) != 1) {
-        return fail("cannot connect");
-    }
-    if (SSL_connect(ssl) != 1) {
-        return fail("TLS handshake failed");
-    }
+    int fd = connect_to(argv[1], argv[2]), ok = 0;
     size_t len = strlen(argv[4]), got = 0;
     char *back = malloc(len + 1);
-    int n = SSL_write(ssl, argv[4], (int)len);
-    while (back != NULL && n > 0 && got < len &&
-           (n = SSL_read(ssl, back + got, (int)(len - got))) > 0) {
-        got += (size_t)n;
+    if (ssl == NULL || fd < 0 || back == NULL || SSL_set_fd(ssl, fd) != 1 ||
+        SSL_set_tlsext_host_name(ssl, argv[1]) != 1 || SSL_set1_host(ssl, argv[1]) != 1) {
+        fail("cannot connect");
+    } else if (SSL_connect(ssl) != 1) {
+        fail("TLS handshake failed");
+    } else {
+        int n = SSL_write(ssl, argv[4], (int)len);
+        while (n > 0 && got < len && (n = SSL_read(ssl, back + got, (int)(len - got))) > 0) {
+            got += (size_t)n;
+        }
+        ok = got == len && memcmp(back, argv[4], len) == 0;
+        if (ok) {
+            printf("%.*s\n", (int)len, back);
+        } else {
+            fail("no echo");
+        }
+        SSL_shutdown(ssl);
     }
-    int ok = got == len && memcmp(back, argv[4], len) == 0;
-    if (ok) {
-        printf("%.*s\n", (int)len, back);
-    }
-    SSL_shutdown(ssl);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
-    close(fd);
+    if (fd >= 0) {
+        close(fd);
+    }
     free(back);
-    return ok ? 0 : fail("no echo");
+    return ok ? 0 : 1;
 }

@@ -100,7 +100,7 @@ static atls_error connect_to(SSL_CTX *server_ctx, char *selected, size_t cap, in
         const unsigned char *sel = NULL;
         unsigned int n = 0;
         SSL_get0_alpn_selected(p->client, &sel, &n);
-        if (n < cap) {
+        if (n > 0 && n < cap) {
             memcpy(selected, sel, n);
             selected[n] = '\0';
         }
