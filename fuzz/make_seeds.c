@@ -23,6 +23,7 @@
 #include "snp_testgen.h"
 #include "tdx_testgen.h"
 #include "testcert.h"
+#include "testcrl.h"
 #include "tls_pair.h"
 #include "evlog_testgen.h"
 #include "tpm2_fake.h"
@@ -38,6 +39,8 @@
 #include <atls/frame.h>
 
 #include <errno.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -738,6 +741,91 @@ static void seeds_batch(void)
     }
 }
 
+/* ---- stapled collateral (CMW collections with Endorsement records) ---- */
+
+/* seed_cert: a self-signed P-256 CA valid 2020..2099 (the fuzz target verifies at 2024-01-01) */
+static X509 *seed_cert(EVP_PKEY **key)
+{
+    *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    FUZZ_SETUP(*key != NULL && x != NULL);
+    X509_NAME *n = X509_get_subject_name(x);
+    FUZZ_SETUP(X509_set_version(x, 2) == 1 &&
+               ASN1_INTEGER_set(X509_get_serialNumber(x), 7) == 1 &&
+               X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+                                          (const unsigned char *)"stapled seed", -1, -1, 0) == 1 &&
+               X509_set_issuer_name(x, n) == 1 &&
+               ASN1_TIME_set(X509_getm_notBefore(x), 1577836800) != NULL &&
+               ASN1_TIME_set(X509_getm_notAfter(x), 4070908800) != NULL &&
+               X509_set_pubkey(x, *key) == 1 && X509_sign(x, *key, EVP_sha256()) > 0);
+    return x;
+}
+
+static void seeds_stapled(void)
+{
+    EVP_PKEY *key = NULL;
+    X509 *ca = seed_cert(&key);
+    unsigned char *der = NULL, *crl_der = NULL, *old_der = NULL;
+    int der_len = i2d_X509(ca, &der);
+    X509_CRL *crl = testcrl_new(ca, key, 0, 1672531200, 4070908800, NULL);
+    X509_CRL *old = testcrl_new(ca, key, 0, 1609459200, 1640995200, NULL);
+    FUZZ_SETUP(crl != NULL && old != NULL);
+    int crl_len = i2d_X509_CRL(crl, &crl_der), old_len = i2d_X509_CRL(old, &old_der);
+    BIO *b = BIO_new(BIO_s_mem());
+    FUZZ_SETUP(der_len > 0 && crl_len > 0 && old_len > 0 && b != NULL &&
+               PEM_write_bio_X509(b, ca) == 1);
+    char *pem = NULL;
+    long pem_len = BIO_get_mem_data(b, &pem);
+    const char *ti = "{\"tcbInfo\":{\"id\":\"TDX\",\"version\":3,"
+                     "\"issueDate\":\"2020-01-01T00:00:00Z\","
+                     "\"nextUpdate\":\"2099-01-01T00:00:00Z\"},\"signature\":\"00\"}";
+    const char *qe = "{\"enclaveIdentity\":{\"id\":\"TD_QE\",\"version\":2,"
+                     "\"issueDate\":\"2020-01-01T00:00:00Z\","
+                     "\"nextUpdate\":\"2023-01-01T00:00:00Z\"},\"signature\":\"00\"}";
+    static const uint8_t ev[] = "evidence";
+    struct {
+        const char *name;
+        int with_old_crl, with_qe;
+    } v[] = {{"all", 0, 0}, {"stale-crl", 1, 0}, {"stale-qe-identity", 0, 1}};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        atls_evidence_parts p;
+        memset(&p, 0, sizeof(p));
+        uint8_t *out = NULL;
+        size_t len = 0;
+        FUZZ_SETUP(atls_evidence_parts_add(&p, "evidence", ATLS_TDX_MEDIA_TYPE, ev, sizeof(ev),
+                                           ATLS_IND_EVIDENCE) == ATLS_OK &&
+                   atls_evidence_parts_add(&p, "vcek", ATLS_MEDIA_PKIX_CERT, der,
+                                           (size_t)der_len, ATLS_IND_ENDORSEMENTS) == ATLS_OK &&
+                   atls_evidence_parts_add(&p, "chain", ATLS_MEDIA_PEM_CHAIN,
+                                           (const uint8_t *)pem, (size_t)pem_len,
+                                           ATLS_IND_ENDORSEMENTS) == ATLS_OK &&
+                   atls_evidence_parts_add(&p, "crl", ATLS_MEDIA_PKIX_CRL,
+                                           v[i].with_old_crl ? old_der : crl_der,
+                                           (size_t)(v[i].with_old_crl ? old_len : crl_len),
+                                           ATLS_IND_ENDORSEMENTS) == ATLS_OK &&
+                   atls_evidence_parts_add(&p, "tcb-info", ATLS_MEDIA_TDX_TCB_INFO,
+                                           (const uint8_t *)ti, strlen(ti),
+                                           ATLS_IND_ENDORSEMENTS) == ATLS_OK);
+        if (v[i].with_qe) {
+            FUZZ_SETUP(atls_evidence_parts_add(&p, "qe-identity", ATLS_MEDIA_TDX_QE_IDENTITY,
+                                               (const uint8_t *)qe, strlen(qe),
+                                               ATLS_IND_ENDORSEMENTS) == ATLS_OK);
+        }
+        FUZZ_SETUP(atls_evidence_parts_encode(&p, 65533, "seed", &out, &len) == ATLS_OK);
+        put("stapled", v[i].name, out, len);
+        free(out);
+        atls_evidence_parts_cleanup(&p);
+    }
+    BIO_free(b);
+    OPENSSL_free(der);
+    OPENSSL_free(crl_der);
+    OPENSSL_free(old_der);
+    X509_CRL_free(crl);
+    X509_CRL_free(old);
+    X509_free(ca);
+    EVP_PKEY_free(key);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -764,6 +852,7 @@ int main(int argc, char **argv)
     seeds_intra_request();
     seeds_eventlog();
     seeds_batch();
+    seeds_stapled();
     EVP_PKEY_free(key);
     printf("make_seeds: %zu files under %s\n", written, root);
     return 0;

@@ -51,6 +51,9 @@ if(TARGET atls_batch)
   list(APPEND ATLS_FUZZ_TARGETS batch)
   set(atls_fuzz_deps_batch atls_batch)
 endif()
+# stapled collateral of CMW collections (src/appraisal/appraise/stapled.c)
+list(APPEND ATLS_FUZZ_TARGETS stapled)
+set(atls_fuzz_deps_stapled atls_appraise atls_cmw)
 
 # atls_fuzz_add_sources(<target> <name>): the fuzz source, extra sources, includes and deps.
 function(atls_fuzz_add_sources tgt name)

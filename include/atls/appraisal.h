@@ -127,9 +127,12 @@ const char *atls_appraisal_key_id(const atls_appraisal *a, size_t i);
 ATLS_API
 int atls_appraisal_is_simulated(const atls_appraisal *a, size_t i);
 
-/* atls_appraise_cmw appraises CMW-wrapped Evidence. |in| is borrowed (its challenge, when set,
- * must be matched by every part); |policy| NULL means "no policy": verified Evidence then gets
- * status warning. Always fills |out| (the EAR says what happened, also on failure, except for
+/* atls_appraise_cmw appraises CMW-wrapped Evidence: a record, or a collection whose every
+ * Evidence record is appraised (each its own EAR submod; all must pass) and whose Endorsement
+ * records (stapled collateral, atls/evidence.h ATLS_MEDIA_*) are added to |in| for them; stale
+ * stapled collateral fails with ATLS_ERR_EVIDENCE_COLLATERAL_STALE (docs/EVIDENCE.md, "Stapled
+ * collateral"). |in| is borrowed (its challenge, when set, must be matched by every part);
+ * |policy| NULL means "no policy": verified Evidence then gets status warning. Always fills |out| (the EAR says what happened, also on failure, except for
  * usage errors). Returns ATLS_OK when the status is affirming or warning (out->status tells
  * which: a warning is verified but not fully appraised, e.g. no policy, or a TCB the policy
  * tolerates); otherwise the first failure's code (decode / evidence / policy category). */

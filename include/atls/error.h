@@ -104,6 +104,7 @@ typedef enum atls_error {
     ATLS_ERR_EVIDENCE_STALE = 507,         /* evidence older than allowed */
     ATLS_ERR_EVIDENCE_SIGNER = 508,        /* collateral signed by the wrong kind of certificate */
     ATLS_ERR_EVIDENCE_REVOKED = 509,       /* a certificate or the TCB is revoked */
+    ATLS_ERR_EVIDENCE_COLLATERAL_STALE = 510, /* stapled collateral outside its validity window */
     /* event logs against the registers that were quoted (numbered from 520) */
     ATLS_ERR_EVIDENCE_EVENTLOG_REPLAY = 520,  /* a log does not replay to the quoted value */
     ATLS_ERR_EVIDENCE_EVENTLOG_BANK = 521,    /* no register bank both in the log and quoted */

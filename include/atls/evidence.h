@@ -118,7 +118,32 @@ typedef struct atls_verify_input {
     const atls_evidence_blob *eventlogs;
     size_t num_eventlogs;
     atls_eventlog_state *eventlog_state;
+    /* TDX collateral as bytes instead of files (e.g. stapled in the CMW collection: the
+     * appraisal sets them from Endorsement records, atls/appraisal.h); a path, when set, wins.
+     * The TCB signing certificate may then come from |intermediates|. */
+    const uint8_t *tcb_info;
+    size_t tcb_info_len;
+    const uint8_t *qe_identity;
+    size_t qe_identity_len;
 } atls_verify_input;
+
+/* ---- what an attester sends: one CMW record, or a CMW collection ------------------------
+ * The cmw_attestation extension carries one CMW (draft-ietf-rats-msg-wrap-23): a record
+ * [media type, Evidence, ind] from a plain attester, or a collection {label: record, ...}: its
+ * Evidence (ind ATLS_IND_EVIDENCE), event logs, further Evidence over the same challenge (a
+ * vTPM quote beside a TD quote), and Endorsements (ind ATLS_IND_ENDORSEMENTS: collateral
+ * stapled so that the verifier needs nothing but its roots, in the media types below).
+ * atls_appraise_cmw appraises every Evidence record and adds every Endorsement record to its
+ * verify input (atls/appraisal.h; docs/EVIDENCE.md "Stapled collateral"). */
+#define ATLS_IND_ENDORSEMENTS 2u /* draft-ietf-rats-msg-wrap-23 ind bit 1 */
+#define ATLS_IND_EVIDENCE 4u     /* ind bit 2 */
+
+/* Endorsement media types the appraisal understands. */
+#define ATLS_MEDIA_PKIX_CERT "application/pkix-cert"             /* RFC 2585: a DER certificate */
+#define ATLS_MEDIA_PEM_CHAIN "application/pem-certificate-chain" /* RFC 8555 9.1: PEM certs */
+#define ATLS_MEDIA_PKIX_CRL "application/pkix-crl"               /* RFC 2585: a DER CRL */
+#define ATLS_MEDIA_TDX_TCB_INFO "application/vnd.atls.tdx-tcb-info+json" /* Intel PCS v4 body */
+#define ATLS_MEDIA_TDX_QE_IDENTITY "application/vnd.atls.tdx-qe-identity+json"
 
 /* A verifier and an attester of the built-in tables (static, never freed; opaque). */
 typedef struct atls_verifier_ops atls_verifier_ops;

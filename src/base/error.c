@@ -74,6 +74,7 @@ static const struct error_name error_names[] = {
     {ATLS_ERR_EVIDENCE_STALE, "evidence too old"},
     {ATLS_ERR_EVIDENCE_SIGNER, "collateral signer is not the expected certificate"},
     {ATLS_ERR_EVIDENCE_REVOKED, "certificate or TCB revoked"},
+    {ATLS_ERR_EVIDENCE_COLLATERAL_STALE, "stapled collateral is stale"},
     {ATLS_ERR_EVIDENCE_EVENTLOG_REPLAY, "event log does not replay to the quoted registers"},
     {ATLS_ERR_EVIDENCE_EVENTLOG_BANK, "no register bank both in the event log and quoted"},
     {ATLS_ERR_EVIDENCE_EVENTLOG_STATE, "event log does not continue the replayed state"},

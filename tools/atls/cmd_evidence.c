@@ -1,6 +1,7 @@
 /* cmd_evidence.c: `atls evidence`: Evidence from a local attester over a given challenge,
- * written as a CMW record [media type, evidence, 4] (draft-ietf-rats-msg-wrap section 3.1)
- * or, with --raw, as the bare Evidence.
+ * written as a CMW record [media type, evidence, 4] (draft-ietf-rats-msg-wrap section 3.1), the
+ * attester's CMW collection when it makes one (produce_cmw: event logs, a TPM quote beside a TEE
+ * report, stapled collateral; atls/evidence.h), or, with --raw, as the bare Evidence.
  *
  * The Evidence is made outside any connection, so it carries the detached-domain challenge
  * SHA-512("atls/1 detached evidence" 0x00 || challenge) (atls/challenge.h), never the given
@@ -88,16 +89,27 @@ int cmd_evidence(int argc, char **argv)
     if ((rc = cli_attester_open(&ao, &ops, &state)) != 0) {
         return rc;
     }
+    uint8_t detached[ATLS_CHALLENGE_LEN];
     uint8_t *evidence = NULL, *cmw = NULL;
     size_t evidence_len = 0, cmw_len = 0;
-    if (atls_attester_produce_detached(ops, state, challenge, sizeof(challenge), &evidence,
-                                       &evidence_len) != ATLS_OK) {
+    if (atls_challenge_detached(challenge, sizeof(challenge), detached) != ATLS_OK) {
+        rc = cli_fail_atls(CLI_EXIT_USAGE, "challenge");
+        goto done;
+    }
+    /* an attester with produce_cmw gives the whole CMW (one-off: every log from its start);
+     * --raw is its Evidence alone */
+    atls_error arc = ops->produce_cmw != NULL && !raw
+                         ? ops->produce_cmw(state, NULL, detached, ATLS_CMW_MAX_SIZE, &cmw,
+                                            &cmw_len)
+                         : ops->produce(state, detached, &evidence, &evidence_len);
+    if (arc != ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_FAIL, "attester");
         goto done;
     }
-    cli_log("%s attester produced %zu bytes of Evidence", ops->name, evidence_len);
-    if (!raw && atls_cmw_encode_record(ops->media_type, evidence, evidence_len,
-                                       ATLS_CMW_IND_EVIDENCE, &cmw, &cmw_len) != ATLS_OK) {
+    cli_log("%s attester produced %zu bytes", ops->name, cmw != NULL ? cmw_len : evidence_len);
+    if (!raw && cmw == NULL &&
+        atls_cmw_encode_record(ops->media_type, evidence, evidence_len, ATLS_CMW_IND_EVIDENCE,
+                               &cmw, &cmw_len) != ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_FAIL, "CMW");
         goto done;
     }

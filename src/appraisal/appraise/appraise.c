@@ -4,6 +4,7 @@
 
 #include "appraisal/appraise/appraisal_internal.h"
 #include "appraisal/policy/policy_section.h"
+#include "appraisal/appraise/stapled.h"
 #include "base/result.h"
 #include "codec/cmw/cmw.h"
 #include "codec/ear/ear.h"
@@ -120,9 +121,11 @@ static atls_error add_failed_submod(json_t *ear, const char *name, atls_trust_ve
     return atls_ear_add_submod(ear, name, &tv, policy_ids, claims, reason);
 }
 
-static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evidence,
-                                size_t len, const atls_verify_input *in,
-                                const atls_policy *policy, atls_appraisal *out)
+/* appraise_part verifies and appraises one piece of Evidence into the EAR submod |submod|. */
+static atls_error appraise_part(const atls_verifier_ops *ops, const char *submod,
+                                const uint8_t *evidence, size_t len,
+                                const atls_verify_input *in, const atls_policy *policy,
+                                atls_appraisal *out)
 {
     json_t *ear = atls_appraisal_get0_ear_json(out);
     const char *policy_ids[2] = {policy != NULL ? atls_policy_id(policy) : NULL, NULL};
@@ -142,7 +145,7 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
         tv.instance_identity = 99;
         atls_evidence_result_cleanup(&res);
         note_failure(out, rc, reason);
-        ATLS_GUARD(add_failed_submod(ear, ops->name, tv, NULL, NULL, reason));
+        ATLS_GUARD(add_failed_submod(ear, submod, tv, NULL, NULL, reason));
         return rc;
     }
 
@@ -171,7 +174,7 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
     if (rc != ATLS_OK) {
         snprintf(reason, sizeof(reason), "%s", atls_error_message());
         note_failure(out, rc, reason);
-        atls_error arc = add_failed_submod(ear, ops->name, tv, policy_ids[0] ? policy_ids : NULL,
+        atls_error arc = add_failed_submod(ear, submod, tv, policy_ids[0] ? policy_ids : NULL,
                                            res.claims, reason);
         atls_evidence_result_cleanup(&res);
         ATLS_GUARD(arc);
@@ -189,14 +192,14 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
                               "%s: a trustworthiness claim is contraindicated", ops->name);
         snprintf(reason, sizeof(reason), "%s", atls_error_message());
         note_failure(out, rc, reason);
-        atls_error arc = atls_ear_add_submod(ear, ops->name, &tv,
+        atls_error arc = atls_ear_add_submod(ear, submod, &tv,
                                              policy_ids[0] ? policy_ids : NULL, res.claims,
                                              reason);
         atls_evidence_result_cleanup(&res);
         ATLS_GUARD(arc);
         return rc;
     }
-    rc = atls_ear_add_submod(ear, ops->name, &tv, policy_ids[0] ? policy_ids : NULL,
+    rc = atls_ear_add_submod(ear, submod, &tv, policy_ids[0] ? policy_ids : NULL,
                              res.claims, NULL);
     if (rc != ATLS_OK) {
         atls_evidence_result_cleanup(&res);
@@ -213,14 +216,28 @@ static atls_error appraise_part(const atls_verifier_ops *ops, const uint8_t *evi
     return ATLS_OK;
 }
 
+/* unique_submod: |name|, or "|name|-|index|" when the EAR has a submod |name| already (a
+ * collection may carry two Evidence records of one kind) */
+static void unique_submod(const atls_appraisal *out, const char *name, size_t index, char *buf,
+                          size_t size)
+{
+    snprintf(buf, size, "%s", name);
+    const json_t *submods = json_object_get(atls_appraisal_get0_ear_json(out), "submods");
+    if (json_object_get(submods, buf) != NULL) {
+        snprintf(buf, size, "%s-%zu", name, index);
+    }
+}
+
 /* appraise_batched: batched Evidence (atls/batch.h, docs/PROTOCOL.md 2.6). The inclusion proof
  * leads from the caller's own challenge (recomputed from its end of the connection) to a root;
  * the wrapped Evidence must carry the batch challenge of that root, which its own verifier
  * checks like any challenge. Nothing of the wrapper is trusted: a proof for another leaf,
  * another root, or of the wrong length leads to a challenge the Evidence does not carry. */
-static atls_error appraise_batched(const atls_cmw_leaf *leaf, const atls_verify_input *in,
-                                   const atls_policy *policy, atls_appraisal *out)
+static atls_error appraise_batched(const atls_cmw_leaf *leaf, size_t index,
+                                   const atls_verify_input *in, const atls_policy *policy,
+                                   atls_appraisal *out)
 {
+    char submod[48];
     atls_batch_view v;
     const atls_verifier_ops *ops = NULL;
     char media[256] = "";
@@ -253,13 +270,15 @@ static atls_error appraise_batched(const atls_cmw_leaf *leaf, const atls_verify_
         atls_trust_vector tv = {0};
         /* AR4SI: 97 an unrecognised format, 99 failed cryptographic validation (the proof) */
         tv.instance_identity = rc == ATLS_ERR_EVIDENCE_PROOF ? 99 : 97;
-        ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out),
-                                     ops != NULL ? ops->name : "batch", tv, NULL, NULL, reason));
+        unique_submod(out, ops != NULL ? ops->name : "batch", index, submod, sizeof(submod));
+        ATLS_GUARD(
+            add_failed_submod(atls_appraisal_get0_ear_json(out), submod, tv, NULL, NULL, reason));
         return rc;
     }
     int first_failure = out->error == ATLS_OK;
-    rc = appraise_part(ops, atls_cursor_data(&v.evidence), atls_cursor_remaining(&v.evidence),
-                       &inner, policy, out);
+    unique_submod(out, ops->name, index, submod, sizeof(submod));
+    rc = appraise_part(ops, submod, atls_cursor_data(&v.evidence),
+                       atls_cursor_remaining(&v.evidence), &inner, policy, out);
     if (rc == ATLS_ERR_EVIDENCE_NONCE && first_failure && in != NULL && in->challenge != NULL) {
         /* say where the mismatch is: between the proof's root and the Evidence */
         char inner_reason[ATLS_APPRAISAL_REASON_MAX];
@@ -317,7 +336,7 @@ atls_error atls_appraise_evidence(const atls_verifier_ops *ops, const uint8_t *e
 {
     ATLS_ENSURE(ops != NULL && out != NULL, ATLS_ERR_USAGE, "appraise: missing argument");
     ATLS_GUARD(begin(in, out));
-    atls_error rc = appraise_part(ops, evidence, len, in, policy, out);
+    atls_error rc = appraise_part(ops, ops->name, evidence, len, in, policy, out);
     if (rc != ATLS_OK) {
         note_failure(out, rc, atls_error_message()); /* no-op when already noted */
     }
@@ -354,12 +373,31 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
     }
     with_logs.eventlogs = logs;
     in = &with_logs;
+    /* a collection's Endorsement records (stapled collateral) become verifier inputs for
+     * every Evidence record; stale or malformed ones fail the appraisal (stapled.h) */
+    atls_stapled stapled;
+    rc = atls_stapled_merge(&cmw, in, &stapled);
+    if (rc != ATLS_OK) {
+        char reason[ATLS_APPRAISAL_REASON_MAX];
+        snprintf(reason, sizeof(reason), "%s", atls_error_message());
+        note_failure(out, rc, reason);
+        atls_trust_vector tv = {0};
+        tv.instance_identity = 97;
+        ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), "stapled", tv, NULL, NULL,
+                                     reason));
+        return finish(out);
+    }
+    size_t evidence_records = 0;
     for (size_t i = 0; i < cmw.num_leaves; i++) {
         const atls_cmw_leaf *leaf = &cmw.leaves[i];
         if (atls_cmw_leaf_type_is(leaf, ATLS_EVLOG_MEDIA_TYPE)) {
             continue;
         }
         const atls_verifier_ops *ops = NULL;
+        if (atls_stapled_is_endorsement(leaf)) {
+            continue;
+        }
+        evidence_records++;
         char media[256] = "";
         if (!leaf->type_is_cf && atls_cursor_remaining(&leaf->media_type) < sizeof(media)) {
             memcpy(media, atls_cursor_data(&leaf->media_type),
@@ -369,7 +407,7 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
         }
         if (strcmp(media, ATLS_BATCH_MEDIA_TYPE) == 0 &&
             (leaf->ind == 0 || (leaf->ind & ATLS_CMW_IND_EVIDENCE) != 0)) {
-            rc = appraise_batched(leaf, in, policy, out);
+            rc = appraise_batched(leaf, i, &stapled.in, policy, out);
             if (rc != ATLS_OK) {
                 note_failure(out, rc, atls_error_message()); /* no-op when already noted */
             }
@@ -388,15 +426,32 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
             tv.instance_identity = 97;
             char name[32];
             snprintf(name, sizeof(name), "cmw-part-%zu", i);
-            ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), name, tv, NULL,
-                                         NULL, reason));
+            rc = add_failed_submod(atls_appraisal_get0_ear_json(out), name, tv, NULL, NULL,
+                                   reason);
+            if (rc != ATLS_OK) {
+                atls_stapled_cleanup(&stapled);
+                return rc;
+            }
             continue;
         }
-        rc = appraise_part(ops, atls_cursor_data(&leaf->value),
-                           atls_cursor_remaining(&leaf->value), in, policy, out);
+        /* one submod per Evidence record: the verifier's name, made unique by the record's
+         * position when a collection carries two of a kind */
+        char submod[48];
+        unique_submod(out, ops->name, i, submod, sizeof(submod));
+        rc = appraise_part(ops, submod, atls_cursor_data(&leaf->value),
+                           atls_cursor_remaining(&leaf->value),
+                           &stapled.in, policy, out);
         if (rc != ATLS_OK) {
             note_failure(out, rc, atls_error_message()); /* no-op when already noted */
         }
+    }
+    atls_stapled_cleanup(&stapled);
+    if (evidence_records == 0) {
+        note_failure(out, ATLS_ERR_EVIDENCE_FORMAT, "CMW: a collection without Evidence");
+        atls_trust_vector tv = {0};
+        tv.instance_identity = 97;
+        ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), "cmw", tv, NULL, NULL,
+                                     "CMW: a collection without Evidence"));
     }
     return finish(out);
 }

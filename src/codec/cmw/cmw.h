@@ -113,6 +113,11 @@ ATLS_MUST_CHECK atls_error atls_cmw_encode_record(const char *media_type, const 
                                                   size_t value_len, uint32_t ind, uint8_t **out,
                                                   size_t *out_len);
 
+/* atls_cmw_describe_members writes "label size, label size, ..." for the records of |data|
+ * (their value sizes; a record's label is "record"), or "(not a CMW atls can decode)" into
+ * |out| (|size| bytes, always NUL-terminated): for errors about a CMW's size. */
+void atls_cmw_describe_members(const uint8_t *data, size_t len, char *out, size_t size);
+
 /* One entry of a flat collection to encode. */
 typedef struct atls_cmw_entry {
     const char *label; /* text label, unique, not "__cmwc_t" */

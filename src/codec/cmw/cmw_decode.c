@@ -4,6 +4,7 @@
 
 #include "base/result.h"
 
+#include <stdio.h>
 #include <string.h>
 
 atls_error atls_cmw_detect_form(const uint8_t *data, size_t len, atls_cmw_form *out)
@@ -212,4 +213,37 @@ const atls_cmw_leaf *atls_cmw_find_leaf(const atls_cmw *cmw, const char *media_t
         }
     }
     return NULL;
+}
+
+void atls_cmw_describe_members(const uint8_t *data, size_t len, char *out, size_t size)
+{
+    atls_cmw cmw;
+    if (size == 0) {
+        return;
+    }
+    out[0] = '\0';
+    if (data == NULL || atls_cmw_decode(data, len, &cmw) != ATLS_OK) {
+        atls_error_clear();
+        snprintf(out, size, "(not a CMW atls can decode)");
+        return;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < cmw.num_leaves && n < size; i++) {
+        const atls_cmw_leaf *l = &cmw.leaves[i];
+        const atls_cbor_key *k = l->depth > 0 ? &l->path[l->depth - 1] : NULL;
+        int w;
+        if (k != NULL && k->is_text) {
+            size_t tl = atls_cursor_remaining(&k->text);
+            w = snprintf(out + n, size - n, "%s%.*s %zu", i ? ", " : "", (int)(tl < 40 ? tl : 40),
+                         (const char *)atls_cursor_data(&k->text),
+                         atls_cursor_remaining(&l->value));
+        } else if (k != NULL) {
+            w = snprintf(out + n, size - n, "%s%lld %zu", i ? ", " : "", (long long)k->num,
+                         atls_cursor_remaining(&l->value));
+        } else {
+            w = snprintf(out + n, size - n, "%srecord %zu", i ? ", " : "",
+                         atls_cursor_remaining(&l->value));
+        }
+        n += w > 0 ? (size_t)w : 0;
+    }
 }

@@ -57,6 +57,55 @@ struct atls_verifier_ops {
     atls_error (*policy_from_result)(const atls_evidence_result *res, json_t **out);
 };
 
+/* ---- the parts of an attester's CMW (parts.c) ------------------------------------------
+ * What a produce_cmw builds its answer with: records under labels, encoded as one CMW (a
+ * record, or a collection; atls/evidence.h ATLS_IND_*, ATLS_MEDIA_*). */
+#define ATLS_EVIDENCE_MAX_PARTS 16
+#define ATLS_EVIDENCE_LABEL_MAX 31
+#define ATLS_EVIDENCE_MEDIA_TYPE_MAX 95
+
+/* One part: a record under a label. */
+typedef struct atls_evidence_part {
+    char label[ATLS_EVIDENCE_LABEL_MAX + 1];           /* "" only for plain produce output */
+    char media_type[ATLS_EVIDENCE_MEDIA_TYPE_MAX + 1];
+    uint8_t *value;                                    /* owned (malloc) */
+    size_t len;
+    uint32_t ind;                                      /* ATLS_IND_* bits, non-zero */
+} atls_evidence_part;
+
+/* The parts for one challenge, in the order they are encoded. Zero-initialise; release with
+ * atls_evidence_parts_cleanup. */
+typedef struct atls_evidence_parts {
+    size_t num;
+    atls_evidence_part part[ATLS_EVIDENCE_MAX_PARTS];
+} atls_evidence_parts;
+
+/* atls_evidence_parts_add appends a copy of |value| under |label| (1..ATLS_EVIDENCE_LABEL_MAX
+ * printable ASCII characters, unique, not "__cmwc_t"; NULL or "" for the one unlabelled part of
+ * a plain attester) with |media_type| and |ind| (non-zero). ATLS_ERR_USAGE for bad arguments,
+ * ATLS_ERR_DECODE_TOO_LARGE beyond ATLS_EVIDENCE_MAX_PARTS. Not thread-safe per |parts|. */
+ATLS_MUST_CHECK atls_error atls_evidence_parts_add(atls_evidence_parts *parts, const char *label,
+                                                   const char *media_type, const uint8_t *value,
+                                                   size_t len, uint32_t ind);
+
+/* atls_evidence_parts_add_owned is atls_evidence_parts_add that takes |value| (malloc'd) over
+ * instead of copying it; it is freed on failure too. */
+ATLS_MUST_CHECK atls_error atls_evidence_parts_add_owned(atls_evidence_parts *parts,
+                                                         const char *label,
+                                                         const char *media_type, uint8_t *value,
+                                                         size_t len, uint32_t ind);
+
+/* atls_evidence_parts_cleanup frees every value and empties |parts|. NULL-safe. */
+void atls_evidence_parts_cleanup(atls_evidence_parts *parts);
+
+/* atls_evidence_parts_encode encodes |parts| as one CMW into a malloc'd buffer (*out, caller
+ * frees): a single unlabelled part as a record, anything else as a collection (an unlabelled
+ * part is labelled "evidence" there). When the CMW would exceed |max| bytes it fails with
+ * ATLS_ERR_EVIDENCE_ATTESTER, the message naming |what| and every member's size. */
+ATLS_MUST_CHECK atls_error atls_evidence_parts_encode(const atls_evidence_parts *parts,
+                                                      size_t max, const char *what,
+                                                      uint8_t **out, size_t *out_len);
+
 /* An attester plug-in. Config is a NULL-terminated list of "key=value" strings (so the CLI
  * can pass options through without knowing them); the attester copies what it needs. Every
  * key an attester accepts is documented in include/atls/evidence.h (test
@@ -70,9 +119,10 @@ struct atls_attester_ops {
     void (*destroy)(void *state);
     /* Optional (NULL: not offered). conn_new makes what the attester remembers about one
      * connection (how much of a growing event log the peer already has); conn_free releases
-     * it. produce_cmw is produce for a whole CMW: the Evidence record and the event logs
-     * that go with it in a collection of at most |max| bytes (malloc'd, caller frees); |conn|
-     * from conn_new, or NULL for a one-off (every log from its beginning). */
+     * it. produce_cmw is produce for a whole CMW: the Evidence record and what goes with it
+     * (event logs, further Evidence over the same challenge, stapled Endorsements; built with
+     * atls_evidence_parts above) in a collection of at most |max| bytes (malloc'd, caller
+     * frees); |conn| from conn_new, or NULL for a one-off (every log from its beginning). */
     atls_error (*conn_new)(void *state, void **conn);
     void (*conn_free)(void *conn);
     atls_error (*produce_cmw)(void *state, void *conn, const uint8_t *challenge, size_t max,

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define ATLS_TDX_MEDIA_TYPE "application/vnd.atls.tdx-quote"
 #define ATLS_TDX_TEE_TYPE 0x81u
@@ -80,6 +81,14 @@ ATLS_MUST_CHECK atls_error atls_tdx_quote_parse(const uint8_t *data, size_t len,
  * its declared length (header + body + 4 + sig_data_len), which must be <= |len|. For quote
  * files that carry padding after the quote. ATLS_ERR_EVIDENCE_FORMAT if it cannot. */
 ATLS_MUST_CHECK atls_error atls_tdx_quote_length(const uint8_t *data, size_t len, size_t *qlen);
+
+/* atls_tdx_collateral_window reads |member|.issueDate and |member|.nextUpdate ("tcbInfo" of a
+ * TCB Info, "enclaveIdentity" of a QE Identity: an Intel PCS v4 response body) without checking
+ * the signature (the verifier does). ATLS_ERR_EVIDENCE_COLLATERAL when |doc| is not such a
+ * document. */
+ATLS_MUST_CHECK atls_error atls_tdx_collateral_window(const uint8_t *doc, size_t len,
+                                                      const char *member, time_t *issue,
+                                                      time_t *next);
 
 /* The "tdx" verifier plug-in (media type ATLS_TDX_MEDIA_TYPE, policy section "tdx"). */
 extern const atls_verifier_ops atls_tdx_verifier_ops;

@@ -115,7 +115,10 @@ ATLS_MUST_CHECK static atls_error parse_signed(const uint8_t *bytes, size_t len,
     return ATLS_OK;
 }
 
-ATLS_MUST_CHECK static atls_error load_signed(const char *path, const char *member, X509 *signer,
+/* load_signed loads |member|'s document from |path| or, when |path| is NULL, from |bytes| (e.g.
+ * stapled in the CMW), checks its signature by |signer| and its validity window. */
+ATLS_MUST_CHECK static atls_error load_signed(const char *path, const uint8_t *bytes,
+                                              size_t bytes_len, const char *member, X509 *signer,
                                               const atls_verify_input *in, signed_doc *d)
 {
     size_t len = 0;
@@ -125,7 +128,18 @@ ATLS_MUST_CHECK static atls_error load_signed(const char *path, const char *memb
     void *hit = NULL;
 
     memset(d, 0, sizeof(*d));
-    ATLS_GUARD(atls_file_read(path, COLLATERAL_MAX, &d->bytes, &len));
+    if (path != NULL) {
+        ATLS_GUARD(atls_file_read(path, COLLATERAL_MAX, &d->bytes, &len));
+    } else {
+        ATLS_ENSURE(bytes_len <= COLLATERAL_MAX, COLL, "TDX collateral %s: larger than %u bytes",
+                    member, COLLATERAL_MAX);
+        d->bytes = malloc(bytes_len + 1);
+        ATLS_ENSURE(d->bytes != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+        memcpy(d->bytes, bytes, bytes_len);
+        d->bytes[bytes_len] = '\0';
+        len = bytes_len;
+        path = "(stapled)";
+    }
     atls_vcache_hash_init(&h, "tdx signed collateral");
     atls_vcache_hash_cert_pubkey(&h, signer);
     atls_vcache_hash_bytes(&h, member, strlen(member));
@@ -422,6 +436,57 @@ ATLS_MUST_CHECK static atls_error qe_identity(const json_t *ei, const atls_tdx_q
     ATLS_RAISE(COLL, "TDX QE Identity: QE isvsvn %u is below every level", q->qe.isvsvn);
 }
 
+/* signer_from_intermediates: the "Intel SGX TCB Signing" certificate among in->intermediates
+ * (stapled collateral carries the chain as certificates), and *chain a new stack of every
+ * intermediate (references) to build its path to the root with. */
+ATLS_MUST_CHECK static atls_error signer_from_intermediates(const atls_verify_input *in,
+                                                            STACK_OF(X509) **chain,
+                                                            X509 **signer)
+{
+    *signer = NULL;
+    *chain = sk_X509_new_null();
+    ATLS_ENSURE(*chain != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    for (int i = 0; in->intermediates != NULL && i < sk_X509_num(in->intermediates); i++) {
+        X509 *x = sk_X509_value(in->intermediates, i);
+        char cn[64] = "";
+        int n = X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
+                                          (int)sizeof(cn));
+        ERR_clear_error();
+        if (*signer == NULL && n > 0 && strcmp(cn, "Intel SGX TCB Signing") == 0) {
+            *signer = x;
+        }
+        if (!X509_up_ref(x) || !sk_X509_push(*chain, x)) {
+            X509_free(x);
+            sk_X509_pop_free(*chain, X509_free);
+            *chain = NULL;
+            ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+        }
+    }
+    if (*signer == NULL) {
+        sk_X509_pop_free(*chain, X509_free);
+        *chain = NULL;
+        ATLS_RAISE(COLL, "TDX collateral: a TCB Info and its signing chain are both needed (no "
+                         "TCB signing chain file, and no Intel SGX TCB Signing certificate among "
+                         "the intermediates)");
+    }
+    return ATLS_OK;
+}
+
+atls_error atls_tdx_collateral_window(const uint8_t *doc, size_t len, const char *member,
+                                      time_t *issue, time_t *next)
+{
+    json_error_t je;
+    json_t *root = json_loadb((const char *)doc, len, JSON_REJECT_DUPLICATES, &je);
+    const json_t *body = json_object_get(root, member);
+    int ok = json_is_object(body) &&
+             parse_time(json_string_value(json_object_get(body, "issueDate")), issue) &&
+             parse_time(json_string_value(json_object_get(body, "nextUpdate")), next);
+    json_decref(root);
+    ATLS_ENSURE(ok, COLL, "TDX collateral: not a JSON document with %s.issueDate/nextUpdate",
+                member);
+    return ATLS_OK;
+}
+
 atls_error atls_tdx_collateral_check(const atls_verify_input *in, const atls_tdx_quote *q,
                                      const atls_tdx_pck_info *pck, atls_tdx_collateral_result *out)
 {
@@ -436,19 +501,29 @@ atls_error atls_tdx_collateral_check(const atls_verify_input *in, const atls_tdx
     memset(out, 0, sizeof(*out));
     memset(&ti, 0, sizeof(ti));
     memset(&qi, 0, sizeof(qi));
-    ATLS_ENSURE(in->tcb_info_path != NULL && in->tcb_signing_chain_path != NULL, COLL,
-                "TDX collateral: a TCB Info file and its signing chain are both needed");
-    ATLS_GUARD(atls_file_read(in->tcb_signing_chain_path, COLLATERAL_MAX, &chain_pem, &chain_len));
+    ATLS_ENSURE(in->tcb_info_path != NULL || in->tcb_info != NULL, COLL,
+                "TDX collateral: a TCB Info and its signing chain are both needed");
     atls_tdx_chain_id chain_id;
-    rc = atls_tdx_load_pem_chain_id(chain_pem, chain_len, COLL, &chain, &chain_id);
-    free(chain_pem);
-    ATLS_GUARD(rc);
-    X509 *signer = sk_X509_value(chain, 0);
-    ATLS_GUARD_GOTO(rc, done, atls_tdx_verify_chain(signer, chain, &chain_id, in, COLL,
-                                                    "TCB signing chain"));
+    X509 *signer = NULL;
+    if (in->tcb_signing_chain_path != NULL) {
+        ATLS_GUARD(atls_file_read(in->tcb_signing_chain_path, COLLATERAL_MAX, &chain_pem,
+                                  &chain_len));
+        rc = atls_tdx_load_pem_chain_id(chain_pem, chain_len, COLL, &chain, &chain_id);
+        free(chain_pem);
+        ATLS_GUARD(rc);
+        signer = sk_X509_value(chain, 0);
+    } else {
+        /* no chain file: the signing certificate among the intermediates (stapled) */
+        ATLS_GUARD(signer_from_intermediates(in, &chain, &signer));
+    }
+    ATLS_GUARD_GOTO(rc, done,
+                    atls_tdx_verify_chain(signer, chain,
+                                          in->tcb_signing_chain_path != NULL ? &chain_id : NULL,
+                                          in, COLL, "TCB signing chain"));
     ATLS_GUARD_GOTO(rc, done, check_tcb_signer(signer, in));
 
-    ATLS_GUARD_GOTO(rc, done, load_signed(in->tcb_info_path, "tcbInfo", signer, in, &ti));
+    ATLS_GUARD_GOTO(rc, done, load_signed(in->tcb_info_path, in->tcb_info, in->tcb_info_len,
+                                          "tcbInfo", signer, in, &ti));
     const char *id = json_string_value(json_object_get(ti.body, "id"));
     if (id == NULL || strcmp(id, "TDX") != 0 || int_field(ti.body, "version") != 3) {
         ATLS_FAIL_GOTO(rc, done, COLL, "TDX TCB Info: not a TDX TCB Info version 3");
@@ -473,9 +548,10 @@ atls_error atls_tdx_collateral_check(const atls_verify_input *in, const atls_tdx
     }
     ATLS_GUARD_GOTO(rc, done, module_identity(ti.body, q, &out->module_status));
     out->qe_status = ATLS_TDX_TCB_NOT_EVALUATED;
-    if (in->qe_identity_path != NULL) {
-        ATLS_GUARD_GOTO(rc, done,
-                        load_signed(in->qe_identity_path, "enclaveIdentity", signer, in, &qi));
+    if (in->qe_identity_path != NULL || in->qe_identity != NULL) {
+        ATLS_GUARD_GOTO(rc, done, load_signed(in->qe_identity_path, in->qe_identity,
+                                              in->qe_identity_len, "enclaveIdentity", signer, in,
+                                              &qi));
         ATLS_GUARD_GOTO(rc, done, qe_identity(qi.body, q, &out->qe_status));
         out->qe_identity_checked = 1;
     }

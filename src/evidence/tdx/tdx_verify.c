@@ -220,7 +220,7 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
     ATLS_GUARD_GOTO(rc, done, atls_tdx_pck_info_get_id(leaf, &chain_id, &pck));
     /* 5. collateral (optional) */
     if (in->tcb_info_path != NULL || in->qe_identity_path != NULL ||
-        in->tcb_signing_chain_path != NULL) {
+        in->tcb_signing_chain_path != NULL || in->tcb_info != NULL || in->qe_identity != NULL) {
         ATLS_GUARD_GOTO(rc, done, atls_tdx_collateral_check(in, &q, &pck, &col));
     }
     /* 6. challenge */

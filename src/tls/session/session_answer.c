@@ -16,6 +16,7 @@
 #include "base/writer.h"
 #include "codec/cmw/cmw.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,8 +43,30 @@ static atls_error produce(atls_session *s, const uint8_t *challenge, uint8_t **e
     return rc;
 }
 
+/* The CMW must fit cmw_data<1..2^16-1> inside extension_data<0..2^16-1>. */
+#define CMW_DATA_MAX 65533u
+
+/* wrap_plain: a plain attester's Evidence as the record [media type, evidence, 4]; a record
+ * that does not fit cmw_data fails with its size named (atls_evidence_parts_encode). */
+static atls_error wrap_plain(atls_session *s, uint8_t **evidence, size_t len, const char *what,
+                             uint8_t **cmw, size_t *cmw_len)
+{
+    atls_evidence_parts parts;
+    memset(&parts, 0, sizeof(parts));
+    atls_error rc = atls_evidence_parts_add_owned(&parts, NULL, s->cfg.attester->media_type,
+                                                  *evidence, len, ATLS_IND_EVIDENCE);
+    *evidence = NULL; /* taken over (freed on failure too) */
+    if (rc == ATLS_OK) {
+        rc = atls_evidence_parts_encode(&parts, CMW_DATA_MAX, what, cmw, cmw_len);
+    }
+    atls_evidence_parts_cleanup(&parts);
+    return rc;
+}
+
 /* build_cmw_extension produces Evidence over the binding challenge and wraps it:
- * extension_data = cmw_data<1..2^16-1> holding a CMW record [media type, evidence, 4]. */
+ * extension_data = cmw_data<1..2^16-1> holding one CMW (atls/evidence.h): a record
+ * [media type, evidence, 4] from a plain attester, the attester's own CMW (a collection of
+ * Evidence, event logs, stapled Endorsements) from one with produce_cmw. */
 static atls_error build_cmw_extension(atls_session *s, const atls_ea_request *req,
                                       uint8_t **out, size_t *out_len)
 {
@@ -53,8 +76,10 @@ static atls_error build_cmw_extension(atls_session *s, const atls_ea_request *re
     atls_error rc;
     size_t ctx_len = 0;
     const uint8_t *ctx = atls_ea_request_get0_context(req, &ctx_len);
+    char what[64];
 
     memset(&binding, 0, sizeof(binding));
+    snprintf(what, sizeof(what), "attester %s: cmw_attestation", s->cfg.attester->name);
     ATLS_GUARD_GOTO(rc, done, atls_spki_der(s->cfg.cert, &spki, &spki_len));
     /* our own role: the peer verifies with the same direction (atls/binding.h) */
     ATLS_GUARD_GOTO(rc, done, atls_binding_compute(s->ssl, atls_binding_role_for(s->ssl, 1),
@@ -65,15 +90,15 @@ static atls_error build_cmw_extension(atls_session *s, const atls_ea_request *re
         cmw_len = evidence_len;
         evidence = NULL;
     } else {
-        ATLS_GUARD_GOTO(rc, done, atls_cmw_encode_record(s->cfg.attester->media_type, evidence,
-                                                         evidence_len, ATLS_CMW_IND_EVIDENCE,
-                                                         &cmw, &cmw_len));
+        ATLS_GUARD_GOTO(rc, done, wrap_plain(s, &evidence, evidence_len, what, &cmw, &cmw_len));
     }
-    /* the CMW must fit cmw_data<1..2^16-1> inside extension_data<0..2^16-1> */
-    if (cmw_len == 0 || cmw_len > 65533) {
+    if (cmw_len == 0 || cmw_len > CMW_DATA_MAX) {
+        /* an attester's own CMW is made to fit |max|: name its members when it does not */
+        char members[320];
+        atls_cmw_describe_members(cmw, cmw_len, members, sizeof(members));
         ATLS_FAIL_GOTO(rc, done, ATLS_ERR_EVIDENCE_ATTESTER,
-                       "attester %s: Evidence of %zu bytes does not fit cmw_attestation",
-                       s->cfg.attester->name, cmw_len);
+                       "%s: a CMW of %zu bytes does not fit (at most %u): members %s", what,
+                       cmw_len, CMW_DATA_MAX, members);
     }
     atls_writer w;
     atls_writer_init(&w, 65535);

@@ -9,7 +9,11 @@
  *   - a server set to attest only after its client's appraisal answers no Evidence request
  *     before, and sends no DATA before the client's appraisal;
  *   - Evidence is produced at the configured rate, answers wait their turn;
- *   - the fair lock serves waiters in arrival order. */
+ *   - the fair lock serves waiters in arrival order;
+ *   - an attester whose produce_cmw builds a CMW collection (atls_evidence_parts) sends it: its
+ *     Evidence is appraised and its Endorsements are read (an unknown one fails the
+ *     appraisal, naming it); a collection over the cmw_data limit is not sent, and the error
+ *     names every member's size. */
 #include "session_fixture.h"
 
 #include <atls/binding.h>
@@ -589,6 +593,99 @@ static void test_fair_lock(void)
     atls_fair_lock_destroy(&lock);
 }
 
+/* ---- CMW collections from an attester with produce_cmw -------------------------------------- */
+
+struct coll_state {
+    int mode; /* 0: Evidence + a stapled certificate, 1: + an unknown Endorsement, 2: too big */
+};
+
+static atls_error coll_parts(const struct coll_state *st, const uint8_t *challenge,
+                             atls_evidence_parts *out)
+{
+    uint8_t *ev = NULL;
+    size_t len = 0;
+    ATLS_GUARD(F.att->produce(F.att_state, challenge, &ev, &len));
+    ATLS_GUARD(atls_evidence_parts_add_owned(out, "sim", F.att->media_type, ev, len,
+                                             ATLS_IND_EVIDENCE));
+    unsigned char *der = NULL;
+    int n = i2d_X509(F.ca->cert, &der);
+    ATLS_ENSURE(n > 0, ATLS_ERR_INTERNAL, "i2d_X509");
+    atls_error rc = atls_evidence_parts_add(out, "ca", ATLS_MEDIA_PKIX_CERT, der, (size_t)n,
+                                            ATLS_IND_ENDORSEMENTS);
+    OPENSSL_free(der);
+    ATLS_GUARD(rc);
+    if (st->mode == 1) {
+        ATLS_GUARD(atls_evidence_parts_add(out, "mystery", "application/x-mystery",
+                                           (const uint8_t *)"?", 1, ATLS_IND_ENDORSEMENTS));
+    } else if (st->mode == 2) {
+        uint8_t *big = calloc(1, 70000);
+        ATLS_ENSURE(big != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+        ATLS_GUARD(atls_evidence_parts_add_owned(out, "huge", "application/x-huge", big, 70000,
+                                                 ATLS_IND_ENDORSEMENTS));
+    }
+    return ATLS_OK;
+}
+
+static atls_error coll_produce_cmw(void *state, void *conn, const uint8_t *challenge, size_t max,
+                                   uint8_t **out, size_t *out_len)
+{
+    (void)conn;
+    atls_evidence_parts parts;
+    memset(&parts, 0, sizeof(parts));
+    atls_error rc = coll_parts(state, challenge, &parts);
+    if (rc == ATLS_OK) {
+        rc = atls_evidence_parts_encode(&parts, max, "attester coll", out, out_len);
+    }
+    atls_evidence_parts_cleanup(&parts);
+    return rc;
+}
+
+static void test_collection(void)
+{
+    atls_policy *sim_policy = fixture_sim_policy(&F);
+    CHECK(sim_policy != NULL);
+    atls_attester_ops coll = *F.att;
+    coll.name = "coll";
+    coll.conn_new = NULL;
+    coll.conn_free = NULL;
+    coll.produce_cmw = coll_produce_cmw;
+    for (int mode = 0; mode < 3 && sim_policy != NULL; mode++) {
+        struct coll_state st = {mode};
+        server_run run;
+        memset(&run, 0, sizeof(run));
+        run.pair = fixture_pair(&F, NULL);
+        CHECK(run.pair != NULL);
+        if (run.pair == NULL) {
+            break;
+        }
+        server_config_attest(&F, &run);
+        run.cfg.attester = &coll;
+        run.cfg.attester_state = &st;
+        atls_appraisal a;
+        memset(&a, 0, sizeof(a));
+        atls_error rc = attest_once(&F, &run, sim_policy, NULL, &a);
+        if (mode == 0) {
+            CHECK_OK(rc);
+            CHECK(a.status == ATLS_TIER_AFFIRMING && a.num_results == 1 &&
+                  json_object_size(json_object_get(a.ear, "submods")) == 1);
+        } else if (mode == 1) {
+            CHECK_ERR(rc, ATLS_ERR_EVIDENCE_FORMAT);
+            CHECK(strstr(a.reason, "\"mystery\"") != NULL);
+        } else {
+            /* the server does not send it; its error names each member and its size */
+            CHECK(rc != ATLS_OK && a.status != ATLS_TIER_AFFIRMING);
+            CHECK(strstr(run.detail, "sim ") != NULL && strstr(run.detail, "huge 70000") != NULL &&
+                  strstr(run.detail, "65533") != NULL);
+            if (strstr(run.detail, "huge 70000") == NULL) {
+                printf("  server said: %s / client: %s\n", run.detail, a.reason);
+            }
+        }
+        atls_appraisal_cleanup(&a);
+        tls_pair_free(run.pair);
+    }
+    atls_policy_free(sim_policy);
+}
+
 int main(void)
 {
     if (fixture_init(&F) != 0 || fixture_attester(&F, "sim") != 0 ||
@@ -605,6 +702,7 @@ int main(void)
     test_attest_after_peer_appraisal();
     test_rate_limit();
     test_fair_lock();
+    test_collection();
     fixture_cleanup(&F);
     return check_summary();
 }
