@@ -1,6 +1,8 @@
 # test_cli_policy: `atls policy init` then `atls connect --policy` affirms; the same policy
 # against a server with another attestation key is
-# contraindicated; the policy is exactly what --policy reads; EAR JSON and signed JWT output.
+# contraindicated; the policy is exactly what --policy reads; EAR JSON and signed JWT output;
+# policy init --evidence FILE (offline enrolment) gives the same policy as the live server, and
+# refuses a file that does not verify.
 source "$(dirname "$0")/lib.sh"
 
 make_pki
@@ -76,6 +78,21 @@ timeout 20 "$ATLS" connect "127.0.0.1:$SRV" --servername wrong.example --ca "$T/
     --policy "$T/policy.json" > /dev/null 2> "$T/err4.txt" || rc=$?
 check "a hostname mismatch: exit 1" [ "$rc" -eq 1 ]
 check "one line naming the hostname mismatch" grep -q "hostname mismatch" "$T/err4.txt"
+
+# offline enrolment: the same policy from an Evidence file of the same attester
+setup_cmd "$T/enrol.cmw" "$ATLS" evidence --attester sim --sim-key "$T/sim.key" \
+    --sim-measurements "$T/meas.json" --challenge "$(openssl rand -hex 64)" -o "$T/enrol.cmw"
+run_cmd "$T/policy-file.json" "$T/policy-file.err" "$ATLS" policy init --evidence "$T/enrol.cmw"
+check "policy init --evidence: exit 0" [ "$RC" -eq 0 ]
+check "policy init --evidence: the same policy as from the live server" \
+    cmp "$T/policy.json" "$T/policy-file.json"
+head -c 300 "$T/enrol.cmw" > "$T/cut.cmw"
+run_cmd "$T/cut.out" "$T/cut.err" "$ATLS" policy init --evidence "$T/cut.cmw"
+check "policy init --evidence on a truncated file: exit 1, no policy" \
+    bash -c "[ $RC -eq 1 ] && [ ! -s '$T/cut.out' ]"
+check "  names the file that does not verify" grep -q "cut.cmw does not verify" "$T/cut.err"
+run_cmd "$T/both.out" "$T/both.err" "$ATLS" policy init "localhost:$SRV" --evidence "$T/enrol.cmw"
+check "policy init: --evidence and HOST:PORT together: usage error" [ "$RC" -eq 2 ]
 
 # mutual attestation: the server asks the client to attest under --client-policy
 SRV3=$(free_port)

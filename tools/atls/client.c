@@ -139,6 +139,9 @@ int client_open(client_ctx *c, client_conn *out)
     cfg.attester_state = c->attester_state;
     cfg.peer_must_attest = 1;
     cfg.policy = c->o.policy;
+    if (c->o.verify_input != NULL) {
+        cfg.verify_input = *c->o.verify_input;
+    }
     cfg.accept_warning = c->o.accept_warning;
     /* the session checks the EA leaf against the same trust store and name as the TLS
      * handshake (a DNS name or an IP literal), and that it carries the TLS key */

@@ -14,6 +14,7 @@ typedef struct client_opts {
     const char *cert, *key;   /* our identity for mutual attestation (optional) */
     cli_attester_opts attester;
     const atls_policy *policy;
+    const atls_verify_input *verify_input; /* trust inputs for the verifiers (NULL: none) */
     int accept_warning;       /* appraisal without policy counts as success */
     int timeout_ms;
     int answer_timeout_ms;    /* an unanswered request fails the session (0: timeout_ms) */

@@ -3,6 +3,7 @@
 #include "client.h"
 #include "cmds.h"
 #include "tunnel.h"
+#include "verify_inputs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,8 @@
 static const char help[] =
     "usage: atls connect HOST:PORT [--ca FILE] [--servername NAME] (--policy FILE | --no-policy)\n"
     "                    [--json] [--ear-key FILE] [-L LOCALADDR:PORT [--reattest SECONDS]]\n"
-    "                    [--cert FILE --key FILE --attester NAME [attester options]]\n"
+    "                    [trust-input options] [--cert FILE --key FILE --attester NAME\n"
+    "                    [attester options]]\n"
     "Connect with TLS 1.3 (PKI trust and hostname check), ask the server for Evidence bound to\n"
     "this connection, appraise it. Without -L: print the EAR and exit by its status. With -L:\n"
     "forward each local connection through its own attested connection.\n\n"
@@ -24,6 +26,7 @@ static const char help[] =
     "  --reattest SECONDS         with -L: ask for fresh Evidence this often (default 60);\n"
     "                             a failed or late answer closes the tunnel (exit 1)\n"
     "  --timeout SECONDS          connection and attestation timeout (default 30)\n"
+    VERIFY_INPUT_HELP
     "  --cert FILE, --key FILE    our identity when the server asks us to attest\n"
     CLI_ATTESTER_HELP
     INTRA_HELP
@@ -100,6 +103,7 @@ int cmd_connect(int argc, char **argv)
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
         CLI_ATTESTER_LONGOPTS,
+        VERIFY_INPUT_LONGOPTS,
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -107,6 +111,8 @@ int cmd_connect(int argc, char **argv)
     client_opts o;
     memset(&o, 0, sizeof(o));
     o.timeout_ms = 30000;
+    verify_inputs vi;
+    verify_inputs_init(&vi);
     const char *policy_path = NULL, *ear_key_path = NULL, *local = NULL;
     int no_policy = 0, json = 0, reattest_ms = 60000, have_reattest = 0, c, rc = 0;
     opterr = 0;
@@ -127,41 +133,52 @@ int cmd_connect(int argc, char **argv)
         case OPT_CERT: o.cert = optarg; break;
         case OPT_KEY: o.key = optarg; break;
         case 'v': cli_verbose = 1; break;
-        case 'h': fputs(help, stdout); return CLI_EXIT_OK;
+        case 'h':
+            fputs(help, stdout);
+            verify_inputs_cleanup(&vi);
+            return CLI_EXIT_OK;
         default:
             if (c >= CLI_OPT_ATTESTER_BASE && c < CLI_OPT_ATTESTER_END) {
                 cli_attester_option(&o.attester, c, optarg);
                 break;
             }
-            return cli_bad_option(argv, c);
+            if (c >= VERIFY_OPT_BASE && c < VERIFY_OPT_END) {
+                rc = verify_inputs_option(&vi, c, optarg);
+                break;
+            }
+            rc = cli_bad_option(argv, c);
+            break;
         }
         if (rc != 0) {
+            verify_inputs_cleanup(&vi);
             return rc;
         }
-    }
-    if (optind >= argc) {
-        cli_error("HOST:PORT of the server is required (see --help)");
-        return CLI_EXIT_USAGE;
-    }
-    if (optind + 1 < argc) {
-        cli_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
-        return CLI_EXIT_USAGE;
-    }
-    if ((policy_path == NULL) == (no_policy == 0)) {
-        cli_error(policy_path == NULL ? "--policy FILE is required (or --no-policy to appraise "
-                                        "without one; see atls policy init)"
-                                      : "--policy and --no-policy exclude each other");
-        return CLI_EXIT_USAGE;
-    }
-    if (have_reattest && local == NULL) {
-        cli_error("--reattest needs -L");
-        return CLI_EXIT_USAGE;
     }
     cli_hostport lhp;
     atls_policy *policy = NULL;
     EVP_PKEY *ear_key = NULL;
     client_ctx cc;
     memset(&cc, 0, sizeof(cc));
+    rc = CLI_EXIT_USAGE;
+    if (optind >= argc) {
+        cli_error("HOST:PORT of the server is required (see --help)");
+        goto done;
+    }
+    if (optind + 1 < argc) {
+        cli_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
+        goto done;
+    }
+    if ((policy_path == NULL) == (no_policy == 0)) {
+        cli_error(policy_path == NULL ? "--policy FILE is required (or --no-policy to appraise "
+                                        "without one; see atls policy init)"
+                                      : "--policy and --no-policy exclude each other");
+        goto done;
+    }
+    if (have_reattest && local == NULL) {
+        cli_error("--reattest needs -L");
+        goto done;
+    }
+    rc = 0;
     if ((rc = cli_parse_hostport(argv[optind], "server", &o.server)) != 0 ||
         (local != NULL && (rc = cli_parse_hostport(local, "-L", &lhp)) != 0) ||
         (policy_path != NULL && (rc = cli_load_policy(policy_path, &policy)) != 0) ||
@@ -169,6 +186,7 @@ int cmd_connect(int argc, char **argv)
         goto done;
     }
     o.policy = policy;
+    o.verify_input = &vi.in;
     o.accept_warning = no_policy;
     if (local != NULL) {
         /* a re-attestation answer is due within one interval (at least 1 s) */
@@ -191,5 +209,6 @@ done:
     client_cleanup(&cc);
     atls_policy_free(policy);
     EVP_PKEY_free(ear_key);
+    verify_inputs_cleanup(&vi);
     return rc;
 }

@@ -8,16 +8,11 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "evidence_file.h"
 #include "verify_inputs.h"
-
-#include "codec/cmw/cmw.h"
-#include "evidence/tdx/tdx.h"
-#include "evidence/tpm2/tpm2.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define VERIFY_MAX_EVIDENCE (1024u * 1024u)
 
 static const char help[] =
     "usage: atls verify --evidence FILE [--format auto|cmw|tpm2|sim|snp|tdx]\n"
@@ -35,14 +30,7 @@ static const char help[] =
     "                             qualifyingData, nonce: Evidence made by other tools)\n"
     "  --no-challenge             accept that freshness is not checked (else: a warning)\n"
     "  --policy FILE              appraisal policy; without it a verified result is a warning\n"
-    "  --trust-anchor FILE        PEM root certificates, or PEM public keys to pin (repeatable)\n"
-    "  --intermediates FILE       PEM intermediate certificates (ASK, PCK chain...)\n"
-    "  --vcek FILE                SNP: the VCEK/VLEK certificate\n"
-    "  --tcb-info FILE            TDX: Intel TCB info JSON\n"
-    "  --qe-identity FILE         TDX: Intel QE identity JSON\n"
-    "  --tcb-signing-chain FILE   TDX: the TCB signing chain (PEM)\n"
-    "  --crl FILE                 PEM CRLs (repeatable): TDX the root CA and PCK CRLs, SNP the\n"
-    "                             ARK's CRL; without them revocation is unchecked (no tier)\n"
+    VERIFY_INPUT_HELP
     "  --at TIME                  verification time for certificates and collateral\n"
     "  --json                     print the EAR as JSON (default: a human summary)\n"
     "  --ear-key FILE             print the EAR as a JWT signed with this P-256 key (PEM)\n"
@@ -56,52 +44,12 @@ enum {
     OPT_FORMAT,
     OPT_CHALLENGE,
     OPT_POLICY,
-    OPT_ANCHOR,
-    OPT_INTERMEDIATES,
-    OPT_VCEK,
-    OPT_TCB_INFO,
-    OPT_QE_IDENTITY,
-    OPT_TCB_CHAIN,
-    OPT_CRL,
     OPT_AT,
     OPT_JSON,
     OPT_EAR_KEY,
     OPT_RAW_CHALLENGE,
     OPT_NO_CHALLENGE
 };
-
-/* sniff tells the format of bare Evidence from its first bytes (--format auto). NULL name:
- * a CMW. */
-static int sniff(const uint8_t *d, size_t len, const char **name)
-{
-    atls_cmw_form form;
-    atls_cmw cmw;
-    *name = NULL;
-    if (atls_cmw_detect_form(d, len, &form) == ATLS_OK &&
-        (form == ATLS_CMW_FORM_CBOR_RECORD ||
-         (form == ATLS_CMW_FORM_CBOR_COLLECTION && atls_cmw_decode(d, len, &cmw) == ATLS_OK))) {
-        return 0;
-    }
-    atls_tpm2_quote q;
-    memset(&q, 0, sizeof(q));
-    int is_tpm2 = atls_tpm2_quote_decode(d, len, &q) == ATLS_OK;
-    atls_tpm2_quote_cleanup(&q);
-    if (is_tpm2) {
-        *name = "tpm2";
-    } else if (len > 0 && d[0] == 0xd2) { /* COSE_Sign1 tag 18: the sim EAT */
-        *name = "sim";
-    } else if (len == 1184 && d[0] >= 2 && d[0] <= 5 && d[1] == 0 && d[2] == 0 &&
-               d[3] == 0) { /* SNP ATTESTATION_REPORT, VERSION (LE u32) */
-        *name = "snp";
-    } else if (len > 48 && (d[0] == 4 || d[0] == 5) && d[1] == 0 && d[4] == 0x81 && d[5] == 0 &&
-               d[6] == 0 && d[7] == 0) { /* TDX quote: version (LE u16), tee_type 0x81 */
-        *name = "tdx";
-    } else {
-        cli_error("cannot tell the Evidence format: give --format");
-        return CLI_EXIT_USAGE;
-    }
-    return 0;
-}
 
 int cmd_verify(int argc, char **argv)
 {
@@ -112,13 +60,7 @@ int cmd_verify(int argc, char **argv)
         {"raw-challenge", required_argument, NULL, OPT_RAW_CHALLENGE},
         {"no-challenge", no_argument, NULL, OPT_NO_CHALLENGE},
         {"policy", required_argument, NULL, OPT_POLICY},
-        {"trust-anchor", required_argument, NULL, OPT_ANCHOR},
-        {"intermediates", required_argument, NULL, OPT_INTERMEDIATES},
-        {"vcek", required_argument, NULL, OPT_VCEK},
-        {"tcb-info", required_argument, NULL, OPT_TCB_INFO},
-        {"qe-identity", required_argument, NULL, OPT_QE_IDENTITY},
-        {"tcb-signing-chain", required_argument, NULL, OPT_TCB_CHAIN},
-        {"crl", required_argument, NULL, OPT_CRL},
+        VERIFY_INPUT_LONGOPTS,
         {"at", required_argument, NULL, OPT_AT},
         {"json", no_argument, NULL, OPT_JSON},
         {"ear-key", required_argument, NULL, OPT_EAR_KEY},
@@ -148,19 +90,15 @@ int cmd_verify(int argc, char **argv)
         case OPT_RAW_CHALLENGE: raw_challenge_hex = optarg; break;
         case OPT_NO_CHALLENGE: no_challenge = 1; break;
         case OPT_POLICY: policy_path = optarg; break;
-        case OPT_ANCHOR: rc = verify_inputs_add_anchor(&vi, optarg); break;
-        case OPT_INTERMEDIATES: rc = verify_inputs_add_intermediates(&vi, optarg); break;
-        case OPT_VCEK: vi.in.vcek_path = optarg; break;
-        case OPT_TCB_INFO: vi.in.tcb_info_path = optarg; break;
-        case OPT_QE_IDENTITY: vi.in.qe_identity_path = optarg; break;
-        case OPT_TCB_CHAIN: vi.in.tcb_signing_chain_path = optarg; break;
-        case OPT_CRL: rc = verify_inputs_add_crl(&vi, optarg); break;
         case OPT_AT: rc = verify_parse_time(optarg, &vi.in.at); break;
         case OPT_JSON: json = 1; break;
         case OPT_EAR_KEY: ear_key_path = optarg; break;
         case 'v': cli_verbose = 1; break;
         case 'h': fputs(help, stdout); goto done;
-        default: rc = cli_bad_option(argv, c); break;
+        default:
+            rc = c >= VERIFY_OPT_BASE && c < VERIFY_OPT_END ? verify_inputs_option(&vi, c, optarg)
+                                                            : cli_bad_option(argv, c);
+            break;
         }
     }
     if (rc != 0) {
@@ -194,35 +132,13 @@ int cmd_verify(int argc, char **argv)
         }
         vi.in.challenge = challenge;
     }
+    const atls_verifier_ops *ops = NULL;
     if ((policy_path != NULL && (rc = cli_load_policy(policy_path, &policy)) != 0) ||
         (ear_key_path != NULL && (rc = cli_load_private_key(ear_key_path, &ear_key)) != 0) ||
-        (rc = cli_read_file(evidence_path, VERIFY_MAX_EVIDENCE, &evidence, &evidence_len)) != 0) {
+        (rc = evidence_file_load(evidence_path, format, &evidence, &evidence_len, &ops)) != 0) {
         goto done;
     }
-    const char *name = NULL;
-    if (strcmp(format, "auto") == 0) {
-        if ((rc = sniff(evidence, evidence_len, &name)) != 0) {
-            goto done;
-        }
-    } else if (strcmp(format, "cmw") != 0) {
-        name = format;
-    }
-    const atls_verifier_ops *ops = name != NULL ? atls_verifier_by_name(name) : NULL;
-    if (name != NULL && ops == NULL) {
-        cli_error("--format '%s': no such verifier in this atls", name);
-        rc = CLI_EXIT_USAGE;
-        goto done;
-    }
-    size_t qlen = 0;
-    if (ops != NULL && strcmp(ops->name, "tdx") == 0 &&
-        atls_tdx_quote_length(evidence, evidence_len, &qlen) == ATLS_OK && qlen < evidence_len) {
-        /* quote files from some tools carry padding after the quote; sig_data_len says where
-         * the quote ends (docs/EVIDENCE.md). A CMW record must not. */
-        cli_log("ignoring %zu bytes after the quote (sig_data_len ends it at %zu)",
-                evidence_len - qlen, qlen);
-        evidence_len = qlen;
-    }
-    cli_log("appraising %zu bytes as %s", evidence_len, name != NULL ? name : "CMW");
+    cli_log("appraising %zu bytes as %s", evidence_len, ops != NULL ? ops->name : "CMW");
     atls_error arc = ops != NULL
                          ? atls_appraise_evidence(ops, evidence, evidence_len, &vi.in, policy, &a)
                          : atls_appraise_cmw(evidence, evidence_len, &vi.in, policy, &a);

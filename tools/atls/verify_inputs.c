@@ -1,4 +1,4 @@
-/* verify_inputs.c: trust inputs of `atls verify` loaded from files (trust anchors or pinned
+/* verify_inputs.c: trust inputs of `atls verify`, `connect` and `policy init` loaded from files (trust anchors or pinned
  * public keys, intermediates, CRLs) and the --at time (verify_inputs.h). */
 #include "verify_inputs.h"
 
@@ -122,6 +122,20 @@ int verify_inputs_add_crl(verify_inputs *v, const char *path)
         return CLI_EXIT_USAGE;
     }
     return rc;
+}
+
+int verify_inputs_option(verify_inputs *v, int c, const char *value)
+{
+    switch (c) {
+    case VERIFY_OPT_ANCHOR: return verify_inputs_add_anchor(v, value);
+    case VERIFY_OPT_INTERMEDIATES: return verify_inputs_add_intermediates(v, value);
+    case VERIFY_OPT_VCEK: v->in.vcek_path = value; return 0;
+    case VERIFY_OPT_TCB_INFO: v->in.tcb_info_path = value; return 0;
+    case VERIFY_OPT_QE_IDENTITY: v->in.qe_identity_path = value; return 0;
+    case VERIFY_OPT_TCB_CHAIN: v->in.tcb_signing_chain_path = value; return 0;
+    case VERIFY_OPT_CRL: return verify_inputs_add_crl(v, value);
+    default: return CLI_EXIT_USAGE;
+    }
 }
 
 /* two_digits / parse helpers for RFC 3339 section 5.6 date-time */

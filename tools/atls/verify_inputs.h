@@ -1,4 +1,4 @@
-/* verify_inputs.h: the trust inputs of `atls verify` (an atls_verify_input that owns what it
+/* verify_inputs.h: the trust inputs of `atls verify`, `connect` and `policy init` (an atls_verify_input that owns what it
  * points to) and RFC 3339 time parsing for --at. */
 #ifndef ATLS_TOOLS_VERIFY_INPUTS_H
 #define ATLS_TOOLS_VERIFY_INPUTS_H
@@ -24,6 +24,42 @@ int verify_inputs_add_anchor(verify_inputs *v, const char *path);
 int verify_inputs_add_intermediates(verify_inputs *v, const char *path);
 /* verify_inputs_add_crl: PEM CRLs, or one DER CRL → crls. */
 int verify_inputs_add_crl(verify_inputs *v, const char *path);
+
+/* The trust-input options shared by verify, connect and policy init (docs/cli.md, "Trust-input
+ * options"): add VERIFY_INPUT_LONGOPTS to a getopt table and pass values
+ * VERIFY_OPT_BASE..VERIFY_OPT_END-1 to verify_inputs_option. */
+enum {
+    VERIFY_OPT_BASE = 1100,
+    VERIFY_OPT_ANCHOR = VERIFY_OPT_BASE,
+    VERIFY_OPT_INTERMEDIATES,
+    VERIFY_OPT_VCEK,
+    VERIFY_OPT_TCB_INFO,
+    VERIFY_OPT_QE_IDENTITY,
+    VERIFY_OPT_TCB_CHAIN,
+    VERIFY_OPT_CRL,
+    VERIFY_OPT_END
+};
+#define VERIFY_INPUT_LONGOPTS                                                                 \
+    {"trust-anchor", required_argument, NULL, VERIFY_OPT_ANCHOR},                             \
+        {"intermediates", required_argument, NULL, VERIFY_OPT_INTERMEDIATES},                 \
+        {"vcek", required_argument, NULL, VERIFY_OPT_VCEK},                                   \
+        {"tcb-info", required_argument, NULL, VERIFY_OPT_TCB_INFO},                           \
+        {"qe-identity", required_argument, NULL, VERIFY_OPT_QE_IDENTITY},                     \
+        {"tcb-signing-chain", required_argument, NULL, VERIFY_OPT_TCB_CHAIN},                 \
+        {"crl", required_argument, NULL, VERIFY_OPT_CRL}
+#define VERIFY_INPUT_HELP                                                                     \
+    "  --trust-anchor FILE        PEM root certificates, or PEM public keys to pin (repeatable)\n" \
+    "  --intermediates FILE       PEM intermediate certificates (ASK, PCK chain...)\n"        \
+    "  --vcek FILE                SNP: the VCEK/VLEK certificate\n"                          \
+    "  --tcb-info FILE            TDX: Intel TCB info JSON\n"                                \
+    "  --qe-identity FILE         TDX: Intel QE identity JSON\n"                             \
+    "  --tcb-signing-chain FILE   TDX: the TCB signing chain (PEM)\n"                        \
+    "  --crl FILE                 PEM CRLs (repeatable): TDX the root CA and PCK CRLs, SNP the\n" \
+    "                             ARK's CRL; without them revocation is unchecked (no tier)\n"
+
+/* verify_inputs_option applies one trust-input option (c from getopt_long). 0 or an exit code
+ * (message printed). */
+int verify_inputs_option(verify_inputs *v, int c, const char *value);
 
 /* verify_parse_time parses an RFC 3339 date-time (section 5.6) into seconds since the epoch. */
 int verify_parse_time(const char *s, time_t *out);
