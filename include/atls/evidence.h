@@ -125,6 +125,11 @@ typedef struct atls_verify_input {
     size_t tcb_info_len;
     const uint8_t *qe_identity;
     size_t qe_identity_len;
+    /* roots for TPM AK certificates. NULL: |trust_anchors| (and then configured anchors mean a
+     * TPM quote must carry an AK certificate that chains to them). Set it, to an empty stack
+     * when no AK CA exists (the policy pins the AK), when |trust_anchors| hold TEE roots for
+     * other Evidence of the same collection (a TD quote beside a vTPM quote). */
+    STACK_OF(X509) *tpm_ak_anchors;
 } atls_verify_input;
 
 /* ---- what an attester sends: one CMW record, or a CMW collection ------------------------

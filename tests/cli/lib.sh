@@ -63,7 +63,7 @@ cleanup() {
     stop_all
     end_stderr_copy
     release_ports
-    rm -rf "$T"
+    [ -n "${KEEP_T:-}" ] && echo "kept $T" || rm -rf "$T"
 }
 trap cleanup EXIT
 trap 'exit 143' TERM INT HUP

@@ -120,6 +120,8 @@ typedef struct cli_attester_opts {
     const char *tsm_path, *tsm_privlevel;
     const char *azure_certs, *azure_tdquote;
     const char *tpm_eventlog, *ima_log; /* tpm2: event logs to send with the quote */
+    int with_tpm;                  /* --with-tpm: a tpm2 quote beside tsm Evidence */
+    const char *collateral_dir;    /* --collateral-dir: staple its items (collateral_dir.h) */
 } cli_attester_opts;
 
 /* long-option values for the attester options (add CLI_ATTESTER_LONGOPTS to a table and call
@@ -138,6 +140,8 @@ enum {
     CLI_OPT_AZURE_TDQUOTE,
     CLI_OPT_TPM_EVENTLOG,
     CLI_OPT_IMA_LOG,
+    CLI_OPT_WITH_TPM,
+    CLI_OPT_COLLATERAL_DIR,
     CLI_OPT_ATTESTER_END
 };
 #define CLI_ATTESTER_LONGOPTS                                                                 \
@@ -152,7 +156,9 @@ enum {
         {"azure-certs", required_argument, NULL, CLI_OPT_AZURE_CERTS},                        \
         {"azure-tdquote", required_argument, NULL, CLI_OPT_AZURE_TDQUOTE},                    \
         {"tpm-eventlog", required_argument, NULL, CLI_OPT_TPM_EVENTLOG},                      \
-        {"ima-log", required_argument, NULL, CLI_OPT_IMA_LOG}
+        {"ima-log", required_argument, NULL, CLI_OPT_IMA_LOG},                                \
+        {"with-tpm", no_argument, NULL, CLI_OPT_WITH_TPM},                                    \
+        {"collateral-dir", required_argument, NULL, CLI_OPT_COLLATERAL_DIR}
 #define CLI_ATTESTER_HELP                                                                     \
     "  --attester NAME            attester producing our Evidence: sim, tpm2, tsm\n"          \
     "                             (configfs-tsm), azure (Azure CVM vTPM), auto\n"            \
@@ -171,7 +177,11 @@ enum {
     "                             (default /sys/kernel/config/tsm/report)\n"                 \
     "  --tsm-privlevel N          tsm: SNP VMPL 0..3 to request\n"                           \
     "  --azure-certs FILE         azure: PEM VCEK/VLEK (+ASK/ARK) to carry (SNP)\n"         \
-    "  --azure-tdquote FILE       azure: the TD quote of the HCL report (TDX)\n"
+    "  --azure-tdquote FILE       azure: the TD quote of the HCL report (TDX)\n"            \
+    "  --with-tpm                 tsm: a TPM quote (--tpm-* options) as a second Evidence\n" \
+    "                             in the same CMW collection (Google vTPM, AWS NitroTPM)\n"  \
+    "  --collateral-dir DIR       staple the collateral in DIR (atls collateral fetch) so\n" \
+    "                             verifiers need only the vendor roots\n"
 
 /* cli_attester_option stores one attester option value (c from getopt_long). */
 void cli_attester_option(cli_attester_opts *o, int c, const char *value);
@@ -179,6 +189,10 @@ void cli_attester_option(cli_attester_opts *o, int c, const char *value);
 /* cli_attester_pick resolves `--attester auto` (cli_attester_pick.c): *name becomes "tsm",
  * "azure" or "tpm2" (static), *tcti the TPM it found (NULL for tsm); one line says which. */
 int cli_attester_pick(cli_attester_opts *o, const char **name, const char **tcti);
+
+/* cli_default_tcti: --tpm-tcti, $ATLS_TPM2_TCTI, else /dev/tpmrm0 or /dev/tpm0 when usable,
+ * else NULL (static or borrowed from |o| / the environment). */
+const char *cli_default_tcti(const cli_attester_opts *o);
 
 /* cli_attester_probe_tsm checks configfs-tsm (or --tsm-path) before `--attester tsm`, printing
  * what is missing when it is not usable; |provider| gets the provider's name. */
@@ -197,7 +211,10 @@ int cli_print_appraisal(FILE *fp, const atls_appraisal *a, int json, size_t max_
                         EVP_PKEY *ear_key);
 
 /* cli_policy_from_appraisal builds a strict policy {"version":1, "<type>": section...} from
- * the results of |a| (each verifier's policy_from_result). *out: malloc'd pretty JSON text. */
-int cli_policy_from_appraisal(const atls_appraisal *a, char **out);
+ * the results of |a| (each verifier's policy_from_result). With |require_challenge|, every
+ * section that has a "require_challenge" key gets true even though |a| checked none (Evidence
+ * from a file: the policy is for connections, which always carry one). *out: malloc'd pretty
+ * JSON text. */
+int cli_policy_from_appraisal(const atls_appraisal *a, int require_challenge, char **out);
 
 #endif /* ATLS_TOOLS_CLI_H */

@@ -1,6 +1,8 @@
 /* cli_attester.c: --attester and its options → an attester plug-in (cli.h). The options are
  * passed through as the plug-in's "key=value" configuration (atls/evidence.h). */
 #include "cli.h"
+#include "cli_collection.h"
+#include "collateral_dir.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +47,12 @@ void cli_attester_option(cli_attester_opts *o, int c, const char *value)
     case CLI_OPT_IMA_LOG:
         o->ima_log = value;
         break;
+    case CLI_OPT_WITH_TPM:
+        o->with_tpm = 1;
+        break;
+    case CLI_OPT_COLLATERAL_DIR:
+        o->collateral_dir = value;
+        break;
     default:
         break;
     }
@@ -69,6 +77,64 @@ static void add_kv(char kv[][1100], const char **config, size_t *n, const char *
     (*n)++;
 }
 
+/* add_tpm_config: the tpm2 options (tpm2 and azure, and the --with-tpm TPM) */
+static void add_tpm_config(const cli_attester_opts *o, char kv[][1100], const char **config,
+                           size_t *n)
+{
+    if (o->tpm_tcti != NULL) {
+        add_kv(kv, config, n, "tcti", o->tpm_tcti);
+    }
+    if (o->tpm_ak_handle != NULL) {
+        snprintf(kv[*n], sizeof(kv[*n]), "ak_handle=%s%s",
+                 strncmp(o->tpm_ak_handle, "0x", 2) == 0 ? "" : "0x", o->tpm_ak_handle);
+        config[*n] = kv[*n];
+        (*n)++;
+    }
+    if (o->tpm_pcrs != NULL) {
+        add_kv(kv, config, n, "pcrs", o->tpm_pcrs);
+    }
+    if (o->tpm_eventlog != NULL) {
+        add_kv(kv, config, n, "eventlog", o->tpm_eventlog);
+    }
+    if (o->ima_log != NULL) {
+        add_kv(kv, config, n, "ima", o->ima_log);
+    }
+}
+
+/* create: the plug-in |a| with |config|; 0 or an exit code */
+static int create(const atls_attester_ops *a, const char *const *config, void **state)
+{
+    if (a->create(config, state) != ATLS_OK) {
+        char what[32];
+        snprintf(what, sizeof(what), "%s attester", a->name);
+        return cli_fail_atls(CLI_EXIT_USAGE, what);
+    }
+    return 0;
+}
+
+/* open_tpm: the --with-tpm TPM (a tpm2 attester on the --tpm-* options or the default TPM) */
+static int open_tpm(const cli_attester_opts *o, const atls_attester_ops **ops, void **state)
+{
+    cli_attester_opts t = *o;
+    t.tpm_tcti = cli_default_tcti(o);
+    if (t.tpm_tcti == NULL) {
+        cli_error("--with-tpm: no TPM (no --tpm-tcti, $ATLS_TPM2_TCTI, /dev/tpmrm0 or "
+                  "/dev/tpm0)");
+        return CLI_EXIT_USAGE;
+    }
+    *ops = atls_attester_ops_by_name("tpm2");
+    if (*ops == NULL) {
+        cli_error("--with-tpm: the tpm2 attester is not built into this atls");
+        return CLI_EXIT_USAGE;
+    }
+    char kv[5][1100];
+    const char *config[6] = {NULL};
+    size_t n = 0;
+    add_tpm_config(&t, kv, config, &n);
+    cli_log("--with-tpm: TPM %s", t.tpm_tcti);
+    return create(*ops, config, state);
+}
+
 int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **ops, void **state)
 {
     *ops = NULL;
@@ -79,7 +145,7 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
     int any_tsm = o.tsm_path || o.tsm_privlevel;
     int any_azure = o.azure_certs || o.azure_tdquote;
     if (o.name == NULL) {
-        if (any_sim || any_tpm || any_tsm || any_azure) {
+        if (any_sim || any_tpm || any_tsm || any_azure || o.with_tpm || o.collateral_dir) {
             cli_error("attester options need --attester sim|tpm2|tsm|azure|auto");
             return CLI_EXIT_USAGE;
         }
@@ -108,6 +174,11 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         any_tsm = o.tsm_path || o.tsm_privlevel;
         any_azure = o.azure_certs || o.azure_tdquote;
         any_tpm = strcmp(o.name, "tsm") != 0 && (o.tpm_tcti || o.tpm_ak_handle || o.tpm_pcrs);
+        if (o.with_tpm && strcmp(o.name, "tsm") != 0) {
+            /* the TPM is the attester already */
+            cli_log("--attester auto took %s: --with-tpm adds nothing", o.name);
+            o.with_tpm = 0;
+        }
     }
     int is_sim = strcmp(o.name, "sim") == 0, is_tpm = strcmp(o.name, "tpm2") == 0;
     int is_tsm = strcmp(o.name, "tsm") == 0, is_azure = strcmp(o.name, "azure") == 0;
@@ -119,12 +190,19 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         cli_error("--sim-* options need --attester sim");
         return CLI_EXIT_USAGE;
     }
-    if (any_tpm && !is_tpm && !is_azure) {
-        cli_error("--tpm-* options need --attester tpm2 or azure");
+    if (o.with_tpm && !is_tsm) {
+        cli_error("--with-tpm needs --attester tsm (tpm2 and azure quote with the TPM already)");
         return CLI_EXIT_USAGE;
     }
-    if ((o.tpm_eventlog || o.ima_log) && !is_tpm) {
-        cli_error("--tpm-eventlog and --ima-log need --attester tpm2");
+    if (any_tpm && !is_tpm && !is_azure && !o.with_tpm) {
+        cli_error("--tpm-* options need --attester tpm2 or azure (or tsm --with-tpm)");
+        return CLI_EXIT_USAGE;
+    }
+    if (o.collateral_dir != NULL && collateral_check_dir(o.collateral_dir, 0) != 0) {
+        return CLI_EXIT_USAGE;
+    }
+    if ((o.tpm_eventlog || o.ima_log) && !is_tpm && !o.with_tpm) {
+        cli_error("--tpm-eventlog and --ima-log need --attester tpm2 (or tsm --with-tpm)");
         return CLI_EXIT_USAGE;
     }
     if (any_tsm && !is_tsm) {
@@ -176,23 +254,7 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
             add_kv(kv, config, &n, "privlevel", o.tsm_privlevel);
         }
     } else {
-        if (o.tpm_tcti != NULL) {
-            add_kv(kv, config, &n, "tcti", o.tpm_tcti);
-        }
-        if (o.tpm_ak_handle != NULL) {
-            snprintf(kv[n], sizeof(kv[n]), "ak_handle=%s%s",
-                     strncmp(o.tpm_ak_handle, "0x", 2) == 0 ? "" : "0x", o.tpm_ak_handle);
-            config[n] = kv[n], n++;
-        }
-        if (o.tpm_pcrs != NULL) {
-            add_kv(kv, config, &n, "pcrs", o.tpm_pcrs);
-        }
-        if (o.tpm_eventlog != NULL) {
-            add_kv(kv, config, &n, "eventlog", o.tpm_eventlog);
-        }
-        if (o.ima_log != NULL) {
-            add_kv(kv, config, &n, "ima", o.ima_log);
-        }
+        add_tpm_config(&o, kv, config, &n);
         if ((o.azure_certs && !readable(o.azure_certs, "--azure-certs")) ||
             (o.azure_tdquote && !readable(o.azure_tdquote, "--azure-tdquote"))) {
             return CLI_EXIT_USAGE;
@@ -204,11 +266,21 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
             add_kv(kv, config, &n, "tdquote", o.azure_tdquote);
         }
     }
-    if (a->create(config, state) != ATLS_OK) {
-        char what[32];
-        snprintf(what, sizeof(what), "%s attester", a->name);
-        return cli_fail_atls(CLI_EXIT_USAGE, what);
+    void *primary = NULL;
+    int rc = create(a, config, &primary);
+    if (rc != 0) {
+        return rc;
     }
-    *ops = a;
-    return 0;
+    if (!o.with_tpm && o.collateral_dir == NULL) {
+        *ops = a;
+        *state = primary;
+        return 0;
+    }
+    const atls_attester_ops *tpm = NULL;
+    void *tpm_state = NULL;
+    if (o.with_tpm && (rc = open_tpm(&o, &tpm, &tpm_state)) != 0) {
+        a->destroy(primary);
+        return rc;
+    }
+    return cli_collection_open(a, primary, tpm, tpm_state, o.collateral_dir, ops, state);
 }

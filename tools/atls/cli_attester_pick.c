@@ -13,8 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* default_tcti: --tpm-tcti, $ATLS_TPM2_TCTI, else the kernel's resource manager or device */
-static const char *default_tcti(const cli_attester_opts *o)
+const char *cli_default_tcti(const cli_attester_opts *o)
 {
     if (o->tpm_tcti != NULL) {
         return o->tpm_tcti;
@@ -54,7 +53,7 @@ int cli_attester_pick(cli_attester_opts *o, const char **name, const char **tcti
     }
     char why_tsm[300];
     snprintf(why_tsm, sizeof(why_tsm), "%s", atls_error_message());
-    const char *t = default_tcti(o);
+    const char *t = cli_default_tcti(o);
     if (t == NULL) {
         cli_error("--attester auto: nothing to attest with: %s; and no TPM (no --tpm-tcti, "
                   "$ATLS_TPM2_TCTI, /dev/tpmrm0 or /dev/tpm0)",

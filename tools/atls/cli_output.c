@@ -99,7 +99,7 @@ int cli_print_appraisal(FILE *fp, const atls_appraisal *a, int json, size_t max_
     return 0;
 }
 
-int cli_policy_from_appraisal(const atls_appraisal *a, char **out)
+int cli_policy_from_appraisal(const atls_appraisal *a, int require_challenge, char **out)
 {
     json_t *doc = json_pack("{s:i}", "version", ATLS_POLICY_VERSION);
     if (doc == NULL) {
@@ -125,6 +125,9 @@ int cli_policy_from_appraisal(const atls_appraisal *a, char **out)
         if (ops->policy_from_result(r, &section) != ATLS_OK) {
             json_decref(doc);
             return cli_fail_atls(CLI_EXIT_FAIL, "policy");
+        }
+        if (require_challenge && json_object_get(section, "require_challenge") != NULL) {
+            json_object_set_new(section, "require_challenge", json_true());
         }
         json_object_set_new(doc, key, section);
     }

@@ -161,7 +161,7 @@ static int policy_init(int argc, char **argv)
         o.verify_input = &vi.in;
         rc = from_server(&o, &a);
     }
-    if (rc != 0 || (rc = cli_policy_from_appraisal(&a, &text)) != 0) {
+    if (rc != 0 || (rc = cli_policy_from_appraisal(&a, evidence != NULL, &text)) != 0) {
         goto done;
     }
     for (size_t i = 0; i < a.num_results; i++) {

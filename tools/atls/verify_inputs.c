@@ -19,6 +19,7 @@ void verify_inputs_cleanup(verify_inputs *v)
     sk_X509_pop_free(v->in.trust_anchors, X509_free);
     sk_X509_pop_free(v->in.intermediates, X509_free);
     sk_X509_CRL_pop_free(v->in.crls, X509_CRL_free);
+    sk_X509_pop_free(v->in.tpm_ak_anchors, X509_free);
     for (size_t i = 0; i < v->in.num_trusted_keys; i++) {
         EVP_PKEY_free(v->keys[i]);
     }
@@ -75,6 +76,18 @@ int verify_inputs_add_anchor(verify_inputs *v, const char *path)
 int verify_inputs_add_intermediates(verify_inputs *v, const char *path)
 {
     return cli_load_certs(path, &v->in.intermediates);
+}
+
+int verify_inputs_add_tpm_ak_ca(verify_inputs *v, const char *path)
+{
+    if (strcmp(path, "none") == 0) {
+        if (v->in.tpm_ak_anchors == NULL && (v->in.tpm_ak_anchors = sk_X509_new_null()) == NULL) {
+            cli_error("out of memory");
+            return CLI_EXIT_USAGE;
+        }
+        return 0;
+    }
+    return cli_load_certs(path, &v->in.tpm_ak_anchors);
 }
 
 /* push_crl moves |crl| into v's CRL list; 0, or CLI_EXIT_USAGE (|crl| freed) */
@@ -134,6 +147,7 @@ int verify_inputs_option(verify_inputs *v, int c, const char *value)
     case VERIFY_OPT_QE_IDENTITY: v->in.qe_identity_path = value; return 0;
     case VERIFY_OPT_TCB_CHAIN: v->in.tcb_signing_chain_path = value; return 0;
     case VERIFY_OPT_CRL: return verify_inputs_add_crl(v, value);
+    case VERIFY_OPT_TPM_AK_CA: return verify_inputs_add_tpm_ak_ca(v, value);
     default: return CLI_EXIT_USAGE;
     }
 }

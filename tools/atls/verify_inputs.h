@@ -23,6 +23,8 @@ int verify_inputs_add_anchor(verify_inputs *v, const char *path);
 /* verify_inputs_add_intermediates: PEM certificates → intermediates. */
 int verify_inputs_add_intermediates(verify_inputs *v, const char *path);
 /* verify_inputs_add_crl: PEM CRLs, or one DER CRL → crls. */
+/* verify_inputs_add_tpm_ak_ca: PEM certificates → tpm_ak_anchors; "none": an empty stack. */
+int verify_inputs_add_tpm_ak_ca(verify_inputs *v, const char *path);
 int verify_inputs_add_crl(verify_inputs *v, const char *path);
 
 /* The trust-input options shared by verify, connect and policy init (docs/cli.md, "Trust-input
@@ -37,6 +39,7 @@ enum {
     VERIFY_OPT_QE_IDENTITY,
     VERIFY_OPT_TCB_CHAIN,
     VERIFY_OPT_CRL,
+    VERIFY_OPT_TPM_AK_CA,
     VERIFY_OPT_END
 };
 #define VERIFY_INPUT_LONGOPTS                                                                 \
@@ -46,7 +49,8 @@ enum {
         {"tcb-info", required_argument, NULL, VERIFY_OPT_TCB_INFO},                           \
         {"qe-identity", required_argument, NULL, VERIFY_OPT_QE_IDENTITY},                     \
         {"tcb-signing-chain", required_argument, NULL, VERIFY_OPT_TCB_CHAIN},                 \
-        {"crl", required_argument, NULL, VERIFY_OPT_CRL}
+        {"crl", required_argument, NULL, VERIFY_OPT_CRL},                                     \
+        {"tpm-ak-ca", required_argument, NULL, VERIFY_OPT_TPM_AK_CA}
 #define VERIFY_INPUT_HELP                                                                     \
     "  --trust-anchor FILE        PEM root certificates, or PEM public keys to pin (repeatable)\n" \
     "  --intermediates FILE       PEM intermediate certificates (ASK, PCK chain...)\n"        \
@@ -55,7 +59,9 @@ enum {
     "  --qe-identity FILE         TDX: Intel QE identity JSON\n"                             \
     "  --tcb-signing-chain FILE   TDX: the TCB signing chain (PEM)\n"                        \
     "  --crl FILE                 PEM CRLs (repeatable): TDX the root CA and PCK CRLs, SNP the\n" \
-    "                             ARK's CRL; without them revocation is unchecked (no tier)\n"
+    "                             ARK's CRL; without them revocation is unchecked (no tier)\n" \
+    "  --tpm-ak-ca FILE|none      PEM roots for TPM AK certificates (repeatable; default: the\n" \
+    "                             trust anchors); none: no AK CA, the policy pins the AK\n"
 
 /* verify_inputs_option applies one trust-input option (c from getopt_long). 0 or an exit code
  * (message printed). */

@@ -107,7 +107,9 @@ static atls_error tpm2_verify(const uint8_t *evidence, size_t len, const atls_ve
     if (rc == ATLS_OK) {
         atls_tpm2_verify_opts o = {.challenge = in->challenge,
                                    .challenge_len = in->challenge != NULL ? ATLS_CHALLENGE_LEN : 0,
-                                   .trust_anchors = in->trust_anchors,
+                                   .trust_anchors = in->tpm_ak_anchors != NULL
+                                                        ? in->tpm_ak_anchors
+                                                        : in->trust_anchors,
                                    .intermediates = in->intermediates,
                                    .at = in->at};
         rc = atls_tpm2_verify_quote(&q, &o, &v);

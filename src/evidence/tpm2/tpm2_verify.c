@@ -202,7 +202,8 @@ static atls_error verify(const atls_tpm2_quote *q, const atls_tpm2_verify_opts *
     if (sk_X509_num(opts->trust_anchors) > 0) {
         ATLS_ENSURE(q->ak_cert.len > 0, ATLS_ERR_EVIDENCE_CHAIN,
                     "TPM quote: AK trust anchors are configured but the quote carries no AK "
-                    "certificate");
+                    "certificate (roots for other Evidence are not AK CAs: tpm_ak_anchors, "
+                    "CLI --tpm-ak-ca)");
         ATLS_GUARD(check_ak_cert(&q->ak_cert, &v->ak, opts));
         v->ak_cert_verified = 1;
     }

@@ -104,6 +104,14 @@ ATLS_MUST_CHECK atls_error atls_tsm_attest(const atls_tsm_config *cfg,
  * guest driver is not loaded), no permission. */
 ATLS_MUST_CHECK atls_error atls_tsm_probe(const char *root, char *provider, size_t size);
 
+/* A prepared directory (a stand-in for configfs in tests, tsm_attester.c): |path| is on
+ * configfs (statfs CONFIGFS_MAGIC)? When not, the attester and the probe wait up to 2 s for
+ * the attribute |name| a stand-in makes (atls_tsm_wait_attribute: 1 when it appeared) and
+ * remove the attribute files before rmdir, as configfs does (atls_tsm_remove_attributes). */
+int atls_tsm_is_configfs(const char *path);
+int atls_tsm_wait_attribute(const char *dir, const char *name);
+void atls_tsm_remove_attributes(const char *dir);
+
 extern const atls_attester_ops atls_tsm_attester_ops;
 extern const atls_verifier_ops atls_tsm_verifier_ops;
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #define ATTESTER ATLS_ERR_EVIDENCE_ATTESTER
@@ -71,6 +72,44 @@ ATLS_MUST_CHECK static atls_error read_generation(const char *dir, unsigned long
     return ATLS_OK;
 }
 
+/* ---- a prepared directory standing in for configfs (tests) --------------------------------
+ * configfs makes an entry's attributes with the entry, makes the report when outblob is read
+ * and drops the attributes at rmdir. A prepared directory has a stand-in for the kernel instead
+ * (tests/evidence/tsm/tsm_kernel_standin.c): it makes the attributes just after the mkdir
+ * (inblob last), writes outblob (renamed into place) when inblob was written, and leaves the
+ * files. On such a root (not CONFIGFS_MAGIC, tsm.h) the attester waits for those files and
+ * removes them before rmdir; on configfs none of this happens, nor with a hook (which plays
+ * the kernel synchronously, atls_tsm_attest). */
+#define PREPARED_WAIT_MS 2000
+
+int atls_tsm_wait_attribute(const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+        return 0;
+    }
+    for (int waited = 0; access(path, F_OK) != 0; waited++) {
+        if (waited >= PREPARED_WAIT_MS) {
+            return 0;
+        }
+        struct timespec ms = {0, 1000000L};
+        nanosleep(&ms, NULL);
+    }
+    return 1;
+}
+
+void atls_tsm_remove_attributes(const char *dir)
+{
+    static const char *const names[] = {"inblob",  "outblob",    "auxblob",
+                                        "provider", "generation", "privlevel"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char path[PATH_MAX];
+        if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) < (int)sizeof(path)) {
+            (void)unlink(path);
+        }
+    }
+}
+
 /* collect does everything between mkdir and rmdir. */
 ATLS_MUST_CHECK static atls_error collect(const atls_tsm_config *cfg, const char *dir,
                                           const uint8_t *challenge, atls_tsm_hook hook,
@@ -83,6 +122,12 @@ ATLS_MUST_CHECK static atls_error collect(const atls_tsm_config *cfg, const char
     if (hook != NULL) {
         ATLS_GUARD(hook(arg, dir, ATLS_TSM_STAGE_CREATED));
     }
+    /* a hook plays the kernel synchronously; a stand-in process asynchronously */
+    int prepared = hook == NULL && !atls_tsm_is_configfs(cfg->root);
+    ATLS_ENSURE(!prepared || atls_tsm_wait_attribute(dir, "inblob"), ATTESTER,
+                "tsm: %s is a prepared directory, not configfs, and nothing made the entry's "
+                "attributes within %d ms (no stand-in for the kernel is running)",
+                cfg->root, PREPARED_WAIT_MS);
     if (cfg->privlevel >= 0) {
         char lv[16];
         snprintf(lv, sizeof(lv), "%d\n", cfg->privlevel);
@@ -92,6 +137,11 @@ ATLS_MUST_CHECK static atls_error collect(const atls_tsm_config *cfg, const char
     ATLS_GUARD(read_generation(dir, &g0));
     if (hook != NULL) {
         ATLS_GUARD(hook(arg, dir, ATLS_TSM_STAGE_WRITTEN));
+    }
+    if (prepared && !atls_tsm_wait_attribute(dir, "outblob")) {
+        ATLS_RAISE(ATTESTER, "tsm: %s is a prepared directory and its stand-in wrote no outblob "
+                             "within %d ms",
+                   cfg->root, PREPARED_WAIT_MS);
     }
     /* reading outblob makes the kernel produce the report (TDX: a quote from the host) */
     ATLS_GUARD_GOTO(rc, done, read_attr(dir, "outblob", ATLS_TSM_MAX_BLOB, &outblob, &outlen));
@@ -160,6 +210,9 @@ atls_error atls_tsm_attest(const atls_tsm_config *cfg, const uint8_t challenge[A
     atls_error rc = collect(cfg, dir, challenge, hook, hook_arg, out, out_len);
     if (hook != NULL) {
         ATLS_BEST_EFFORT(hook(hook_arg, dir, ATLS_TSM_STAGE_REMOVING) != ATLS_OK);
+    }
+    if (hook == NULL && !atls_tsm_is_configfs(cfg->root)) {
+        atls_tsm_remove_attributes(dir); /* what configfs does at rmdir */
     }
     if (rmdir(dir) != 0 && rc == ATLS_OK) {
         int e = errno;

@@ -14,7 +14,17 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+/* CONFIGFS_MAGIC (linux/magic.h) */
+#define TSM_CONFIGFS_MAGIC 0x62656570
+
+int atls_tsm_is_configfs(const char *path)
+{
+    struct statfs fs;
+    return statfs(path, &fs) == 0 && fs.f_type == TSM_CONFIGFS_MAGIC;
+}
 
 static int is_dir(const char *p)
 {
@@ -87,7 +97,13 @@ atls_error atls_tsm_probe(const char *root, char *provider, size_t size)
     snprintf(path, sizeof(path), "%s/provider", dir);
     uint8_t *text = NULL;
     size_t len = 0;
+    /* a prepared directory (tests): its stand-in makes the attributes, inblob last */
+    int prepared = !atls_tsm_is_configfs(root);
+    int made = !prepared || atls_tsm_wait_attribute(dir, "inblob");
     atls_error rc = atls_file_read(path, ATLS_TSM_MAX_PROVIDER + 1, &text, &len);
+    if (prepared) {
+        atls_tsm_remove_attributes(dir);
+    }
     if (rmdir(dir) != 0 && rc == ATLS_OK) {
         int e = errno;
         free(text);
@@ -95,6 +111,13 @@ atls_error atls_tsm_probe(const char *root, char *provider, size_t size)
     }
     if (rc != ATLS_OK) {
         atls_error_clear();
+        if (prepared) {
+            ATLS_RAISE(ATLS_ERR_EVIDENCE_ATTESTER,
+                       "tsm: %s has no provider: it is a prepared directory, not configfs, and "
+                       "%s (a stand-in must play the kernel's part)",
+                       root, made ? "its stand-in made no provider attribute"
+                                  : "nothing made the entry's attributes");
+        }
         ATLS_RAISE(ATLS_ERR_EVIDENCE_ATTESTER,
                    "tsm: %s has no provider: no TSM provider is registered (not a confidential "
                    "VM, or its guest driver sev-guest / tdx-guest / arm-cca-guest is not loaded)",

@@ -352,6 +352,34 @@ static void test_tpm2(void)
     const row r_cert = {"AK certificate missing (anchors configured)", NULL, NULL, 0,
                         ATLS_ERR_EVIDENCE_CHAIN, CONTRA, 0, 0, 0, 0};
     appraise_row("tpm2", &atls_tpm2_verifier_ops, bare, bare_len, &full, strict, &r_cert);
+    /* the anchors are another Evidence's (a TEE root beside a vTPM quote): with AK roots of
+     * their own (tpm_ak_anchors) the quote is judged by those; none (an empty stack): the
+     * certificate-less AK is identified by the policy's pin alone */
+    {
+        EVP_PKEY *tee_key = fake_key();
+        X509 *tee_root = tg_tdx_cert(tee_key, "TEE root", NULL, tee_key, 1);
+        STACK_OF(X509) *tee = sk_X509_new_null(), *ak_roots = sk_X509_new_null(),
+                       *no_roots = sk_X509_new_null();
+        sk_X509_push(tee, tee_root);
+        sk_X509_push(ak_roots, ca);
+        atls_verify_input mixed = {.trust_anchors = tee};
+        const row r_mixed = {"TEE root only, no AK roots of its own", NULL, NULL, 0,
+                             ATLS_ERR_EVIDENCE_CHAIN, CONTRA, 0, 0, 0, 0};
+        appraise_row("tpm2", &atls_tpm2_verifier_ops, bare, bare_len, &mixed, strict, &r_mixed);
+        mixed.tpm_ak_anchors = no_roots;
+        const row r_pinned = {"tpm_ak_anchors none: the pinned AK", NULL, NULL, 0, ATLS_OK,
+                              AFFIRMING, 2, 2, 2, 0};
+        appraise_row("tpm2", &atls_tpm2_verifier_ops, bare, bare_len, &mixed, strict, &r_pinned);
+        mixed.tpm_ak_anchors = ak_roots;
+        appraise_row("tpm2", &atls_tpm2_verifier_ops, with_cert, cert_len, &mixed, strict,
+                     &rows[0]);
+        appraise_row("tpm2", &atls_tpm2_verifier_ops, bare, bare_len, &mixed, strict, &r_cert);
+        sk_X509_free(tee);
+        sk_X509_free(ak_roots);
+        sk_X509_free(no_roots);
+        X509_free(tee_root);
+        EVP_PKEY_free(tee_key);
+    }
     json_decref(strict);
     sk_X509_free(anchors);
     atls_tpm2_quote_cleanup(&q);

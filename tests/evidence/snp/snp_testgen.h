@@ -52,6 +52,10 @@ void tg_snp_pki_free(tg_snp_pki *p);
 /* tg_snp_report writes a signed 1184-byte report into |out| using |key|. Returns 0 on failure. */
 int tg_snp_report(const tg_snp_fields *f, EVP_PKEY *key, uint8_t out[1184]);
 
+/* tg_snp_cert_table: a GHCB certificate table (the configfs-tsm auxblob) holding p's leaf (as
+ * VCEK), ASK and ARK, GUIDs in RFC 4122 byte order. malloc'd (*len bytes), NULL on failure. */
+uint8_t *tg_snp_cert_table(const tg_snp_pki *p, size_t *len);
+
 /* tg_write_der writes |x| as DER to |path|. Returns 0 on failure. */
 int tg_write_der(X509 *x, const char *path);
 

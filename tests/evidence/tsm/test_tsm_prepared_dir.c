@@ -59,45 +59,6 @@ static int put_file(const char *dir, const char *name, const void *data, size_t 
     return fclose(f) == 0 && ok;
 }
 
-/* cert_table builds a GHCB certificate table with VCEK, ASK, ARK (RFC 4122 GUID order). */
-static uint8_t *cert_table(const tg_snp_pki *p, size_t *len)
-{
-    static const uint8_t guids[3][16] = {
-        {0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64, 0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac,
-         0xcd},
-        {0x4a, 0xb7, 0xb3, 0x79, 0xbb, 0xac, 0x4f, 0xe4, 0xa0, 0x2f, 0x05, 0xae, 0xf3, 0x27, 0xc7,
-         0x82},
-        {0xc0, 0xb4, 0x06, 0xa4, 0xa8, 0x03, 0x49, 0x52, 0x97, 0x43, 0x3f, 0xb6, 0x01, 0x4c, 0xd0,
-         0xae}};
-    X509 *certs[3] = {p->leaf, p->ask, p->ark};
-    unsigned char *der[3] = {NULL, NULL, NULL};
-    int dlen[3];
-    for (int i = 0; i < 3; i++) {
-        dlen[i] = i2d_X509(certs[i], &der[i]);
-    }
-    atls_writer w;
-    atls_writer_init(&w, 0);
-    uint32_t off = 4 * 24;
-    bool ok = true;
-    for (int i = 0; i < 3; i++) {
-        ok = ok && atls_writer_add_bytes(&w, guids[i], 16) && atls_writer_add_u32_le(&w, off) &&
-             atls_writer_add_u32_le(&w, (uint32_t)dlen[i]);
-        off += (uint32_t)dlen[i];
-    }
-    ok = ok && atls_writer_add_zeros(&w, 24);
-    for (int i = 0; i < 3; i++) {
-        ok = ok && atls_writer_add_bytes(&w, der[i], (size_t)dlen[i]);
-        OPENSSL_free(der[i]);
-    }
-    (void)ok;
-    uint8_t *out = NULL;
-    if (atls_writer_finish(&w, &out, len) != ATLS_OK) {
-        out = NULL;
-    }
-    atls_writer_cleanup(&w);
-    return out;
-}
-
 static const char *provider_name(enum kind k)
 {
     return k == K_SNP ? "sev_guest\n" : k == K_TDX ? "tdx_guest\n" : "arm_cca_guest\n";
@@ -165,7 +126,7 @@ static atls_error fake_kernel(void *arg, const char *dir, atls_tsm_stage stage)
         free(blob);
         if (ok && f->kind == K_SNP && f->with_auxblob) {
             size_t tlen = 0;
-            uint8_t *t = cert_table(&f->snp, &tlen);
+            uint8_t *t = tg_snp_cert_table(&f->snp, &tlen);
             ok = t != NULL && put_file(dir, "auxblob", t, tlen);
             free(t);
         }
@@ -461,7 +422,7 @@ static void test_cert_table(const tg_snp_pki *p)
 {
     printf("-- SNP certificate table\n");
     size_t len = 0;
-    uint8_t *t = cert_table(p, &len);
+    uint8_t *t = tg_snp_cert_table(p, &len);
     STACK_OF(X509) *certs = NULL;
     CHECK_OK(atls_tsm_snp_cert_table(t, len, &certs));
     CHECK(certs != NULL && sk_X509_num(certs) == 3);
