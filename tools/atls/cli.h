@@ -122,6 +122,8 @@ typedef struct cli_attester_opts {
     const char *tpm_eventlog, *ima_log; /* tpm2: event logs to send with the quote */
     int with_tpm;                  /* --with-tpm: a tpm2 quote beside tsm Evidence */
     const char *collateral_dir;    /* --collateral-dir: staple its items (collateral_dir.h) */
+    int collateral_refreshed;      /* serve --collateral-refresh fills the directory: it may
+                                      be empty (or missing) at start */
 } cli_attester_opts;
 
 /* long-option values for the attester options (add CLI_ATTESTER_LONGOPTS to a table and call

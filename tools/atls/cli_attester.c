@@ -198,7 +198,8 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         cli_error("--tpm-* options need --attester tpm2 or azure (or tsm --with-tpm)");
         return CLI_EXIT_USAGE;
     }
-    if (o.collateral_dir != NULL && collateral_check_dir(o.collateral_dir, 0) != 0) {
+    if (o.collateral_dir != NULL &&
+        collateral_check_dir(o.collateral_dir, 0, o.collateral_refreshed) != 0) {
         return CLI_EXIT_USAGE;
     }
     if ((o.tpm_eventlog || o.ima_log) && !is_tpm && !o.with_tpm) {

@@ -1,5 +1,6 @@
 /* cmd_serve.c: `atls serve`: options, start-up checks and the accept loop (serve.h). */
 #include "cmds.h"
+#include "collateral_refresh.h"
 #include "serve.h"
 
 #include <atls/session.h>
@@ -44,12 +45,15 @@ static const char help[] =
     "                             busy share its next Evidence, each with the inclusion proof\n"
     "                             of its own challenge; off: one Evidence per request, for\n"
     "                             verifiers that only take plain Evidence\n"
+    "  --collateral-refresh SECONDS  with --collateral-dir: fetch what is missing or\n"
+    "                             expires soon, at start and this often (atls collateral)\n"
+    COLLATERAL_FETCH_HELP
     "  -v, --verbose              log connections on stderr\n"
     "  -h, --help                 this help\n"
     "Exit: 0 after SIGINT/SIGTERM, 2 usage or start-up error.\n";
 
 enum { OPT_LISTEN = 1, OPT_CERT, OPT_KEY, OPT_CHAIN, OPT_BACKEND, OPT_REQUIRE, OPT_CLIENT_POLICY,
-       OPT_CLIENT_CA, OPT_REATTEST, OPT_MAX, OPT_BATCH };
+       OPT_CLIENT_CA, OPT_REATTEST, OPT_MAX, OPT_BATCH, OPT_COLLATERAL_REFRESH };
 
 static void on_signal(int sig)
 {
@@ -176,6 +180,8 @@ int cmd_serve(int argc, char **argv)
         {"reattest", required_argument, NULL, OPT_REATTEST},
         {"max-connections", required_argument, NULL, OPT_MAX},
         {"batch", required_argument, NULL, OPT_BATCH},
+        {"collateral-refresh", required_argument, NULL, OPT_COLLATERAL_REFRESH},
+        COLLATERAL_FETCH_LONGOPTS,
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -187,7 +193,11 @@ int cmd_serve(int argc, char **argv)
     cli_attester_opts ao = {0};
     const char *listen_s = NULL, *cert = NULL, *key = NULL, *chain = NULL, *backend = NULL;
     const char *client_policy = NULL, *client_ca = NULL;
-    int c, rc = 0, lfd = -1, probe = -1, have_reattest = 0, batch = 1;
+    int c, rc = 0, lfd = -1, probe = -1, have_reattest = 0, batch = 1, refresh_s = 0;
+    int any_fetch = 0;
+    fetch_cli fetch;
+    fetch_cli_init(&fetch);
+    collateral_refresh *refresh = NULL;
     srv.client_reattest_ms = 60000;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
@@ -228,11 +238,29 @@ int cmd_serve(int argc, char **argv)
             }
             batch = strcmp(optarg, "on") == 0;
             break;
+        case OPT_COLLATERAL_REFRESH: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 86400) {
+                cli_error("--collateral-refresh '%s': expected 1..86400 seconds", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            refresh_s = (int)v;
+            ao.collateral_refreshed = 1;
+            break;
+        }
         case 'v': cli_verbose = 1; break;
         case 'h': fputs(help, stdout); return CLI_EXIT_OK;
         default:
             if (c >= CLI_OPT_ATTESTER_BASE && c < CLI_OPT_ATTESTER_END) {
                 cli_attester_option(&ao, c, optarg);
+                break;
+            }
+            if (c >= COLLATERAL_OPT_BASE && c < COLLATERAL_OPT_END) {
+                any_fetch = 1;
+                if (fetch_cli_option(&fetch, c, optarg) != 0) {
+                    return CLI_EXIT_USAGE;
+                }
                 break;
             }
             return cli_bad_option(argv, c);
@@ -244,6 +272,11 @@ int cmd_serve(int argc, char **argv)
     }
     if (listen_s == NULL || cert == NULL || key == NULL || backend == NULL || ao.name == NULL) {
         cli_error("--listen, --cert, --key, --backend and --attester are required (see --help)");
+        return CLI_EXIT_USAGE;
+    }
+    if ((refresh_s > 0 && ao.collateral_dir == NULL) || (any_fetch && refresh_s == 0)) {
+        cli_error(refresh_s > 0 ? "--collateral-refresh needs --collateral-dir"
+                                : "--kds-url, --pcs-url, ... need --collateral-refresh");
         return CLI_EXIT_USAGE;
     }
     if ((client_ca != NULL || have_reattest) && client_policy == NULL) {
@@ -263,6 +296,13 @@ int cmd_serve(int argc, char **argv)
         (rc = cli_attester_open(&ao, &srv.attester, &srv.attester_state)) != 0) {
         goto done;
     }
+    /* no session runs yet: the refresh learns the platform from one Evidence now */
+    if (refresh_s > 0 && (rc = collateral_refresh_start(&fetch, ao.collateral_dir, refresh_s,
+                                                        srv.attester, srv.attester_state,
+                                                        &refresh)) != 0) {
+        goto done;
+    }
+    /* the batcher's thread is the attester's only user from now on */
     if (batch && atls_batcher_new(srv.attester, srv.attester_state, NULL, &srv.batcher) != ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_USAGE, "--batch on");
         goto done;
@@ -303,11 +343,14 @@ int cmd_serve(int argc, char **argv)
     close(lfd);
     lfd = -1;
     cli_log("stopping: closing %d connection(s)", srv.active);
+    collateral_refresh_stop(refresh);
+    refresh = NULL;
     if (!wait_idle(&srv, 5000)) {
         cli_error("%d connection(s) did not close in time", srv.active);
         return CLI_EXIT_OK; /* threads still use the shared state: leave it to exit() */
     }
 done:
+    collateral_refresh_stop(refresh);
     if (lfd >= 0) {
         close(lfd);
     }

@@ -9,6 +9,7 @@ int cmd_policy(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_evidence(int argc, char **argv);
 int cmd_ear(int argc, char **argv);
+int cmd_collateral(int argc, char **argv);
 
 /* INSECURE, for comparison only (cmd_intra.c): `serve --intra` / `connect --intra`, the
  * intra-handshake baseline. Reached only when argv names --intra (cli_wants_intra). */

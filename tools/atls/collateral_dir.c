@@ -104,9 +104,12 @@ int collateral_window(const collateral_item *item, const uint8_t *data, size_t l
     return ok;
 }
 
-int collateral_check_dir(const char *dir, time_t at)
+int collateral_check_dir(const char *dir, time_t at, int may_be_empty)
 {
     struct stat st;
+    if (may_be_empty && stat(dir, &st) != 0) {
+        (void)mkdir(dir, 0755);
+    }
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         cli_error("--collateral-dir %s: not a directory (make it with atls collateral fetch)",
                   dir);
@@ -141,7 +144,7 @@ int collateral_check_dir(const char *dir, time_t at)
         }
         found++;
     }
-    if (found == 0) {
+    if (found == 0 && !may_be_empty) {
         cli_error("--collateral-dir %s holds no collateral (snp-*.der/pem, tdx-*.json/der/pem; "
                   "see atls collateral fetch)",
                   dir);

@@ -40,9 +40,10 @@ const collateral_item *collateral_item_by_file(const char *file);
 int collateral_window(const collateral_item *item, const uint8_t *data, size_t len,
                       time_t *not_before, time_t *not_after);
 
-/* collateral_check_dir: |dir| is a directory holding at least one item; stale items (window
- * passed at |at|, 0 = now) are named on stderr as a warning. 0 or an exit code. */
-int collateral_check_dir(const char *dir, time_t at);
+/* collateral_check_dir: |dir| is a directory holding at least one item (with |may_be_empty|:
+ * made when missing, and it may hold none yet); stale items (window passed at |at|, 0 = now)
+ * are named on stderr as a warning. 0 or an exit code. */
+int collateral_check_dir(const char *dir, time_t at, int may_be_empty);
 
 /* collateral_add_parts appends every item present in |dir| to |parts| as an Endorsement.
  * ATLS_OK, or the error (unreadable file). */

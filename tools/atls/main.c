@@ -21,6 +21,7 @@ static const struct {
     {"verify", cmd_verify, "appraise Evidence from a file, print the EAR"},
     {"evidence", cmd_evidence, "produce Evidence from a local attester"},
     {"ear", cmd_ear, "ear verify TOKEN / ear jwk: check an EAR JWT, export its key as a JWK"},
+    {"collateral", cmd_collateral, "collateral fetch: download and cache AMD/Intel collateral"},
 };
 
 static void usage(FILE *fp)
