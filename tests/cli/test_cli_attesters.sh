@@ -5,7 +5,9 @@
 #   swtpm: Azure's paravisor MOCKED on a private swtpm: an RSA AK at 0x81000003 and an
 #     HCL-format report made by azure-paravisor-mock (generated SNP report + runtime data
 #     naming that AK) in NV 0x01400001; `atls evidence --attester azure` and `--attester auto`
-#     then `atls verify` with the mock's ARK, each link of the chain broken once.
+#     then `atls verify` with the mock's ARK, each link of the chain broken once; `atls serve
+#     --attester azure` with the ASK/ARK and CRL stapled, `policy init` and `connect` with only
+#     the mock's ARK.
 source "$(dirname "$0")/lib.sh"
 MODE=${1:-}
 case $MODE in "" | swtpm) ;; *) echo "usage: test_cli_attesters.sh [swtpm]"; exit 2 ;; esac
@@ -70,6 +72,33 @@ expect 3 "azure: verified, no policy: warning" "$ATLS" verify --evidence "$T/az.
     --challenge "$CH" "${VERIFY[@]}" --json
 check "azure: the EAR names the TEE and the vTPM PCRs" grep -q '"tee": "snp"' "$T/out"
 check "azure: the EAR carries the runtime data" grep -q 'vm-configuration' "$T/out"
+# through serve and connect: the Evidence bound to each live connection; the relying party
+# first with the mock's whole chain, then with nothing but the ARK (ASK/ARK and CRL stapled)
+make_pki
+ECHO=$(free_port)
+SRV=$(free_port)
+start_backend echo "$ECHO"
+mkdir "$T/coll"
+setup_cmd "$T/coll.log" openssl crl -in "$T/mock/ark-crl.pem" -outform DER -out "$T/coll/snp-crl.der"
+cat "$T/mock/ask.pem" "$T/mock/ark.pem" > "$T/coll/snp-cert-chain.pem"
+start_serve "$T/serve.log" "$SRV" --backend "127.0.0.1:$ECHO" --attester azure --tpm-tcti "$TCTI" \
+    --azure-certs "$T/mock/vcek.pem" --collateral-dir "$T/coll"
+expect 0 "azure serve: policy init with the mock's chain" "$ATLS" policy init "localhost:$SRV" \
+    --ca "$T/ca.pem" "${VERIFY[@]}"
+cp "$T/out" "$T/az-policy.json"
+check "azure serve: the policy has an azure section" jq -e '.azure.snp and .azure.pcrs' "$T/az-policy.json"
+expect 0 "azure serve: connect with only the mock's ARK (the rest stapled): affirming" \
+    "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/az-policy.json" \
+    --trust-anchor "$T/mock/ark.pem" --json
+check "azure serve: the azure submod affirmed, hardware 2" \
+    jq -e '.submods.azure.ear_status == "affirming" and
+        .submods.azure.ear_trustworthiness_vector.hardware == 2' "$T/out"
+expect 1 "azure serve: connect without any root: refused" "$ATLS" connect "localhost:$SRV" \
+    --ca "$T/ca.pem" --policy "$T/az-policy.json"
+# serve holds the swtpm's one connection: stop it before the next TPM commands
+kill "$SERVE_PID" 2> /dev/null
+wait "$SERVE_PID" 2> /dev/null || true
+
 # each link broken
 expect 1 "azure: another challenge" "$ATLS" verify --evidence "$T/az.cmw" \
     --challenge "$(openssl rand -hex 64)" "${VERIFY[@]}"
@@ -97,4 +126,14 @@ has_err "azure: not an Azure CVM named" "no HCL report in vTPM NV 0x01400001"
 expect 0 "auto: falls back to tpm2" "$ATLS" evidence --attester auto --tsm-path "$T/nope" \
     --tpm-tcti "$TCTI" --challenge "$CH" -o "$T/tpm.cmw"
 has_err "auto: says it took tpm2" "using tpm2"
+# `atls serve --attester auto` with no other attester option: the TPM the default search finds
+# ($ATLS_TPM2_TCTI here; /dev/tpmrm0 on a real machine), no configfs-tsm on this machine
+SRV2=$(free_port)
+ATLS_TPM2_TCTI=$TCTI start_serve "$T/serve-auto.log" "$SRV2" --backend "127.0.0.1:$ECHO" \
+    --attester auto
+check "serve --attester auto: says it took tpm2" log_has "$T/serve-auto.log" "using tpm2"
+expect 0 "serve --attester auto: policy init" "$ATLS" policy init "localhost:$SRV2" --ca "$T/ca.pem"
+cp "$T/out" "$T/auto-policy.json"
+expect 0 "serve --attester auto: connect affirms" "$ATLS" connect "localhost:$SRV2" \
+    --ca "$T/ca.pem" --policy "$T/auto-policy.json"
 finish
