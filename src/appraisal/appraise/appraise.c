@@ -343,6 +343,18 @@ atls_error atls_appraise_evidence(const atls_verifier_ops *ops, const uint8_t *e
     return finish(out);
 }
 
+/* cmw_failure ends an appraisal whose CMW cannot be taken apart: the failure |rc| with
+ * |reason| (AR4SI instance-identity 97: the Evidence is not recognised) in submod |name|. */
+static atls_error cmw_failure(atls_appraisal *out, atls_error rc, const char *name,
+                              const char *reason)
+{
+    note_failure(out, rc, reason);
+    atls_trust_vector tv = {0};
+    tv.instance_identity = 97;
+    ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), name, tv, NULL, NULL, reason));
+    return finish(out);
+}
+
 atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_verify_input *in,
                              const atls_policy *policy, atls_appraisal *out)
 {
@@ -353,12 +365,7 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
     if (rc != ATLS_OK) {
         char reason[ATLS_APPRAISAL_REASON_MAX];
         snprintf(reason, sizeof(reason), "CMW: %s", atls_error_message());
-        note_failure(out, rc, reason);
-        atls_trust_vector tv = {0};
-        tv.instance_identity = 97;
-        ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), "cmw", tv, NULL, NULL,
-                                     reason));
-        return finish(out);
+        return cmw_failure(out, rc, "cmw", reason);
     }
     /* event logs are not Evidence of their own: they go to the verifiers of the Evidence
      * beside them, which trust no event a quoted register does not cover */
@@ -380,12 +387,7 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
     if (rc != ATLS_OK) {
         char reason[ATLS_APPRAISAL_REASON_MAX];
         snprintf(reason, sizeof(reason), "%s", atls_error_message());
-        note_failure(out, rc, reason);
-        atls_trust_vector tv = {0};
-        tv.instance_identity = 97;
-        ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), "stapled", tv, NULL, NULL,
-                                     reason));
-        return finish(out);
+        return cmw_failure(out, rc, "stapled", reason);
     }
     size_t evidence_records = 0;
     for (size_t i = 0; i < cmw.num_leaves; i++) {
@@ -447,11 +449,8 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
     }
     atls_stapled_cleanup(&stapled);
     if (evidence_records == 0) {
-        note_failure(out, ATLS_ERR_EVIDENCE_FORMAT, "CMW: a collection without Evidence");
-        atls_trust_vector tv = {0};
-        tv.instance_identity = 97;
-        ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), "cmw", tv, NULL, NULL,
-                                     "CMW: a collection without Evidence"));
+        return cmw_failure(out, ATLS_ERR_EVIDENCE_FORMAT, "cmw",
+                           "CMW: a collection without Evidence");
     }
     return finish(out);
 }

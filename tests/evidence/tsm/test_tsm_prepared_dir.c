@@ -8,6 +8,7 @@
 #include "check.h"
 #include "snp_testgen.h"
 #include "tdx_testgen.h"
+#include "tsm_testgen.h"
 
 #include "appraisal/appraise/appraisal_internal.h"
 #include "base/file.h"
@@ -32,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum kind { K_SNP, K_TDX, K_CCA };
+enum kind { K_SNP = TSM_TG_SNP, K_TDX = TSM_TG_TDX, K_CCA = TSM_TG_CCA };
 
 /* The simulated kernel side of one provider. */
 typedef struct fake {
@@ -59,43 +60,18 @@ static int put_file(const char *dir, const char *name, const void *data, size_t 
     return fclose(f) == 0 && ok;
 }
 
-static const char *provider_name(enum kind k)
-{
-    return k == K_SNP ? "sev_guest\n" : k == K_TDX ? "tdx_guest\n" : "arm_cca_guest\n";
-}
-
 /* produce_blob: the evidence the "kernel" returns for report data |rd|. */
 static uint8_t *produce_blob(fake *f, const uint8_t rd[64], size_t *len)
 {
-    if (f->kind == K_SNP) {
-        tg_snp_fields s;
-        tg_snp_defaults(&s);
-        memcpy(s.report_data, rd, 64);
-        uint8_t *rep = malloc(1184);
-        if (!tg_snp_report(&s, f->snp.leaf_key, rep)) {
-            free(rep);
-            return NULL;
-        }
-        *len = 1184;
-        return rep;
-    }
-    if (f->kind == K_TDX) {
-        tg_tdx_fields t;
-        size_t off = 0;
-        tg_tdx_defaults(&t);
-        memcpy(t.report_data, rd, 64);
-        return tg_tdx_quote(&f->tdx, &t, len, &off);
-    }
-    tg_cca_fields c;
-    tg_cca_defaults(&c);
-    memcpy(c.challenge, rd, 64);
-    return tg_cca_token(&c, f->cpak, f->rak, len);
+    tsm_tg g = {.kind = (tsm_tg_kind)f->kind, .snp = &f->snp, .tdx = &f->tdx, .cpak = f->cpak,
+                .rak = f->rak};
+    return tsm_tg_outblob(&g, rd, -1, len);
 }
 
 static atls_error fake_kernel(void *arg, const char *dir, atls_tsm_stage stage)
 {
     fake *f = arg;
-    const char *prov = provider_name(f->kind);
+    const char *prov = tsm_tg_provider((tsm_tg_kind)f->kind);
     if (stage == ATLS_TSM_STAGE_CREATED) {
         /* configfs makes the attributes appear with the entry; the generation count shown
          * here is the one after the attester's inblob write */

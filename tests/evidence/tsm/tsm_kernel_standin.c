@@ -17,9 +17,8 @@
  *   ready         written last, once ROOT is watched
  * It runs until SIGTERM/SIGINT. */
 #include "cca_testgen.h"
-#include "snp_testgen.h"
-#include "tdx_testgen.h"
 #include "testcrl.h"
+#include "tsm_testgen.h"
 
 #include "base/file.h"
 
@@ -36,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum kind { K_SNP, K_TDX, K_CCA };
+enum kind { K_SNP = TSM_TG_SNP, K_TDX = TSM_TG_TDX, K_CCA = TSM_TG_CCA };
 
 typedef struct standin {
     enum kind kind;
@@ -158,35 +157,9 @@ static int write_outdir(standin *s, const char *out)
 /* evidence: what the "kernel" returns for report data |rd| (malloc'd) */
 static uint8_t *evidence(standin *s, const uint8_t rd[64], int vmpl, size_t *len)
 {
-    if (s->kind == K_SNP) {
-        tg_snp_fields f;
-        tg_snp_defaults(&f);
-        memcpy(f.report_data, rd, 64);
-        f.vmpl = vmpl >= 0 ? (uint32_t)vmpl : 0;
-        uint8_t *rep = malloc(1184);
-        if (rep == NULL || !tg_snp_report(&f, s->snp.leaf_key, rep)) {
-            free(rep);
-            return NULL;
-        }
-        *len = 1184;
-        return rep;
-    }
-    if (s->kind == K_TDX) {
-        tg_tdx_fields t;
-        size_t off = 0;
-        tg_tdx_defaults(&t);
-        memcpy(t.report_data, rd, 64);
-        return tg_tdx_quote(&s->tdx, &t, len, &off);
-    }
-    tg_cca_fields c;
-    tg_cca_defaults(&c);
-    memcpy(c.challenge, rd, 64);
-    return tg_cca_token(&c, s->cpak, s->rak, len);
-}
-
-static const char *provider(enum kind k)
-{
-    return k == K_SNP ? "sev_guest\n" : k == K_TDX ? "tdx_guest\n" : "arm_cca_guest\n";
+    tsm_tg g = {.kind = (tsm_tg_kind)s->kind, .snp = &s->snp, .tdx = &s->tdx, .cpak = s->cpak,
+                .rak = s->rak};
+    return tsm_tg_outblob(&g, rd, vmpl, len);
 }
 
 /* new_entry: the attributes configfs makes with the entry (inblob last: users wait for it) */
@@ -202,7 +175,7 @@ static void new_entry(int fd, standin *s, const char *root, const char *name)
     }
     snprintf(entries[i].dir, sizeof(entries[i].dir), "%s/%s", root, name);
     entries[i].wd = inotify_add_watch(fd, entries[i].dir, IN_CLOSE_WRITE);
-    const char *prov = provider(s->kind);
+    const char *prov = tsm_tg_provider((tsm_tg_kind)s->kind);
     if (entries[i].wd < 0 || !put(entries[i].dir, "provider", prov, strlen(prov)) ||
         !put(entries[i].dir, "generation", "1\n", 2) || !put(entries[i].dir, "privlevel", "", 0) ||
         !put(entries[i].dir, "inblob", "", 0)) {
