@@ -115,17 +115,25 @@ ATLS_MUST_CHECK atls_error atls_batch_proof_challenge(const atls_batch_view *v,
                                                       const uint8_t challenge[ATLS_CHALLENGE_LEN],
                                                       uint8_t out[ATLS_CHALLENGE_LEN]);
 
-/* atls_batch_cmw_evidence: the index of the one Evidence record of |media_type| in an
- * attester's CMW (ATLS_ERR_EVIDENCE_ATTESTER when there is not exactly one). */
-ATLS_MUST_CHECK atls_error atls_batch_cmw_evidence(const atls_cmw *cmw, const char *media_type,
-                                                   size_t *index);
+/* atls_batch_cmw_is_evidence: record |l| of an attester's CMW is Evidence over the challenge
+ * (marked Evidence, or unmarked) and not an event log (which no challenge covers): a batched
+ * answer wraps it. */
+int atls_batch_cmw_is_evidence(const atls_cmw_leaf *l);
 
-/* atls_batch_cmw: the CMW a batched answer carries (malloc'd, caller frees): with |inner| NULL
- * or a single record, the record [ATLS_BATCH_MEDIA_TYPE, |wrapper|, 4]; with |inner| a flat
- * collection of text-labelled records (an attester's produce_cmw: Evidence and its event logs),
- * the same collection with record |ev_index| replaced by that batch record under its label. */
-ATLS_MUST_CHECK atls_error atls_batch_cmw(const atls_cmw *inner, size_t ev_index,
-                                          const uint8_t *wrapper, size_t wrapper_len,
-                                          uint8_t **out, size_t *out_len);
+/* atls_batch_cmw_count: the Evidence records of an attester's CMW; at least one, else
+ * ATLS_ERR_EVIDENCE_ATTESTER. */
+ATLS_MUST_CHECK atls_error atls_batch_cmw_count(const atls_cmw *cmw, size_t *count);
+
+/* atls_batch_cmw: the CMW a batched answer carries for leaf |index| of a tree of |size| with
+ * inclusion path |path| (malloc'd, caller frees): with |inner| NULL or a single record, the
+ * record [ATLS_BATCH_MEDIA_TYPE, wrapper of (|media_type|, |ev|), 4]; with |inner| a flat
+ * collection of text-labelled records (an attester's produce_cmw: its Evidence, a second
+ * Evidence over the same challenge, event logs, stapled Endorsements), the same collection with
+ * every Evidence record (atls_batch_cmw_is_evidence) replaced by its own batch record under its
+ * label, each with the same proof. */
+ATLS_MUST_CHECK atls_error atls_batch_cmw(const atls_cmw *inner, const char *media_type,
+                                          const uint8_t *ev, size_t ev_len, uint64_t size,
+                                          uint64_t index, const atls_merkle_hash *path,
+                                          size_t path_len, uint8_t **out, size_t *out_len);
 
 #endif /* ATLS_EVIDENCE_BATCH_H */

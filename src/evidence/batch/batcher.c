@@ -67,8 +67,8 @@ struct made {
     uint8_t *ev;           /* plain Evidence (produce), or NULL */
     uint8_t *cmw_bytes;    /* the attester's whole CMW (produce_cmw), or NULL */
     atls_cmw cmw;          /* decoded cmw_bytes */
-    size_t ev_index;       /* its Evidence record */
-    const uint8_t *data;   /* the Evidence (in ev or in cmw_bytes) */
+    const uint8_t *data;   /* the Evidence for callers of plain produce (in ev, or the
+                              attester's own Evidence record in cmw_bytes) */
     size_t len;
 };
 
@@ -79,19 +79,15 @@ static atls_error answer_one(atls_batcher *b, const atls_merkle_tree *tree, size
     struct slot *s = b->batch[i];
     atls_merkle_hash path[ATLS_BATCH_MAX_PATH];
     size_t path_len = 0;
-    uint8_t *w = NULL;
-    size_t w_len = 0;
     ATLS_GUARD(atls_merkle_tree_path(tree, i, path, &path_len));
-    ATLS_GUARD(atls_batch_encode(b->ops->media_type, m->data, m->len, tree->size, i, path,
-                                 path_len, &w, &w_len));
     if (!s->want_cmw) {
-        s->out = w;
-        s->out_len = w_len;
-        return ATLS_OK;
+        return atls_batch_encode(b->ops->media_type, m->data, m->len, tree->size, i, path,
+                                 path_len, &s->out, &s->out_len);
     }
-    atls_error rc = atls_batch_cmw(m->cmw_bytes != NULL ? &m->cmw : NULL, m->ev_index, w, w_len,
-                                   &s->out, &s->out_len);
-    free(w);
+    /* every Evidence record of the attester's CMW gets this slot's proof */
+    atls_error rc = atls_batch_cmw(m->cmw_bytes != NULL ? &m->cmw : NULL, b->ops->media_type,
+                                   m->data, m->len, tree->size, i, path, path_len, &s->out,
+                                   &s->out_len);
     if (rc == ATLS_OK && s->out_len > s->max) {
         free(s->out);
         s->out = NULL;
@@ -126,9 +122,18 @@ static atls_error make(atls_batcher *b, size_t n, const uint8_t *challenge, stru
     ATLS_GUARD(b->ops->produce_cmw(b->state, NULL, challenge, max - BATCH_CMW_ROOM,
                                    &m->cmw_bytes, &len));
     ATLS_GUARD(atls_cmw_decode(m->cmw_bytes, len, &m->cmw));
-    ATLS_GUARD(atls_batch_cmw_evidence(&m->cmw, b->ops->media_type, &m->ev_index));
-    m->data = atls_cursor_data(&m->cmw.leaves[m->ev_index].value);
-    m->len = atls_cursor_remaining(&m->cmw.leaves[m->ev_index].value);
+    size_t count = 0;
+    ATLS_GUARD(atls_batch_cmw_count(&m->cmw, &count));
+    /* callers of plain produce in the same batch get the attester's own Evidence record */
+    for (size_t i = 0; i < m->cmw.num_leaves && m->data == NULL; i++) {
+        const atls_cmw_leaf *l = &m->cmw.leaves[i];
+        if (atls_batch_cmw_is_evidence(l) && atls_cmw_leaf_type_is(l, b->ops->media_type)) {
+            m->data = atls_cursor_data(&l->value);
+            m->len = atls_cursor_remaining(&l->value);
+        }
+    }
+    ATLS_ENSURE(m->data != NULL, ATLS_ERR_EVIDENCE_ATTESTER,
+                "batch: the attester's CMW holds no Evidence record of %s", b->ops->media_type);
     return ATLS_OK;
 }
 

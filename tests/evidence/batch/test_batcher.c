@@ -17,6 +17,7 @@
  * was signed is exact.
  */
 #include "evidence/batch/batch.h"
+#include "evidence/eventlog/eventlog.h"
 
 #include <atls/appraisal.h>
 #include <atls/batch.h>
@@ -76,9 +77,10 @@ static atls_error fake_produce(void *state, const uint8_t *challenge, uint8_t **
 static const atls_attester_ops fake_ops = {
     .name = "fake", .media_type = "application/x-fake", .produce = fake_produce};
 
-/* fake_produce_cmw: a collection as the tpm2 attester writes one (Evidence and a log beside it);
- * |conn| must be NULL (the batcher asks for one-off logs) */
-static int cmw_calls, cmw_conn_seen;
+/* fake_produce_cmw: a collection as the tpm2 attester writes one (Evidence and a log beside it;
+ * with cmw_second also a second Evidence over the same challenge, as the CLI's --with-tpm
+ * collection has); |conn| must be NULL (the batcher asks for one-off logs) */
+static int cmw_calls, cmw_conn_seen, cmw_second;
 static atls_error fake_produce_cmw(void *state, void *conn, const uint8_t *challenge, size_t max,
                                    uint8_t **out, size_t *out_len)
 {
@@ -88,11 +90,12 @@ static atls_error fake_produce_cmw(void *state, void *conn, const uint8_t *chall
     size_t ev_len = 0;
     ATLS_GUARD(fake_produce(state, challenge, &ev, &ev_len));
     static const uint8_t log[] = "a log";
-    atls_cmw_entry e[2] = {
+    atls_cmw_entry e[3] = {
         {"fake", "application/x-fake", ev, ev_len, ATLS_CMW_IND_EVIDENCE},
-        {"log", "application/x-fake-log", log, sizeof(log), ATLS_CMW_IND_EVIDENCE},
+        {"log", ATLS_EVLOG_MEDIA_TYPE, log, sizeof(log), ATLS_CMW_IND_EVIDENCE},
+        {"second", "application/x-fake-second", ev, ev_len, ATLS_CMW_IND_EVIDENCE},
     };
-    atls_error rc = atls_cmw_encode_collection(NULL, e, 2, out, out_len);
+    atls_error rc = atls_cmw_encode_collection(NULL, e, cmw_second ? 3 : 2, out, out_len);
     free(ev);
     if (rc == ATLS_OK && *out_len > max) {
         free(*out);
@@ -312,7 +315,7 @@ static void test_attester_error(void)
     atls_batcher_free(b);
 }
 
-/* produce_cmw: one attester CMW per batch; each caller gets that collection with the Evidence
+/* produce_cmw: one attester CMW per batch; each caller gets that collection with each Evidence
  * record replaced by its own batch record (the log kept); without produce_cmw in the wrapped
  * attester, a lone batch record */
 static void check_cmw_answer(const uint8_t *cmw_bytes, size_t len, const uint8_t challenge[64],
@@ -320,13 +323,36 @@ static void check_cmw_answer(const uint8_t *cmw_bytes, size_t len, const uint8_t
 {
     atls_cmw cmw;
     CHECK_OK(atls_cmw_decode(cmw_bytes, len, &cmw));
-    CHECK(cmw.num_leaves == (with_log ? 2u : 1u));
+    CHECK(cmw.num_leaves == (with_log ? (size_t)with_log + 1 : 1u));
     const atls_cmw_leaf *rec = atls_cmw_find_leaf(&cmw, ATLS_BATCH_MEDIA_TYPE, 4);
     CHECK(rec != NULL);
     if (with_log) {
-        const atls_cmw_leaf *log = atls_cmw_find_leaf(&cmw, "application/x-fake-log", 4);
+        const atls_cmw_leaf *log = atls_cmw_find_leaf(&cmw, ATLS_EVLOG_MEDIA_TYPE, 4);
         CHECK(log != NULL && atls_cursor_remaining(&log->value) == 6);
         CHECK(rec != NULL && rec->depth == 1 && atls_cbor_key_is_text(&rec->path[0], "fake"));
+    }
+    if (with_log == 2) {
+        /* the second Evidence signed the same batch challenge: it gets the same proof */
+        const atls_cmw_leaf *second = NULL;
+        for (size_t i = 0; i < cmw.num_leaves; i++) {
+            if (atls_cbor_key_is_text(&cmw.leaves[i].path[0], "second")) {
+                second = &cmw.leaves[i];
+            }
+        }
+        atls_batch_view v2;
+        uint8_t want2[64];
+        CHECK(second != NULL && atls_cmw_leaf_type_is(second, ATLS_BATCH_MEDIA_TYPE));
+        if (second != NULL && atls_batch_decode(atls_cursor_data(&second->value),
+                                                atls_cursor_remaining(&second->value),
+                                                &v2) == ATLS_OK) {
+            CHECK(atls_cursor_equals(&v2.media_type, (const uint8_t *)"application/x-fake-second",
+                                     25));
+            CHECK_OK(atls_batch_proof_challenge(&v2, challenge, want2));
+            CHECK(atls_cursor_remaining(&v2.evidence) == 64 &&
+                  memcmp(atls_cursor_data(&v2.evidence), want2, 64) == 0);
+        } else {
+            CHECK(!"the second Evidence has no batch record");
+        }
     }
     atls_batch_view v;
     uint8_t want[64];
@@ -359,7 +385,8 @@ static void *cmw_main(void *arg)
 
 static void test_produce_cmw(void)
 {
-    for (int with_log = 0; with_log <= 1; with_log++) {
+    for (int with_log = 0; with_log <= 2; with_log++) {
+        cmw_second = with_log == 2;
         atls_batcher *b = NULL;
         CHECK_OK(atls_batcher_new(with_log ? &fake_cmw_ops : &fake_ops, NULL, NULL, &b));
         cmw_calls = cmw_conn_seen = 0;
@@ -391,6 +418,7 @@ static void test_produce_cmw(void)
         /* the plain first request went alone through produce; the two CMW requests shared one
          * produce_cmw, asked with no connection state */
         CHECK(cmw_calls == (with_log ? 1 : 0) && !cmw_conn_seen);
+        cmw_second = 0;
         atls_batcher_stats st;
         atls_batcher_get_stats(b, &st);
         CHECK(st.evidence == 2 && st.largest == 2);
