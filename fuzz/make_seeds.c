@@ -6,6 +6,7 @@
  * seed files it writes (names "seed-*"); inputs merged by scripts/fuzz --merge are kept.
  */
 #include "fuzz.h"
+#include "evidence/core/plugin.h"
 #include "fuzz_ea_fixture.h"
 #include "fuzz_key.h"
 

@@ -351,7 +351,8 @@ static atls_error cmw_failure(atls_appraisal *out, atls_error rc, const char *na
     note_failure(out, rc, reason);
     atls_trust_vector tv = {0};
     tv.instance_identity = 97;
-    ATLS_GUARD(add_failed_submod(atls_appraisal_get0_ear_json(out), name, tv, NULL, NULL, reason));
+    ATLS_GUARD(
+        add_failed_submod(atls_appraisal_get0_ear_json(out), name, tv, NULL, NULL, reason));
     return finish(out);
 }
 

@@ -5,6 +5,7 @@
 
 #include "base/result.h"
 #include "codec/cmw/cmw.h"
+#include "evidence/core/plugin.h"
 
 #include <stdio.h>
 #include <stdlib.h>

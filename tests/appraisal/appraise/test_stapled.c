@@ -14,12 +14,15 @@
  *     time inside its windows, appraised like the files.
  * Generated PKIs are the test generators' (nothing here is Intel's or AMD's). */
 #include "check.h"
+#include "evidence/core/plugin.h"
 #include "snp_testgen.h"
 #include "tdx_testgen.h"
 #include "testcrl.h"
 #include "vectors.h"
 
 #include <atls/appraisal.h>
+
+#include "appraisal/appraise/appraisal_internal.h"
 
 #include "base/file.h"
 #include "evidence/snp/snp.h"
@@ -107,7 +110,7 @@ static uint8_t *encode(const atls_evidence_parts *p, size_t *len)
 
 static const json_t *submod_claims(const atls_appraisal *a, const char *name)
 {
-    return json_object_get(json_object_get(json_object_get(a->ear, "submods"), name),
+    return json_object_get(json_object_get(json_object_get(atls_appraisal_get0_ear_json(a), "submods"), name),
                            "ear_attester_claims");
 }
 
@@ -319,7 +322,7 @@ static void test_tdx(time_t now)
                                          ATLS_IND_EVIDENCE));
         CHECK_OK(appraise_parts(&two, &with_ch, policy, &a));
         CHECK(a.num_results == 2 && submod_claims(&a, "tdx") != NULL &&
-              json_object_size(json_object_get(a.ear, "submods")) == 2);
+              json_object_size(json_object_get(atls_appraisal_get0_ear_json(&a), "submods")) == 2);
         atls_appraisal_cleanup(&a);
         atls_evidence_parts_cleanup(&two);
         tg_tdx_fields g = f;
@@ -487,7 +490,8 @@ static void test_shared(const char *dir)
     const json_t *ca = submod_claims(&a, "tdx"), *cb = submod_claims(&b, "tdx");
     CHECK(ca != NULL && json_equal(ca, cb));
     if (ca == NULL || !json_equal(ca, cb)) {
-        char *x = json_dumps(a.ear, JSON_INDENT(1)), *y = json_dumps(b.ear, JSON_INDENT(1));
+        char *x = json_dumps(atls_appraisal_get0_ear_json(&a), JSON_INDENT(1));
+        char *y = json_dumps(atls_appraisal_get0_ear_json(&b), JSON_INDENT(1));
         printf("stapled: %s\nfiles: %s\n", x, y);
         free(x);
         free(y);

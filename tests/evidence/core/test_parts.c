@@ -3,6 +3,7 @@
  * CMW decoder reads back label by label; label and media type rules; the size ceiling names
  * every member. */
 #include "check.h"
+#include "evidence/core/plugin.h"
 
 #include <atls/evidence.h>
 

@@ -20,6 +20,8 @@
 
 #include "base/result.h"
 #include "check.h"
+#include "appraisal/appraise/appraisal_internal.h"
+#include "evidence/core/plugin.h"
 
 #include <openssl/rand.h>
 #include <poll.h>
@@ -667,7 +669,7 @@ static void test_collection(void)
         if (mode == 0) {
             CHECK_OK(rc);
             CHECK(a.status == ATLS_TIER_AFFIRMING && a.num_results == 1 &&
-                  json_object_size(json_object_get(a.ear, "submods")) == 1);
+                  json_object_size(json_object_get(atls_appraisal_get0_ear_json(&a), "submods")) == 1);
         } else if (mode == 1) {
             CHECK_ERR(rc, ATLS_ERR_EVIDENCE_FORMAT);
             CHECK(strstr(a.reason, "\"mystery\"") != NULL);
