@@ -1,5 +1,6 @@
 /* cli.c: messages, option errors and file loading shared by the subcommands (cli.h). */
 #include "cli.h"
+#include "logging.h"
 
 #include <atls/error.h>
 
@@ -17,8 +18,23 @@
 const char *cli_cmd = "";
 int cli_verbose = 0;
 
-/* one_line prints the message with newlines flattened, so every error is exactly one line */
-__attribute__((format(printf, 1, 0))) static void vprint_line(const char *fmt, va_list ap)
+/* cli_capture_errors: where this thread's cli_error messages go instead (NULL: printed) */
+static _Thread_local char *capture_buf;
+static _Thread_local size_t capture_size;
+
+void cli_capture_errors(char *buf, size_t size)
+{
+    capture_buf = size > 0 ? buf : NULL;
+    capture_size = size;
+    if (capture_buf != NULL) {
+        capture_buf[0] = '\0';
+    }
+}
+
+/* vprint_line prints the message with newlines flattened, so every error is exactly one line;
+ * once a daemon's log has started (logging.h), as a log line of |level| */
+__attribute__((format(printf, 2, 0))) static void vprint_line(log_level level, const char *fmt,
+                                                               va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -27,6 +43,10 @@ __attribute__((format(printf, 1, 0))) static void vprint_line(const char *fmt, v
             *p = ' ';
         }
     }
+    if (logging_active()) {
+        log_message(level, msg);
+        return;
+    }
     fprintf(stderr, "atls %s: %s\n", cli_cmd, msg);
 }
 
@@ -34,7 +54,14 @@ void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vprint_line(fmt, ap);
+    if (capture_buf != NULL) {
+        /* the first error is the cause; later ones follow from it */
+        if (capture_buf[0] == '\0') {
+            vsnprintf(capture_buf, capture_size, fmt, ap);
+        }
+    } else {
+        vprint_line(LOG_ERROR, fmt, ap);
+    }
     va_end(ap);
 }
 
@@ -45,7 +72,7 @@ void cli_log(const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    vprint_line(fmt, ap);
+    vprint_line(LOG_DEBUG, fmt, ap);
     va_end(ap);
 }
 

@@ -44,6 +44,11 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_log prints "atls <cmd>: <message>" on stderr only with -v. Thread-safe (one fprintf). */
 void cli_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* cli_capture_errors makes this thread's cli_error calls write their message into |buf|
+ * (the first one only; "" when none) instead of printing it, until cli_capture_errors(NULL,
+ * 0). For a caller that reports a failure in a line of its own (serve's reload). */
+void cli_capture_errors(char *buf, size_t size);
+
 /* cli_fail_atls prints "atls <cmd>: <what>: <atls_error_message()>" and returns |code|. */
 int cli_fail_atls(int code, const char *what);
 
@@ -91,6 +96,32 @@ typedef struct cli_hostport {
 
 /* cli_parse_hostport splits |s|; |what| names the option in errors. */
 int cli_parse_hostport(const char *s, const char *what, cli_hostport *out);
+
+/* cli_parse_server parses the server argument of connect / policy init: HOST:PORT, or a URL
+ * https://HOST[:PORT][/] (port 443 by default), which is understood as HOST:PORT; any other
+ * scheme or a path is refused with a line that says how to write it. */
+int cli_parse_server(const char *s, cli_hostport *out);
+
+/* A backend: TCP HOST:PORT or a Unix-domain socket "unix:/path". */
+typedef struct cli_backend {
+    cli_hostport tcp;
+    char unix_path[108];  /* non-empty: a Unix-domain socket (sun_path) */
+} cli_backend;
+
+/* cli_parse_backend parses "HOST:PORT" or "unix:/path"; |what| names the option. */
+int cli_parse_backend(const char *s, const char *what, cli_backend *out);
+
+/* cli_backend_name writes "HOST:PORT" or "unix:/path". */
+void cli_backend_name(const cli_backend *b, char *out, size_t size);
+
+/* cli_connect_backend is cli_connect_tcp for a backend of either kind (quiet: the message is
+ * in |err|). */
+int cli_connect_backend(const cli_backend *b, int timeout_ms, int *fd, char *err,
+                        size_t err_size);
+
+/* cli_local_name formats the local address of |fd| as "addr:port" (the port a listener on
+ * port 0 was given). */
+void cli_local_name(int fd, char *out, size_t size);
 
 /* cli_is_ip_literal: 1 if |host| is an IPv4 or IPv6 address literal. */
 int cli_is_ip_literal(const char *host);
