@@ -46,9 +46,10 @@ void client_cleanup(client_ctx *c);
 
 /* client_open connects, completes the TLS handshake (certificate and hostname checked),
  * requires ALPN atls/1 and wraps the connection in a session that must see the server attest
- * before any DATA flows. Does not attest yet. Returns 0 or an exit code: 2 when the server
- * cannot be reached, 1 when TLS fails. */
-int client_open(client_ctx *c, client_conn *out);
+ * before any DATA flows. Does not attest yet. |appraisal_arg| is passed to on_appraisal.
+ * Returns 0 or an exit code: 2 when the server cannot be reached, 1 when TLS fails (one line
+ * says why: a timeout, no TLS 1.3, not TLS at all, a certificate problem). */
+int client_open(client_ctx *c, client_conn *out, void *appraisal_arg);
 
 /* client_close sends close_notify (after queued bytes) and frees everything of |conn|. */
 void client_close(client_conn *conn);

@@ -64,7 +64,7 @@ static int policy_init(int argc, char **argv)
         cli_error("unexpected argument '%s' (see --help)", argv[optind + 1]);
         return CLI_EXIT_USAGE;
     }
-    int rc = cli_parse_hostport(argv[optind], "server", &o.server);
+    int rc = cli_parse_server(argv[optind], &o.server);
     if (rc != 0) {
         return rc;
     }
@@ -76,7 +76,7 @@ static int policy_init(int argc, char **argv)
     atls_appraisal a;
     memset(&a, 0, sizeof(a));
     char *text = NULL;
-    if ((rc = client_setup(&o, &cc)) != 0 || (rc = client_open(&cc, &conn)) != 0) {
+    if ((rc = client_setup(&o, &cc)) != 0 || (rc = client_open(&cc, &conn, NULL)) != 0) {
         goto done;
     }
     if (atls_session_attest(conn.session, &a) != ATLS_OK) {

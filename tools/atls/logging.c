@@ -161,6 +161,14 @@ static void begin(line *l, log_level level, const char *event)
     snprintf(when + n, sizeof(when) - n, ".%03ldZ", ts.tv_nsec / 1000000);
     l->len = 0;
     l->full = 0;
+    if (!started) {
+        /* a command that is not a daemon: a -v progress line as cli_log writes it */
+        puts_(l, "atls ");
+        puts_(l, cli_cmd);
+        puts_(l, ": ");
+        puts_(l, event);
+        return;
+    }
     if (fmt == LOG_FORMAT_JSON) {
         puts_(l, "{\"time\":\"");
         puts_(l, when);
@@ -206,38 +214,18 @@ static void finish(line *l)
     pthread_mutex_unlock(&write_lock);
 }
 
+/* before logging_start every event is a -v progress line */
 static int wanted(log_level level)
 {
-    return level != LOG_DEBUG || cli_verbose;
+    return started ? level != LOG_DEBUG || cli_verbose : cli_verbose;
 }
 
-/* put_field formats one "key=%conv" item of |*f| with the next argument; returns 0 at the end
- * of the format or at something it does not understand (the rest is ignored). */
-static int put_field(line *l, const char **f, va_list *ap)
+/* conv formats one conversion at |*f| (just after its '%') into |out| and moves *f past it.
+ * Returns 's' for a string (NULL: *is_null set), 'n' for a number, 0 for something it does
+ * not understand. */
+static char conv(const char **f, va_list *ap, char *out, size_t size, int *is_null)
 {
     const char *p = *f;
-    while (*p == ' ') {
-        p++;
-    }
-    const char *key = p;
-    while (*p != '\0' && *p != '=') {
-        p++;
-    }
-    if (*p != '=' || p == key) {
-        return 0;
-    }
-    size_t key_len = (size_t)(p - key);
-    if (p[1] != '%') {
-        /* a literal value ("mode=plain"): a string up to the next space */
-        const char *v = p + 1;
-        size_t n = strcspn(v, " ");
-        char lit[128];
-        snprintf(lit, sizeof(lit), "%.*s", (int)(n < sizeof(lit) ? n : sizeof(lit) - 1), v);
-        put_string_field(l, key, key_len, lit);
-        *f = v + n;
-        return 1;
-    }
-    p += 2;
     int precision = -1;
     while (*p == '-' || *p == '+' || *p == ' ' || *p == '#' || *p == '0' ||
            (*p >= '1' && *p <= '9')) {
@@ -249,43 +237,100 @@ static int put_field(line *l, const char **f, va_list *ap)
             precision = precision * 10 + (*p - '0');
         }
     }
-    int longs = 0, size = 0;
+    int longs = 0, size_t_arg = 0;
     for (; *p == 'l' || *p == 'z'; p++) {
         longs += *p == 'l';
-        size = *p == 'z';
+        size_t_arg = *p == 'z';
     }
-    char conv = *p++;
-    char num[64];
-    switch (conv) {
-    case 's':
-        put_string_field(l, key, key_len, va_arg(*ap, const char *));
-        *f = p;
-        return 1;
+    char c = *p++;
+    *f = p;
+    *is_null = 0;
+    switch (c) {
+    case 's': {
+        const char *v = va_arg(*ap, const char *);
+        *is_null = v == NULL;
+        snprintf(out, size, "%s", v != NULL ? v : "-");
+        return 's';
+    }
     case 'd':
     case 'i': {
-        long long v = size ? (long long)va_arg(*ap, ssize_t)
-                           : longs == 2 ? va_arg(*ap, long long)
-                                        : longs == 1 ? va_arg(*ap, long) : va_arg(*ap, int);
-        snprintf(num, sizeof(num), "%lld", v);
-        break;
+        long long v = size_t_arg ? (long long)va_arg(*ap, ssize_t)
+                      : longs == 2 ? va_arg(*ap, long long)
+                      : longs == 1 ? va_arg(*ap, long) : va_arg(*ap, int);
+        snprintf(out, size, "%lld", v);
+        return 'n';
     }
     case 'u': {
-        unsigned long long v =
-            size ? (unsigned long long)va_arg(*ap, size_t)
-                 : longs == 2 ? va_arg(*ap, unsigned long long)
-                              : longs == 1 ? va_arg(*ap, unsigned long) : va_arg(*ap, unsigned);
-        snprintf(num, sizeof(num), "%llu", v);
-        break;
+        unsigned long long v = size_t_arg ? (unsigned long long)va_arg(*ap, size_t)
+                               : longs == 2 ? va_arg(*ap, unsigned long long)
+                               : longs == 1 ? va_arg(*ap, unsigned long) : va_arg(*ap, unsigned);
+        snprintf(out, size, "%llu", v);
+        return 'n';
     }
     case 'f':
-        snprintf(num, sizeof(num), "%.*f", precision < 0 ? 6 : precision, va_arg(*ap, double));
-        break;
+        snprintf(out, size, "%.*f", precision < 0 ? 6 : precision, va_arg(*ap, double));
+        return 'n';
     default:
         return 0;
     }
-    put_key(l, key, key_len);
-    puts_(l, num);
+}
+
+/* put_field writes one "key=value" item of |*f|: the value runs to the next space and may mix
+ * literal text and conversions ("server=%s:%s"); a value that is exactly one numeric
+ * conversion is a JSON number, anything else a string. Returns 0 at the end of the format or
+ * at something it does not understand (the rest is ignored). */
+static int put_field(line *l, const char **f, va_list *ap)
+{
+    const char *p = *f;
+    while (*p == ' ') {
+        p++;
+    }
+    const char *key = p;
+    while (*p != '\0' && *p != '=' && *p != ' ') {
+        p++;
+    }
+    if (*p != '=' || p == key) {
+        return 0;
+    }
+    size_t key_len = (size_t)(p - key);
+    p++;
+    char value[LINE_MAX_BYTES], piece[LINE_MAX_BYTES];
+    size_t vlen = 0;
+    int pieces = 0, numeric = 0, only_null = 0;
+    value[0] = '\0';
+    while (*p != '\0' && *p != ' ') {
+        size_t n;
+        if (*p == '%') {
+            p++;
+            int is_null = 0;
+            char kind = conv(&p, ap, piece, sizeof(piece), &is_null);
+            if (kind == 0) {
+                return 0;
+            }
+            numeric = kind == 'n';
+            only_null = is_null;
+            n = strlen(piece);
+        } else {
+            n = strcspn(p, " %");
+            snprintf(piece, sizeof(piece), "%.*s", (int)n, p);
+            p += n;
+            numeric = only_null = 0;
+        }
+        pieces++;
+        if (n > sizeof(value) - 1 - vlen) {
+            n = sizeof(value) - 1 - vlen;
+        }
+        memcpy(value + vlen, piece, n);
+        vlen += n;
+        value[vlen] = '\0';
+    }
     *f = p;
+    if (pieces == 1 && numeric) {
+        put_key(l, key, key_len);
+        puts_(l, value);
+    } else {
+        put_string_field(l, key, key_len, pieces == 1 && only_null ? NULL : value);
+    }
     return 1;
 }
 

@@ -6,8 +6,10 @@
  *   {"time":"2025-06-01T10:00:00.123Z","level":"info","cmd":"serve","event":"connection","id":1,...}
  *
  * Before logging_start (and for every other command) nothing changes: cli_error and cli_log
- * print "atls <cmd>: <message>" as they always did. After it, they become log lines of level
- * error and debug. Lines of level debug are written only with -v; the others always.
+ * print "atls <cmd>: <message>" as they always did, and log_event lines are -v progress lines
+ * in that format ("atls <cmd>: <event> key=value..."). After it, cli_error and cli_log become
+ * log lines of level error and debug; lines of level debug are written only with -v, the
+ * others always.
  *
  * Thread-safety: every function may be called from any thread; a line is formatted in a local
  * buffer and written with one write(2) under a mutex, so lines never interleave. Nothing here
@@ -31,11 +33,13 @@ void logging_start(log_format format);
 int logging_active(void);
 
 /* log_event writes one line: event name |event| and the fields of |fields|, a printf format
- * made only of space-separated "key=%conv" items (%s %d %u %ld %lu %lld %llu %zu %f %.Nf), e.g.
- *   log_event(LOG_INFO, "connection", "id=%lu peer=%s", id, peer);
- * Text output quotes a string value that holds spaces, quotes or '='; JSON output gives
- * strings as JSON strings and numbers as numbers. A NULL string is written as "-" (JSON
- * null). Debug lines only with -v. */
+ * made of space-separated "key=value" items whose value mixes literal text and conversions
+ * (%s %d %u %ld %lu %lld %llu %zu %f %.Nf) up to the next space, e.g.
+ *   log_event(LOG_INFO, "connection", "id=%lu peer=%s mode=plain", id, peer);
+ * Text output quotes a value that holds spaces, quotes or '=' (control and non-ASCII bytes
+ * become '?', so a peer's text cannot forge a line); JSON output gives a value that is one
+ * numeric conversion as a number and anything else as a string. A NULL string alone is "-"
+ * (JSON null). Debug lines only with -v. */
 void log_event(log_level level, const char *event, const char *fields, ...)
     __attribute__((format(printf, 3, 4)));
 

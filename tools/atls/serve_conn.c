@@ -131,8 +131,8 @@ static void run_attested(conn *c)
         return;
     }
     metrics_connection(METRICS_ATTESTED);
-    log_event(LOG_INFO, "connection", "id=%lu peer=%s alpn=%s mode=%s config=%lu", c->id,
-              c->peer, "atls/1", "attested", c->cfg->generation);
+    log_event(LOG_INFO, "connection", "id=%lu peer=%s alpn=atls/1 mode=attested config=%lu",
+              c->id, c->peer, c->cfg->generation);
     if (open_backend(c) != 0) {
         ATLS_BEST_EFFORT(atls_session_send_error(s, ATLS_ERR_IO, "backend unreachable"));
         atls_session_free(s);
@@ -180,9 +180,8 @@ static void run_attested(conn *c)
         } else if (st == PROXY_FD_CLOSED) {
             log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id, "backend closed");
         } else if (st == PROXY_FD_ERROR) {
-            char why[160];
-            snprintf(why, sizeof(why), "backend: %s", strerror(p->fd_errno));
-            log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, why);
+            log_event(LOG_WARN, "closed", "id=%lu reason=backend:%s", c->id,
+                      strerror(p->fd_errno));
         } else {
             /* the session already sent an ERROR frame naming the problem */
             log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
@@ -201,8 +200,8 @@ static void run_plain(conn *c)
         return;
     }
     metrics_connection(METRICS_PLAIN);
-    log_event(LOG_INFO, "connection", "id=%lu peer=%s alpn=%s mode=%s config=%lu", c->id,
-              c->peer, "-", "plain", c->cfg->generation);
+    log_event(LOG_INFO, "connection", "id=%lu peer=%s alpn=- mode=plain config=%lu", c->id,
+              c->peer, c->cfg->generation);
     if (open_backend(c) != 0) {
         (void)SSL_shutdown(c->ssl);
         return;
@@ -240,6 +239,12 @@ static void handshake(conn *c)
     if (SSL_accept(c->ssl) != 1) {
         char err[300];
         int timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+        if (BIO_number_read(SSL_get_rbio(c->ssl)) == 0 && !timed_out) {
+            /* connected and closed without a byte: a port probe (health check), not a client */
+            ERR_clear_error();
+            log_event(LOG_DEBUG, "probe", "id=%lu peer=%s", c->id, c->peer);
+            return;
+        }
         metrics_connection(METRICS_HANDSHAKE_FAILED);
         log_event(LOG_WARN, "handshake_failed", "id=%lu peer=%s reason=%s", c->id, c->peer,
                   timed_out && ERR_peek_error() == 0
