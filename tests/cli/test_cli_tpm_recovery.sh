@@ -2,7 +2,8 @@
 # runs it: SIGHUP four times (reloads; no TPM object leaks: swtpm has 3 object slots), the TPM
 # restarted under the running serve (connections get an ERROR frame naming the TPM meanwhile,
 # serve stays up and recovers by itself), SIGTERM (exit 0, no transient object left in the
-# TPM), and the TCTI found without --tpm-tcti the way tpm2-tools finds it ($TPM2TOOLS_TCTI).
+# TPM), SIGINT to a one-shot connect holding an AK (flushed first), and the TCTI found without
+# --tpm-tcti the way tpm2-tools finds it ($TPM2TOOLS_TCTI).
 source "$(dirname "$0")/lib.sh"
 command -v tpm2_getcap > /dev/null || skip "needs swtpm and tpm2-tools (tpm2_getcap not installed)"
 
@@ -51,6 +52,36 @@ wait "$SERVE_PID" || rc=$?
 check "SIGTERM stops serve with exit 0 ($rc)" [ "$rc" -eq 0 ]
 handles=$(transient_handles) || true
 check "no transient object is left in the TPM after SIGTERM ('$handles')" [ -z "$handles" ]
+
+# a one-shot connect holding a TPM AK (mutual attestation) while it waits for a server that
+# never answers: SIGINT ends it as SIGINT does (exit 130), after the AK was flushed. Control:
+# SIGKILL cannot be caught and does leave the AK behind, so the check below can see a leak.
+SINK=$(free_port)
+start_backend sink "$SINK" "$T/sink.out"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/client.key" \
+    -out "$T/client.pem" -days 2 -subj "/CN=client" 2> /dev/null
+hold_ak() {
+    "$ATLS" connect "127.0.0.1:$SINK" --ca "$T/ca.pem" --no-policy --cert "$T/client.pem" \
+        --key "$T/client.key" --attester tpm2 --tpm-tcti "$TCTI" --timeout 30 2> "$T/hold.err" &
+    HOLD=$!
+    # the AK exists once connect waits in the TLS handshake: its connection reached the sink
+    wait_until 10 eval '[ -n "$(ss -Htn state established "( dport = :$SINK )" 2> /dev/null)" ]' || true
+}
+hold_ak
+kill -INT "$HOLD"
+rc=0
+wait "$HOLD" || rc=$?
+check "SIGINT ends a connect that holds a TPM AK as SIGINT does (exit $rc)" [ "$rc" -eq 130 ]
+handles=$(transient_handles) || true
+check "... after flushing its AK ('$handles')" [ -z "$handles" ]
+hold_ak
+kill -KILL "$HOLD"
+wait "$HOLD" 2> /dev/null || true
+handles=$(transient_handles) || true
+check "control: SIGKILL leaves the AK behind, and the check sees it ('$handles')" [ -n "$handles" ]
+for h in $handles; do
+    [ "$h" = "-" ] || TPM2TOOLS_TCTI="$TCTI" tpm2_flushcontext "$h" > /dev/null 2>&1 || true
+done
 
 # no --tpm-tcti: the TCTI comes from $TPM2TOOLS_TCTI, as for tpm2-tools
 run_cmd "$T/ev.cmw" "$T/ev.err" env -u ATLS_TPM2_TCTI TPM2TOOLS_TCTI="$TCTI" "$ATLS" evidence \

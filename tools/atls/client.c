@@ -2,6 +2,8 @@
  * (client.h). */
 #include "client.h"
 
+#include "attester_guard.h"
+
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -38,7 +40,19 @@ int client_setup(const client_opts *o, client_ctx *c)
         cli_error("--key %s does not match --cert %s", o->key, o->cert);
         return CLI_EXIT_USAGE;
     }
-    if ((rc = cli_attester_open(&o->attester, &c->attester, &c->attester_state)) != 0) {
+    if (atls_fair_lock_init(&c->attester_lock) != ATLS_OK) {
+        return cli_fail_atls(CLI_EXIT_USAGE, "lock");
+    }
+    c->have_lock = 1;
+    c->guarded = o->guard_signals && o->attester.name != NULL &&
+                 attester_guard_begin(&c->attester_lock) == 0;
+    atls_fair_lock_acquire(&c->attester_lock);
+    rc = cli_attester_open(&o->attester, &c->attester, &c->attester_state);
+    if (rc == 0 && c->guarded) {
+        attester_guard_attach(c->attester, c->attester_state);
+    }
+    atls_fair_lock_release(&c->attester_lock);
+    if (rc != 0) {
         return rc;
     }
     c->ctx = SSL_CTX_new(TLS_client_method());
@@ -63,8 +77,13 @@ int client_setup(const client_opts *o, client_ctx *c)
 
 void client_cleanup(client_ctx *c)
 {
-    if (c->attester != NULL) {
+    if (c->guarded) {
+        attester_guard_end(); /* destroys the attester */
+    } else if (c->attester != NULL) {
         c->attester->destroy(c->attester_state);
+    }
+    if (c->have_lock) {
+        atls_fair_lock_destroy(&c->attester_lock);
     }
     SSL_CTX_free(c->ctx);
     X509_free(c->cert);
@@ -171,6 +190,7 @@ int client_open(client_ctx *c, client_conn *out, void *appraisal_arg)
     cfg.key = c->key;
     cfg.attester = c->attester;
     cfg.attester_state = c->attester_state;
+    cfg.attester_lock = &c->attester_lock;
     cfg.peer_must_attest = 1;
     cfg.policy = c->o.policy;
     cfg.accept_warning = c->o.accept_warning;

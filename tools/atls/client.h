@@ -19,6 +19,9 @@ typedef struct client_opts {
     int answer_timeout_ms;    /* an unanswered request fails the session (0: timeout_ms) */
     /* called after each appraisal of the server (may be NULL) */
     void (*on_appraisal)(void *arg, const atls_appraisal *a);
+    /* a command without a signal loop of its own: signals wait for the attester to be
+     * destroyed (attester_guard.h) */
+    int guard_signals;
 } client_opts;
 
 typedef struct client_ctx {
@@ -30,6 +33,8 @@ typedef struct client_ctx {
     EVP_PKEY *key;
     const atls_attester_ops *attester;
     void *attester_state;
+    atls_fair_lock attester_lock;  /* held around every use of the attester */
+    int have_lock, guarded;
 } client_ctx;
 
 typedef struct client_conn {

@@ -206,6 +206,7 @@ int cmd_connect(int argc, char **argv)
         o.answer_timeout_ms = reattest_ms > 1000 ? reattest_ms : 1000;
     }
     o.on_appraisal = local != NULL ? tunnel_log_appraisal : log_appraisal;
+    o.guard_signals = local == NULL; /* -L stops on signals by itself (tunnel.c) */
     if ((rc = client_setup(&o, &cc)) != 0) {
         goto done;
     }
