@@ -21,7 +21,7 @@ INNER
 in_ns "$T/none.sh" || true
 check "no TPM anywhere: exit 2" grep -q "^rc=2$" "$T/none.rc"
 check "... one line naming the default search and how to choose a TCTI" \
-    grep -q "none found by the default search (resource manager tabrmd, device:/dev/tpmrm0, device:/dev/tpm0, mssim:host=localhost,port=2321).*--tpm-tcti" "$T/none.err"
+    grep -q "none found by the default search (resource manager tabrmd, device:/dev/tpmrm0, device:/dev/tpm0, swtpm and mssim on localhost:2321).*--tpm-tcti" "$T/none.err"
 check "... exactly one line" one_line "$T/none.err"
 
 mkdir -p "$T/tpm"

@@ -7,7 +7,8 @@
  *
  * TCTI: the configured one, or (none configured) tpm2-tss's own default search, the one
  * tpm2-tools uses: libtss2-tcti-default.so, the tabrmd resource manager, /dev/tpmrm0,
- * /dev/tpm0, then an mssim/swtpm simulator on localhost:2321 (tctildr, tpm2-tss 3.2).
+ * /dev/tpm0, then a swtpm or mssim simulator on localhost:2321 (tctildr-dl.c of tpm2-tss
+ * 3.2, as Debian 12 ships it).
  *
  * Recovery: a TPM that goes away under a running attester (swtpm restarted, the device reset,
  * a resource manager restarted) leaves the ESYS context unusable: every later call fails
@@ -113,7 +114,7 @@ static atls_error open_tpm(const char *tcti_conf, TSS2_TCTI_CONTEXT **tcti, ESYS
     if (rc != TSS2_RC_SUCCESS && dflt) {
         ATLS_RAISE(ATLS_ERR_EVIDENCE_ATTESTER,
                    "TPM: none found by the default search (resource manager tabrmd, "
-                   "device:/dev/tpmrm0, device:/dev/tpm0, mssim:host=localhost,port=2321): %s; "
+                   "device:/dev/tpmrm0, device:/dev/tpm0, swtpm and mssim on localhost:2321): %s; "
                    "name one with --tpm-tcti or ATLS_TPM2_TCTI",
                    Tss2_RC_Decode(rc));
     }
