@@ -190,7 +190,8 @@ enum {
     "  --sim-key FILE             sim: P-256 signing key (PEM)\n"                             \
     "  --sim-measurements FILE    sim: measurements JSON {\"name\": \"hex digest\"}\n"         \
     "  --tpm-tcti STR             tpm2: TCTI, e.g. device:/dev/tpmrm0 or\n"                  \
-    "                             swtpm:host=127.0.0.1,port=2321 (default $ATLS_TPM2_TCTI)\n" \
+    "                             swtpm:host=127.0.0.1,port=2321 (default $ATLS_TPM2_TCTI,\n" \
+    "                             $TPM2TOOLS_TCTI, else the search tpm2-tools does)\n"     \
     "  --tpm-ak-handle HEX        tpm2: persistent AK handle (default: endorsement primary)\n" \
     "  --tpm-pcrs SEL             tpm2: PCR selection (default sha256:0-7,23)\n"            \
     "  --tpm-eventlog FILE|none   tpm2: firmware event log to send with the quote (default\n" \

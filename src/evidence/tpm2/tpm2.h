@@ -273,6 +273,11 @@ typedef struct atls_tpm2_attester_config {
     const atls_tpm2_pcr_selection *pcrs; /* NULL = sha256 PCRs 0-7 and 23 */
 } atls_tpm2_attester_config;
 
+/* atls_tpm2_default_tcti: the TCTI an attester uses when its configuration names none:
+ * $ATLS_TPM2_TCTI, then the variables tpm2-tools reads ($TPM2TOOLS_TCTI, $TCTI); NULL (none
+ * set): tpm2-tss's default search (tpm2_attester.c). Borrowed from the environment. */
+const char *atls_tpm2_default_tcti(void);
+
 /* atls_tpm2_attester_new opens the TPM through cfg->tcti and loads the AK (creates the
  * endorsement-hierarchy primary from the fixed template, or opens the persistent handle and
  * checks it is an ECC restricted signing key). *out is owned: atls_tpm2_attester_free.
@@ -340,7 +345,7 @@ ATLS_MUST_CHECK atls_error atls_tpm2_quote_decode(const uint8_t *data, size_t le
  *    "clock": n, "reset_count": n, "restart_count": n, "safe": bool, "firmware_version": hex}
  * Policy section "tpm2": {"ak_keys": [key_id hex, ...] | "ak_any": true,
  *    "pcrs": {"sha256": {"<index>": [hex, ...]}}, "require_challenge": bool}.
- * Attester config: "tcti=<TCTI string>" (default: $ATLS_TPM2_TCTI), "ak_handle=0x81......",
+ * Attester config: "tcti=<TCTI string>" (default: atls_tpm2_default_tcti), "ak_handle=0x81......",
  *    "pcrs=sha256:0-7,23". */
 extern const atls_verifier_ops atls_tpm2_verifier_ops;
 extern const atls_attester_ops atls_tpm2_attester_ops;
