@@ -135,6 +135,9 @@ static void run_attested(conn *c)
               c->id, c->peer, c->cfg->generation);
     if (open_backend(c) != 0) {
         ATLS_BEST_EFFORT(atls_session_send_error(s, ATLS_ERR_IO, "backend unreachable"));
+        /* a lingering close: closing with the client's request unread would reset the
+         * connection, and the reset can destroy the ERROR frame before the client reads it */
+        atls_session_close(s);
         atls_session_free(s);
         return;
     }
