@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,6 +95,30 @@ int cli_bad_option(char **argv, int c)
         cli_error("unknown option '%s' (see --help)", opt);
     }
     return CLI_EXIT_USAGE;
+}
+
+int cli_parse_seconds(const char *s, const char *opt, int *out_ms)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v >= 0.1 && v <= 86400.0)) {
+        cli_error("%s '%s': expected seconds between 0.1 and 86400", opt, s);
+        return CLI_EXIT_USAGE;
+    }
+    *out_ms = (int)(v * 1000.0);
+    return 0;
+}
+
+void cli_catch_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 int cli_exit_for_status(atls_tier status)

@@ -56,6 +56,13 @@ int cli_fail_atls(int code, const char *what);
  * or ':' (opterr must be 0; optstring must start with ':') and returns CLI_EXIT_USAGE. */
 int cli_bad_option(char **argv, int c);
 
+/* cli_parse_seconds reads a duration option: seconds 0.1 .. 86400, into milliseconds. */
+int cli_parse_seconds(const char *s, const char *opt, int *out_ms);
+
+/* cli_catch_signals installs |handler| for SIGINT, SIGTERM, SIGQUIT and SIGHUP (the signals a
+ * daemon of ours stops or reloads on), without SA_RESTART. */
+void cli_catch_signals(void (*handler)(int));
+
 /* cli_exit_for_status maps an appraisal outcome to an exit code: affirming 0, warning 3,
  * anything else 1. */
 int cli_exit_for_status(atls_tier status);

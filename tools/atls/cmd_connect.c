@@ -39,18 +39,6 @@ static const char help[] =
 enum { OPT_CA = 1, OPT_SERVERNAME, OPT_POLICY, OPT_NO_POLICY, OPT_JSON, OPT_EAR_KEY,
        OPT_REATTEST, OPT_TIMEOUT, OPT_CERT, OPT_KEY, OPT_LOG_FORMAT };
 
-static int parse_seconds(const char *s, const char *opt, int *out)
-{
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || !(v >= 0.1 && v <= 86400.0)) {
-        cli_error("%s '%s': expected seconds between 0.1 and 86400", opt, s);
-        return CLI_EXIT_USAGE;
-    }
-    *out = (int)(v * 1000.0);
-    return 0;
-}
-
 static void log_appraisal(void *arg, const atls_appraisal *a)
 {
     (void)arg;
@@ -147,10 +135,10 @@ int cmd_connect(int argc, char **argv)
         case OPT_EAR_KEY: ear_key_path = optarg; break;
         case 'L': local = optarg; break;
         case OPT_REATTEST:
-            rc = parse_seconds(optarg, "--reattest", &reattest_ms);
+            rc = cli_parse_seconds(optarg, "--reattest", &reattest_ms);
             have_reattest = 1;
             break;
-        case OPT_TIMEOUT: rc = parse_seconds(optarg, "--timeout", &o.timeout_ms); break;
+        case OPT_TIMEOUT: rc = cli_parse_seconds(optarg, "--timeout", &o.timeout_ms); break;
         case OPT_CERT: o.cert = optarg; break;
         case OPT_KEY: o.key = optarg; break;
         case OPT_LOG_FORMAT:

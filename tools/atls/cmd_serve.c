@@ -85,14 +85,7 @@ static int install_signals(void)
         cli_error("pipe: %s", strerror(errno));
         return CLI_EXIT_USAGE;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        sigaction(sigs[i], &sa, NULL);
-    }
+    cli_catch_signals(on_signal);
     return 0;
 }
 
@@ -201,18 +194,6 @@ static int wait_idle(server *srv, int ms)
     return idle;
 }
 
-static int parse_seconds(const char *s, const char *opt, int *out_ms)
-{
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || !(v >= 0.1 && v <= 86400.0)) {
-        cli_error("%s '%s': expected seconds between 0.1 and 86400", opt, s);
-        return CLI_EXIT_USAGE;
-    }
-    *out_ms = (int)(v * 1000.0);
-    return 0;
-}
-
 /* start_metrics: the --metrics endpoint (metrics.h) */
 static int start_metrics(const char *addr)
 {
@@ -278,7 +259,7 @@ int cmd_serve(int argc, char **argv)
         case OPT_CLIENT_POLICY: files.client_policy = optarg; break;
         case OPT_CLIENT_CA: files.client_ca = optarg; break;
         case OPT_REATTEST:
-            rc = parse_seconds(optarg, "--reattest", &srv.client_reattest_ms);
+            rc = cli_parse_seconds(optarg, "--reattest", &srv.client_reattest_ms);
             have_reattest = 1;
             break;
         case OPT_MAX: {

@@ -259,14 +259,7 @@ static int tunnel_check(client_ctx *cc)
 
 int tunnel_run(client_ctx *cc, const tunnel_opts *o)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-        sigaction(sigs[i], &sa, NULL);
-    }
+    cli_catch_signals(on_signal);
     tunnel_policy = cc->o.policy;
     int rc = tunnel_check(cc);
     if (rc != 0 || tunnel_stopping) {
