@@ -22,7 +22,7 @@
 #include <stdatomic.h>
 
 typedef struct attester_meter {
-    atls_attester_ops ops;           /* give this to sessions (produce only) */
+    atls_attester_ops ops;           /* give this to sessions (no create / destroy) */
     const atls_attester_ops *real;   /* owned with real_state until attester_meter_close */
     void *real_state;
     pthread_mutex_t use;             /* held around every call of the real attester */
