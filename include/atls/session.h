@@ -266,6 +266,12 @@ int atls_session_peer_attested(const atls_session *s);
 ATLS_API
 uint64_t atls_session_appraisals(const atls_session *s);
 
+/* atls_session_peer_error_code: the code of the ERROR frame the peer sent (an atls_error
+ * value as the peer sent it, e.g. ATLS_ERR_IO for a server whose backend is unreachable), 0
+ * when it sent none. The session then fails with ATLS_ERR_PROTOCOL_PEER_ERROR. */
+ATLS_API
+int atls_session_peer_error_code(const atls_session *s);
+
 /* atls_session_evidence_produced: how many times we produced Evidence for the peer. */
 ATLS_API
 uint64_t atls_session_evidence_produced(const atls_session *s);

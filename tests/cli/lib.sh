@@ -192,3 +192,20 @@ count_at_least() { [ "$(grep -Ec -e "$3" "$2" 2> /dev/null || true)" -ge "$1" ];
 
 # one_line FILE: the file holds exactly one line
 one_line() { [ "$(wc -l < "$1")" -eq 1 ]; }
+
+# stop_swtpm / restart_swtpm: the private swtpm of start_swtpm goes away (SIGTERM, reaped) and
+# comes back on the same port with the same state (a TPM restarted under a running service)
+stop_swtpm() {
+    kill "$SWTPM_PID" 2> /dev/null || true
+    wait "$SWTPM_PID" 2> /dev/null || true
+    wait_until 5 eval '! port_busy "$SWTPM_PORT"' || true
+}
+restart_swtpm() {
+    setpriv --pdeathsig KILL swtpm socket --tpm2 --tpmstate "dir=$T/swtpm" \
+        --server "type=tcp,port=$SWTPM_PORT,bindaddr=127.0.0.1" \
+        --ctrl "type=tcp,port=$((SWTPM_PORT + 1)),bindaddr=127.0.0.1" \
+        --flags not-need-init,startup-clear --log "file=$T/swtpm/log" &
+    SWTPM_PID=$!
+    PIDS+=($SWTPM_PID)
+    wait_port "$SWTPM_PORT" 10
+}

@@ -54,7 +54,7 @@ read -r -t 10 line <&3 || true
 check "data flows once the client attested" [ "$line" = "hello" ]
 # the server asks again every 0.5 s: a third appraisal within a few seconds
 check "serve re-attested the client (3 appraisals within 10 s)" \
-    wait_until 10 count_at_least 3 "$T/serve.log" "client attested"
+    wait_until 10 count_at_least 3 "$T/serve.log" "info atls serve: appraisal id=[0-9]+ peer=127.0.0.1:[0-9]+ status=affirming policy=atls-policy:client-policy.json#[0-9a-f]+ reason=-"
 echo "again" >&3
 read -r -t 10 line <&3 || true
 check "data still flows after the re-attestations" [ "$line" = "again" ]

@@ -51,7 +51,7 @@ garbage "unsolicited AUTHENTICATOR" '\x02\x00\x00\x04junk' 201 \
     "EA message: handshake message truncated"
 garbage "malformed REQUEST" '\x01\x00\x00\x03abc' 201 "EA request: handshake message truncated"
 check "serve logged why it closed the bad client" \
-    wait_until 10 log_has "$T/serve.log" "closed: atls/1: unknown frame type 0x07"
+    wait_until 10 log_has "$T/serve.log" "warn atls serve: closed id=[0-9]+ reason=\"atls/1: unknown frame type 0x07\""
 
 echo "second" >&3
 read -r -t 10 line <&3 || true

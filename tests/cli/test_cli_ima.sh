@@ -60,9 +60,9 @@ check "data flows through the attested tunnel" [ "$line" = "before" ]
 measure /usr/bin/allowed-later
 measure /tmp/scratch
 measure /usr/bin/bash
-n0=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
-wait_until 15 count_at_least $((n0 + 2)) "$T/tunnel.log" "appraisal: affirming" || true
-n=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
+n0=$(grep -c "appraisal tunnel=[0-9][0-9]* status=affirming" "$T/tunnel.log" || true)
+wait_until 15 count_at_least $((n0 + 2)) "$T/tunnel.log" "appraisal tunnel=[0-9][0-9]* status=affirming" || true
+n=$(grep -c "appraisal tunnel=[0-9][0-9]* status=affirming" "$T/tunnel.log" || true)
 check "after allowed measurements re-attestation stays affirming ($n0 then $n)" [ "$n" -ge $((n0 + 2)) ]
 check "the tunnel is still up" kill -0 "$TUN"
 echo "middle" >&3
@@ -74,7 +74,7 @@ rc=0
 timeout 15 bash -c "while kill -0 $TUN 2>/dev/null; do sleep 0.05; done" || rc=$?
 wait "$TUN" || rc=$?
 check "connect exits with 1 after the disallowed measurement (exit $rc)" [ "$rc" -eq 1 ]
-check "the reason names the file" grep -Eq "attestation failed: .*/usr/bin/evil.*not in the allow list" "$T/tunnel.log"
+check "the reason names the file" grep -Eq "tunnel_closed tunnel=[0-9]+ what=\"attestation failed\" reason=\"contraindicated: .*/usr/bin/evil.*not in the allow list.* listener=closing" "$T/tunnel.log"
 exec 3>&-
 run_cmd "$T/after.out" "$T/after.err" "$ATLS" connect "localhost:$SRV" --ca "$T/ca.pem" \
     --policy "$T/policy.json"

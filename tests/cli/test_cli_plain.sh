@@ -26,7 +26,7 @@ check "a client offering another ALPN protocol gets plain TLS" grep -q "200 OK" 
 out=$(echo | timeout 20 openssl s_client -connect "127.0.0.1:$SRV" -CAfile "$T/ca.pem" \
     -tls1_2 2>&1) || true
 check "TLS 1.2 is refused (TLS 1.3 only)" grep -Eqi "protocol version|Cipher is \(NONE\)" <<< "$out"
-check "serve logged the plain connections" grep -q "plain TLS (no atls/1)" "$T/serve.log"
+check "serve logged the plain connections" grep -Eq "info atls serve: connection id=[0-9]+ peer=127.0.0.1:[0-9]+ alpn=- mode=plain" "$T/serve.log"
 
 start_serve "$T/serve2.log" "$SRV2" --backend "127.0.0.1:$HTTP" --attester sim \
     --sim-key "$T/sim.key" --require-attestation
@@ -34,7 +34,7 @@ rc=0
 out=$(timeout 20 curl -sS --cacert "$T/ca.pem" "https://localhost:$SRV2/" 2>&1) || rc=$?
 check "--require-attestation: curl gets no answer" [ "$rc" -ne 0 ]
 check "--require-attestation: one log line says why" \
-    grep -q "refused: the client did not negotiate atls/1" "$T/serve2.log"
+    grep -Eq "warn atls serve: refused id=[0-9]+ peer=127.0.0.1:[0-9]+ alpn=- reason=\"the client did not negotiate atls/1" "$T/serve2.log"
 rc=0
 timeout 20 "$ATLS" connect "localhost:$SRV2" --ca "$T/ca.pem" --no-policy > /dev/null 2>&1 || rc=$?
 check "--require-attestation: an atls client still gets through (warning, exit 3)" [ "$rc" -eq 3 ]

@@ -112,5 +112,5 @@ run_cmd "$T/mutual.out" "$T/mutual.err" "$ATLS" connect "localhost:$SRV3" --ca "
     --sim-key "$T/other.key"
 check "mutual attestation: the client attests to the server, exit 0" [ "$RC" -eq 0 ]
 check "the server appraised the client (within 10 s)" \
-    wait_until 10 log_has "$T/serve3.log" "client attested"
+    wait_until 10 log_has "$T/serve3.log" "info atls serve: appraisal id=[0-9]+ peer=127.0.0.1:[0-9]+ status=affirming policy=atls-policy:client-policy.json#"
 finish

@@ -33,9 +33,9 @@ read -r -t 10 line <&3 || true
 check "data flows through the attested tunnel" [ "$line" = "before" ]
 # the first appraisal is at connect, more for the port probe and every second: wait (to a
 # deadline, not a fixed time) for two more than there are now
-n0=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
-wait_until 15 count_at_least $((n0 + 2)) "$T/tunnel.log" "appraisal: affirming" || true
-n=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
+n0=$(grep -c "appraisal tunnel=[0-9][0-9]* status=affirming" "$T/tunnel.log" || true)
+wait_until 15 count_at_least $((n0 + 2)) "$T/tunnel.log" "appraisal tunnel=[0-9][0-9]* status=affirming" || true
+n=$(grep -c "appraisal tunnel=[0-9][0-9]* status=affirming" "$T/tunnel.log" || true)
 check "re-attestation happened ($n0 then $n affirming appraisals)" [ "$n" -ge $((n0 + 2)) ]
 
 TPM2TOOLS_TCTI="$TCTI" tpm2_pcrextend \
@@ -48,7 +48,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 echo "the tunnel closed $ms ms after the PCR extend"
 check "connect exits with 1 after the failed re-attestation" [ "$rc" -eq 1 ]
 check "it closed within one interval (+ quote time): $ms ms" [ "$ms" -lt 2500 ]
-check "the reason is on stderr and names the PCR" grep -Eq "attestation failed: .*(pcr|PCR).*23" "$T/tunnel.log"
+check "the reason is on stderr and names the PCR" grep -Eq "error atls connect: tunnel_closed tunnel=[0-9]+ what=\"attestation failed\" reason=\"contraindicated: .*(pcr|PCR).*23.* listener=closing" "$T/tunnel.log"
 # closed means end of stream (read's exit 1, at once), not a read timeout (exit > 128)
 rc=0
 echo "after" >&3 2> /dev/null || true

@@ -29,14 +29,14 @@ sleep 5
 check "the tunnel is still running after 10 intervals without the client reading" kill -0 "$TUN"
 got=$(timeout 60 head -c 16000000 <&3 | wc -c)
 check "all 16 MB came back once the client read again" [ "$got" -eq 16000000 ]
-before=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
+before=$(grep -c "appraisal tunnel=[0-9][0-9]* status=affirming" "$T/tunnel.log" || true)
 echo "ping" >&3
 read -r -t 10 line <&3 || true
 check "the tunnel still carries data" [ "$line" = "ping" ]
 # three more appraisals at a 0.5 s interval: 1.5 s; polled to a 5 s deadline
 t0=$(now_us)
-wait_until 5 count_at_least $((before + 3)) "$T/tunnel.log" "appraisal: affirming" || true
-after=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
+wait_until 5 count_at_least $((before + 3)) "$T/tunnel.log" "appraisal tunnel=[0-9][0-9]* status=affirming" || true
+after=$(grep -c "appraisal tunnel=[0-9][0-9]* status=affirming" "$T/tunnel.log" || true)
 echo "appraisals after the client caught up: $((after - before)) in $((($(now_us) - t0) / 1000)) ms"
 check "re-attestation goes on every interval once the client reads" [ $((after - before)) -ge 3 ]
 exec 3>&-

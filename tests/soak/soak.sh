@@ -108,9 +108,9 @@ rssz=$(tail -n1 "$T/samples" | awk '{print $3}')
 GOODLINE=$(cat "$T/good.out")
 echo "good clients: $GOODLINE"
 sed -n 1,10p "$T/good.err"
-reatt=$(grep -c "appraisal: affirming" "$T/tunnel.log" || true)
-reatt_slow=$(grep -c "appraisal: affirming" "$T/tunnel_slow.log" || true)
-tfail=$(grep "appraisal: " "$T/tunnel.log" | grep -vc "appraisal: affirming" || true)
+reatt=$(grep -c "appraisal tunnel=[0-9][0-9]* status=affirming" "$T/tunnel.log" || true)
+reatt_slow=$(grep -c "appraisal tunnel=[0-9][0-9]* status=affirming" "$T/tunnel_slow.log" || true)
+tfail=$(grep "appraisal tunnel=" "$T/tunnel.log" | grep -vc "appraisal tunnel=[0-9][0-9]* status=affirming" || true)
 mis=$(cat "$T/misbehave.count" 2> /dev/null || echo 0)
 slow_state=running
 kill -0 "$TUN_SLOW" 2> /dev/null || slow_state="exited: $(tail -n1 "$T/tunnel_slow.log")"

@@ -1,5 +1,6 @@
 /* cli.c: messages, option errors and file loading shared by the subcommands (cli.h). */
 #include "cli.h"
+#include "logging.h"
 
 #include <atls/error.h>
 
@@ -11,14 +12,30 @@
 #include <openssl/pem.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 const char *cli_cmd = "";
 int cli_verbose = 0;
 
-/* one_line prints the message with newlines flattened, so every error is exactly one line */
-__attribute__((format(printf, 1, 0))) static void vprint_line(const char *fmt, va_list ap)
+/* cli_capture_errors: where this thread's cli_error messages go instead (NULL: printed) */
+static _Thread_local char *capture_buf;
+static _Thread_local size_t capture_size;
+
+void cli_capture_errors(char *buf, size_t size)
+{
+    capture_buf = size > 0 ? buf : NULL;
+    capture_size = size;
+    if (capture_buf != NULL) {
+        capture_buf[0] = '\0';
+    }
+}
+
+/* vprint_line prints the message with newlines flattened, so every error is exactly one line;
+ * once a daemon's log has started (logging.h), as a log line of |level| */
+__attribute__((format(printf, 2, 0))) static void vprint_line(log_level level, const char *fmt,
+                                                               va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -27,6 +44,10 @@ __attribute__((format(printf, 1, 0))) static void vprint_line(const char *fmt, v
             *p = ' ';
         }
     }
+    if (logging_active()) {
+        log_message(level, msg);
+        return;
+    }
     fprintf(stderr, "atls %s: %s\n", cli_cmd, msg);
 }
 
@@ -34,7 +55,14 @@ void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vprint_line(fmt, ap);
+    if (capture_buf != NULL) {
+        /* the first error is the cause; later ones follow from it */
+        if (capture_buf[0] == '\0') {
+            vsnprintf(capture_buf, capture_size, fmt, ap);
+        }
+    } else {
+        vprint_line(LOG_ERROR, fmt, ap);
+    }
     va_end(ap);
 }
 
@@ -45,7 +73,7 @@ void cli_log(const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    vprint_line(fmt, ap);
+    vprint_line(LOG_DEBUG, fmt, ap);
     va_end(ap);
 }
 
@@ -67,6 +95,30 @@ int cli_bad_option(char **argv, int c)
         cli_error("unknown option '%s' (see --help)", opt);
     }
     return CLI_EXIT_USAGE;
+}
+
+int cli_parse_seconds(const char *s, const char *opt, int *out_ms)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (*s == '\0' || *end != '\0' || !(v >= 0.1 && v <= 86400.0)) {
+        cli_error("%s '%s': expected seconds between 0.1 and 86400", opt, s);
+        return CLI_EXIT_USAGE;
+    }
+    *out_ms = (int)(v * 1000.0);
+    return 0;
+}
+
+void cli_catch_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    static const int sigs[] = {SIGINT, SIGTERM, SIGQUIT, SIGHUP};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+        sigaction(sigs[i], &sa, NULL);
+    }
 }
 
 int cli_exit_for_status(atls_tier status)

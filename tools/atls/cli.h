@@ -44,12 +44,24 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* cli_log prints "atls <cmd>: <message>" on stderr only with -v. Thread-safe (one fprintf). */
 void cli_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* cli_capture_errors makes this thread's cli_error calls write their message into |buf|
+ * (the first one only; "" when none) instead of printing it, until cli_capture_errors(NULL,
+ * 0). For a caller that reports a failure in a line of its own (serve's reload). */
+void cli_capture_errors(char *buf, size_t size);
+
 /* cli_fail_atls prints "atls <cmd>: <what>: <atls_error_message()>" and returns |code|. */
 int cli_fail_atls(int code, const char *what);
 
 /* cli_bad_option reports an unknown option or missing argument after getopt_long returned '?'
  * or ':' (opterr must be 0; optstring must start with ':') and returns CLI_EXIT_USAGE. */
 int cli_bad_option(char **argv, int c);
+
+/* cli_parse_seconds reads a duration option: seconds 0.1 .. 86400, into milliseconds. */
+int cli_parse_seconds(const char *s, const char *opt, int *out_ms);
+
+/* cli_catch_signals installs |handler| for SIGINT, SIGTERM, SIGQUIT and SIGHUP (the signals a
+ * daemon of ours stops or reloads on), without SA_RESTART. */
+void cli_catch_signals(void (*handler)(int));
 
 /* cli_exit_for_status maps an appraisal outcome to an exit code: affirming 0, warning 3,
  * anything else 1. */
@@ -91,6 +103,32 @@ typedef struct cli_hostport {
 
 /* cli_parse_hostport splits |s|; |what| names the option in errors. */
 int cli_parse_hostport(const char *s, const char *what, cli_hostport *out);
+
+/* cli_parse_server parses the server argument of connect / policy init: HOST:PORT, or a URL
+ * https://HOST[:PORT][/] (port 443 by default), which is understood as HOST:PORT; any other
+ * scheme or a path is refused with a line that says how to write it. */
+int cli_parse_server(const char *s, cli_hostport *out);
+
+/* A backend: TCP HOST:PORT or a Unix-domain socket "unix:/path". */
+typedef struct cli_backend {
+    cli_hostport tcp;
+    char unix_path[108];  /* non-empty: a Unix-domain socket (sun_path) */
+} cli_backend;
+
+/* cli_parse_backend parses "HOST:PORT" or "unix:/path"; |what| names the option. */
+int cli_parse_backend(const char *s, const char *what, cli_backend *out);
+
+/* cli_backend_name writes "HOST:PORT" or "unix:/path". */
+void cli_backend_name(const cli_backend *b, char *out, size_t size);
+
+/* cli_connect_backend is cli_connect_tcp for a backend of either kind (quiet: the message is
+ * in |err|). */
+int cli_connect_backend(const cli_backend *b, int timeout_ms, int *fd, char *err,
+                        size_t err_size);
+
+/* cli_local_name formats the local address of |fd| as "addr:port" (the port a listener on
+ * port 0 was given). */
+void cli_local_name(int fd, char *out, size_t size);
 
 /* cli_is_ip_literal: 1 if |host| is an IPv4 or IPv6 address literal. */
 int cli_is_ip_literal(const char *host);
@@ -167,7 +205,8 @@ enum {
     "  --sim-key FILE             sim: P-256 signing key (PEM)\n"                             \
     "  --sim-measurements FILE    sim: measurements JSON {\"name\": \"hex digest\"}\n"         \
     "  --tpm-tcti STR             tpm2: TCTI, e.g. device:/dev/tpmrm0 or\n"                  \
-    "                             swtpm:host=127.0.0.1,port=2321 (default $ATLS_TPM2_TCTI)\n" \
+    "                             swtpm:host=127.0.0.1,port=2321 (default $ATLS_TPM2_TCTI,\n" \
+    "                             $TPM2TOOLS_TCTI, else the search tpm2-tools does)\n"     \
     "  --tpm-ak-handle HEX        tpm2: persistent AK handle (default: endorsement primary)\n" \
     "  --tpm-pcrs SEL             tpm2: PCR selection (default sha256:0-7,23)\n"            \
     "  --tpm-eventlog FILE|none   tpm2: firmware event log to send with the quote (default\n" \

@@ -13,7 +13,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int cli_parse_hostport(const char *s, const char *what, cli_hostport *out)
@@ -53,6 +55,92 @@ int cli_parse_hostport(const char *s, const char *what, cli_hostport *out)
     }
     memcpy(out->host, host, host_len);
     snprintf(out->port, sizeof(out->port), "%lu", p);
+    return 0;
+}
+
+int cli_parse_server(const char *s, cli_hostport *out)
+{
+    const char *sep = strstr(s, "://");
+    if (sep == NULL) {
+        return cli_parse_hostport(s, "server", out);
+    }
+    size_t scheme_len = (size_t)(sep - s);
+    if (scheme_len != 5 || strncasecmp(s, "https", 5) != 0) {
+        cli_error("server '%s': atls speaks TLS 1.3 to HOST:PORT; write it as HOST:PORT "
+                  "(e.g. example.com:443), not as a %.*s:// URL",
+                  s, (int)(scheme_len < 16 ? scheme_len : 16), s);
+        return CLI_EXIT_USAGE;
+    }
+    const char *auth = sep + 3;
+    size_t len = strcspn(auth, "/?#");
+    if (auth[len] != '\0' && strcmp(auth + len, "/") != 0) {
+        cli_error("server '%s': a path or query has no meaning here; write HOST:PORT "
+                  "(e.g. %.*s)", s, (int)(len < 256 ? len : 256), auth);
+        return CLI_EXIT_USAGE;
+    }
+    char hp[300];
+    if (len == 0 || len >= sizeof(hp) - 5 || memchr(auth, '@', len) != NULL) {
+        cli_error("server '%s': expected https://HOST[:PORT] or HOST:PORT", s);
+        return CLI_EXIT_USAGE;
+    }
+    memcpy(hp, auth, len);
+    hp[len] = '\0';
+    /* https://host means port 443; "[v6]" and "host" have no port of their own */
+    const char *last_colon = strrchr(hp, ':');
+    const char *close_bracket = strrchr(hp, ']');
+    if (last_colon == NULL || (close_bracket != NULL && last_colon < close_bracket)) {
+        snprintf(hp + len, sizeof(hp) - len, ":443");
+    }
+    return cli_parse_hostport(hp, "server", out);
+}
+
+int cli_parse_backend(const char *s, const char *what, cli_backend *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (strncmp(s, "unix:", 5) != 0) {
+        return cli_parse_hostport(s, what, &out->tcp);
+    }
+    const char *path = s + 5;
+    if (path[0] == '\0' || strlen(path) >= sizeof(out->unix_path)) {
+        cli_error("%s '%s': expected unix:/path with a path of 1..%zu bytes", what, s,
+                  sizeof(out->unix_path) - 1);
+        return CLI_EXIT_USAGE;
+    }
+    snprintf(out->unix_path, sizeof(out->unix_path), "%s", path);
+    return 0;
+}
+
+void cli_backend_name(const cli_backend *b, char *out, size_t size)
+{
+    if (b->unix_path[0] != '\0') {
+        snprintf(out, size, "unix:%s", b->unix_path);
+    } else {
+        snprintf(out, size, "%s%s%s:%s", strchr(b->tcp.host, ':') ? "[" : "", b->tcp.host,
+                 strchr(b->tcp.host, ':') ? "]" : "", b->tcp.port);
+    }
+}
+
+int cli_connect_backend(const cli_backend *b, int timeout_ms, int *fd, char *err,
+                        size_t err_size)
+{
+    if (b->unix_path[0] == '\0') {
+        return cli_connect_tcp(&b->tcp, timeout_ms, fd, err, err_size);
+    }
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, b->unix_path, strlen(b->unix_path));
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* a Unix-domain connect does not wait for the peer's accept: no deadline needed */
+    if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        snprintf(err, err_size, "cannot connect to unix:%s: %s", b->unix_path,
+                 strerror(errno));
+        if (s >= 0) {
+            close(s);
+        }
+        return CLI_EXIT_USAGE;
+    }
+    *fd = s;
     return 0;
 }
 
@@ -181,18 +269,30 @@ int cli_connect_tcp(const cli_hostport *hp, int timeout_ms, int *fd, char *err, 
     return CLI_EXIT_USAGE;
 }
 
-void cli_peer_name(int fd, char *out, size_t size)
+/* sock_name formats the local or peer address of |fd| */
+static void sock_name(int fd, int peer, char *out, size_t size)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     char host[INET6_ADDRSTRLEN] = "?";
     char serv[8] = "?";
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0) {
+    if ((peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+              : getsockname(fd, (struct sockaddr *)&ss, &len)) == 0) {
         (void)getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), serv, sizeof(serv),
                           NI_NUMERICHOST | NI_NUMERICSERV);
     }
     snprintf(out, size, "%s%s%s:%s", strchr(host, ':') ? "[" : "", host,
              strchr(host, ':') ? "]" : "", serv);
+}
+
+void cli_peer_name(int fd, char *out, size_t size)
+{
+    sock_name(fd, 1, out, size);
+}
+
+void cli_local_name(int fd, char *out, size_t size)
+{
+    sock_name(fd, 0, out, size);
 }
 
 const char *cli_ssl_error_text(SSL *ssl, char *buf, size_t size)

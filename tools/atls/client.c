@@ -2,6 +2,8 @@
  * (client.h). */
 #include "client.h"
 
+#include "attester_guard.h"
+
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -38,7 +40,19 @@ int client_setup(const client_opts *o, client_ctx *c)
         cli_error("--key %s does not match --cert %s", o->key, o->cert);
         return CLI_EXIT_USAGE;
     }
-    if ((rc = cli_attester_open(&o->attester, &c->attester, &c->attester_state)) != 0) {
+    if (atls_fair_lock_init(&c->attester_lock) != ATLS_OK) {
+        return cli_fail_atls(CLI_EXIT_USAGE, "lock");
+    }
+    c->have_lock = 1;
+    c->guarded = o->guard_signals && o->attester.name != NULL &&
+                 attester_guard_begin(&c->attester_lock) == 0;
+    atls_fair_lock_acquire(&c->attester_lock);
+    rc = cli_attester_open(&o->attester, &c->attester, &c->attester_state);
+    if (rc == 0 && c->guarded) {
+        attester_guard_attach(c->attester, c->attester_state);
+    }
+    atls_fair_lock_release(&c->attester_lock);
+    if (rc != 0) {
         return rc;
     }
     c->ctx = SSL_CTX_new(TLS_client_method());
@@ -63,8 +77,13 @@ int client_setup(const client_opts *o, client_ctx *c)
 
 void client_cleanup(client_ctx *c)
 {
-    if (c->attester != NULL) {
+    if (c->guarded) {
+        attester_guard_end(); /* destroys the attester */
+    } else if (c->attester != NULL) {
         c->attester->destroy(c->attester_state);
+    }
+    if (c->have_lock) {
+        atls_fair_lock_destroy(&c->attester_lock);
     }
     SSL_CTX_free(c->ctx);
     X509_free(c->cert);
@@ -80,11 +99,45 @@ static void set_timeouts(int fd, int ms)
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-int client_open(client_ctx *c, client_conn *out)
+/* handshake_failed says why SSL_connect returned |hr|, in the words an operator needs: a
+ * timeout, a server without TLS 1.3, a peer that does not speak TLS, or OpenSSL's reason */
+static void handshake_failed(const client_ctx *c, SSL *ssl, int hr)
+{
+    const char *host = c->o.server.host, *port = c->o.server.port;
+    int e = SSL_get_error(ssl, hr);
+    unsigned long last = ERR_peek_last_error();
+    int reason = ERR_GET_REASON(last);
+    char err[400];
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
+        (e == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))) {
+        /* the socket timeouts (SO_RCVTIMEO / SO_SNDTIMEO) expired mid-handshake */
+        ERR_clear_error();
+        cli_error("TLS handshake with %s:%s timed out: no answer within %.1f s (--timeout)", host,
+                  port, (double)c->o.timeout_ms / 1000.0);
+    } else if (last != 0 && ERR_GET_LIB(last) == ERR_LIB_SSL &&
+               (reason == SSL_R_UNSUPPORTED_PROTOCOL ||
+                reason == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION ||
+                reason == SSL_R_NO_PROTOCOLS_AVAILABLE)) {
+        ERR_clear_error();
+        cli_error("TLS handshake with %s:%s failed: the server does not offer TLS 1.3, which "
+                  "atls requires (it answered with an older TLS version or refused ours)",
+                  host, port);
+    } else if (last != 0 && ERR_GET_LIB(last) == ERR_LIB_SSL &&
+               (reason == SSL_R_WRONG_VERSION_NUMBER ||
+                reason == SSL_R_PACKET_LENGTH_TOO_LONG)) {
+        ERR_clear_error();
+        cli_error("TLS handshake with %s:%s failed: the server did not answer with TLS (is it "
+                  "a TLS service?)", host, port);
+    } else {
+        cli_error("TLS handshake with %s:%s failed: %s", host, port,
+                  cli_ssl_error_text(ssl, err, sizeof(err)));
+    }
+}
+
+int client_open(client_ctx *c, client_conn *out, void *appraisal_arg)
 {
     memset(out, 0, sizeof(*out));
     out->fd = -1;
-    char err[400];
     int rc = cli_connect_tcp(&c->o.server, c->o.timeout_ms, &out->fd, NULL, 0);
     if (rc != 0) {
         return rc;
@@ -118,9 +171,9 @@ int client_open(client_ctx *c, client_conn *out)
         }
     }
     ERR_clear_error();
-    if (SSL_connect(out->ssl) != 1) {
-        cli_error("TLS handshake with %s:%s failed: %s", c->o.server.host, c->o.server.port,
-                  cli_ssl_error_text(out->ssl, err, sizeof(err)));
+    int hr = SSL_connect(out->ssl);
+    if (hr != 1) {
+        handshake_failed(c, out->ssl, hr);
         rc = CLI_EXIT_FAIL;
         goto fail;
     }
@@ -137,6 +190,7 @@ int client_open(client_ctx *c, client_conn *out)
     cfg.key = c->key;
     cfg.attester = c->attester;
     cfg.attester_state = c->attester_state;
+    cfg.attester_lock = &c->attester_lock;
     cfg.peer_must_attest = 1;
     cfg.policy = c->o.policy;
     if (c->o.verify_input != NULL) {
@@ -150,6 +204,7 @@ int client_open(client_ctx *c, client_conn *out)
     cfg.timeout_ms = c->o.timeout_ms;
     cfg.answer_timeout_ms = c->o.answer_timeout_ms;
     cfg.on_appraisal = c->o.on_appraisal;
+    cfg.on_appraisal_arg = appraisal_arg;
     if (atls_session_new(out->ssl, &cfg, &out->session) != ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_FAIL, "session");
         goto fail;

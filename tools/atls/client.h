@@ -20,6 +20,9 @@ typedef struct client_opts {
     int answer_timeout_ms;    /* an unanswered request fails the session (0: timeout_ms) */
     /* called after each appraisal of the server (may be NULL) */
     void (*on_appraisal)(void *arg, const atls_appraisal *a);
+    /* a command without a signal loop of its own: signals wait for the attester to be
+     * destroyed (attester_guard.h) */
+    int guard_signals;
 } client_opts;
 
 typedef struct client_ctx {
@@ -31,6 +34,8 @@ typedef struct client_ctx {
     EVP_PKEY *key;
     const atls_attester_ops *attester;
     void *attester_state;
+    atls_fair_lock attester_lock;  /* held around every use of the attester */
+    int have_lock, guarded;
 } client_ctx;
 
 typedef struct client_conn {
@@ -47,9 +52,10 @@ void client_cleanup(client_ctx *c);
 
 /* client_open connects, completes the TLS handshake (certificate and hostname checked),
  * requires ALPN atls/1 and wraps the connection in a session that must see the server attest
- * before any DATA flows. Does not attest yet. Returns 0 or an exit code: 2 when the server
- * cannot be reached, 1 when TLS fails. */
-int client_open(client_ctx *c, client_conn *out);
+ * before any DATA flows. Does not attest yet. |appraisal_arg| is passed to on_appraisal.
+ * Returns 0 or an exit code: 2 when the server cannot be reached, 1 when TLS fails (one line
+ * says why: a timeout, no TLS 1.3, not TLS at all, a certificate problem). */
+int client_open(client_ctx *c, client_conn *out, void *appraisal_arg);
 
 /* client_close sends close_notify (after queued bytes) and frees everything of |conn|. */
 void client_close(client_conn *conn);

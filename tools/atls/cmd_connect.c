@@ -2,6 +2,7 @@
  * tunnel whose every connection is attested (tunnel.c). */
 #include "client.h"
 #include "cmds.h"
+#include "logging.h"
 #include "tunnel.h"
 #include "verify_inputs.h"
 
@@ -10,12 +11,13 @@
 
 static const char help[] =
     "usage: atls connect HOST:PORT [--ca FILE] [--servername NAME] (--policy FILE | --no-policy)\n"
-    "                    [--json] [--ear-key FILE] [-L LOCALADDR:PORT [--reattest SECONDS]]\n"
-    "                    [trust-input options] [--cert FILE --key FILE --attester NAME\n"
-    "                    [attester options]]\n"
+    "                    [--json] [--ear-key FILE] [-L LOCALADDR:PORT [--reattest SECONDS]\n"
+    "                    [--log-format text|json]] [trust-input options]\n"
+    "                    [--cert FILE --key FILE --attester NAME [attester options]]\n"
     "Connect with TLS 1.3 (PKI trust and hostname check), ask the server for Evidence bound to\n"
     "this connection, appraise it. Without -L: print the EAR and exit by its status. With -L:\n"
-    "forward each local connection through its own attested connection.\n\n"
+    "forward each local connection through its own attested connection (the server is attested\n"
+    "once at start-up first). HOST:PORT may be written https://HOST[:PORT].\n\n"
     "  --ca FILE                  PEM CA certificates (default: the system store)\n"
     "  --servername NAME          name to verify and send as SNI (default: HOST)\n"
     "  --policy FILE              appraisal policy (see 'atls policy init')\n"
@@ -25,6 +27,7 @@ static const char help[] =
     "  -L, --local LOCALADDR:PORT listen here and tunnel each connection to the server\n"
     "  --reattest SECONDS         with -L: ask for fresh Evidence this often (default 60);\n"
     "                             a failed or late answer closes the tunnel (exit 1)\n"
+    "  --log-format text|json     with -L: log lines as text (default) or JSON objects\n"
     "  --timeout SECONDS          connection and attestation timeout (default 30)\n"
     VERIFY_INPUT_HELP
     "  --cert FILE, --key FILE    our identity when the server asks us to attest\n"
@@ -36,19 +39,7 @@ static const char help[] =
     "error (also: server unreachable), 3 warning (--no-policy).\n";
 
 enum { OPT_CA = 1, OPT_SERVERNAME, OPT_POLICY, OPT_NO_POLICY, OPT_JSON, OPT_EAR_KEY,
-       OPT_REATTEST, OPT_TIMEOUT, OPT_CERT, OPT_KEY };
-
-static int parse_seconds(const char *s, const char *opt, int *out)
-{
-    char *end = NULL;
-    double v = strtod(s, &end);
-    if (*s == '\0' || *end != '\0' || !(v >= 0.1 && v <= 86400.0)) {
-        cli_error("%s '%s': expected seconds between 0.1 and 86400", opt, s);
-        return CLI_EXIT_USAGE;
-    }
-    *out = (int)(v * 1000.0);
-    return 0;
-}
+       OPT_REATTEST, OPT_TIMEOUT, OPT_CERT, OPT_KEY, OPT_LOG_FORMAT };
 
 static void log_appraisal(void *arg, const atls_appraisal *a)
 {
@@ -56,11 +47,30 @@ static void log_appraisal(void *arg, const atls_appraisal *a)
     cli_log("appraisal: %s%s%s", atls_tier_name(a->status), a->reason[0] ? ": " : "", a->reason);
 }
 
+/* why_not_attested: the one line for a connection that ended without an appraisal to show */
+static void why_not_attested(atls_session *s)
+{
+    int code = atls_session_peer_error_code(s);
+    if (code == ATLS_ERR_IO) {
+        cli_error("attestation failed: the server's backend is unreachable (%s)",
+                  atls_error_message());
+    } else if (code != 0 && atls_session_evidence_produced(s) > 0) {
+        /* we attested to the server (mutual attestation) and it closed with an error */
+        cli_error("attestation failed: the server refused this client's attestation (%s)",
+                  atls_error_message());
+    } else if (code != 0) {
+        cli_error("attestation failed: the server closed the connection with an error (%s)",
+                  atls_error_message());
+    } else {
+        cli_fail_atls(CLI_EXIT_FAIL, "attestation failed");
+    }
+}
+
 /* attest_once: connect, attest, print, exit by status */
 static int attest_once(client_ctx *cc, int json, EVP_PKEY *ear_key)
 {
     client_conn conn;
-    int rc = client_open(cc, &conn);
+    int rc = client_open(cc, &conn, NULL);
     if (rc != 0) {
         return rc;
     }
@@ -69,7 +79,8 @@ static int attest_once(client_ctx *cc, int json, EVP_PKEY *ear_key)
     atls_error arc = atls_session_attest(conn.session, &a);
     if (arc != ATLS_OK && a.ear == NULL && a.num_results == 0) {
         /* no appraisal to show: the server refused, closed, timed out or sent an ERROR */
-        rc = cli_fail_atls(CLI_EXIT_FAIL, "attestation failed");
+        why_not_attested(conn.session);
+        rc = CLI_EXIT_FAIL;
     } else {
         rc = cli_print_appraisal(stdout, &a, json, 8, ear_key);
         if (rc == 0) {
@@ -102,6 +113,7 @@ int cmd_connect(int argc, char **argv)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
         CLI_ATTESTER_LONGOPTS,
         VERIFY_INPUT_LONGOPTS,
         {"verbose", no_argument, NULL, 'v'},
@@ -114,7 +126,9 @@ int cmd_connect(int argc, char **argv)
     verify_inputs vi;
     verify_inputs_init(&vi);
     const char *policy_path = NULL, *ear_key_path = NULL, *local = NULL;
-    int no_policy = 0, json = 0, reattest_ms = 60000, have_reattest = 0, c, rc = 0;
+    int no_policy = 0, json = 0, reattest_ms = 60000, have_reattest = 0, have_log_format = 0;
+    int c, rc = 0;
+    log_format log_fmt = LOG_FORMAT_TEXT;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":L:vh", longopts, NULL)) != -1) {
         switch (c) {
@@ -126,12 +140,16 @@ int cmd_connect(int argc, char **argv)
         case OPT_EAR_KEY: ear_key_path = optarg; break;
         case 'L': local = optarg; break;
         case OPT_REATTEST:
-            rc = parse_seconds(optarg, "--reattest", &reattest_ms);
+            rc = cli_parse_seconds(optarg, "--reattest", &reattest_ms);
             have_reattest = 1;
             break;
-        case OPT_TIMEOUT: rc = parse_seconds(optarg, "--timeout", &o.timeout_ms); break;
+        case OPT_TIMEOUT: rc = cli_parse_seconds(optarg, "--timeout", &o.timeout_ms); break;
         case OPT_CERT: o.cert = optarg; break;
         case OPT_KEY: o.key = optarg; break;
+        case OPT_LOG_FORMAT:
+            rc = logging_parse_format(optarg, &log_fmt);
+            have_log_format = 1;
+            break;
         case 'v': cli_verbose = 1; break;
         case 'h':
             fputs(help, stdout);
@@ -174,12 +192,12 @@ int cmd_connect(int argc, char **argv)
                                       : "--policy and --no-policy exclude each other");
         goto done;
     }
-    if (have_reattest && local == NULL) {
-        cli_error("--reattest needs -L");
+    if ((have_reattest || have_log_format) && local == NULL) {
+        cli_error("%s needs -L", have_reattest ? "--reattest" : "--log-format");
         goto done;
     }
     rc = 0;
-    if ((rc = cli_parse_hostport(argv[optind], "server", &o.server)) != 0 ||
+    if ((rc = cli_parse_server(argv[optind], &o.server)) != 0 ||
         (local != NULL && (rc = cli_parse_hostport(local, "-L", &lhp)) != 0) ||
         (policy_path != NULL && (rc = cli_load_policy(policy_path, &policy)) != 0) ||
         (ear_key_path != NULL && (rc = cli_load_private_key(ear_key_path, &ear_key)) != 0)) {
@@ -192,14 +210,15 @@ int cmd_connect(int argc, char **argv)
         /* a re-attestation answer is due within one interval (at least 1 s) */
         o.answer_timeout_ms = reattest_ms > 1000 ? reattest_ms : 1000;
     }
-    o.on_appraisal = log_appraisal;
+    o.on_appraisal = local != NULL ? tunnel_log_appraisal : log_appraisal;
+    o.guard_signals = local == NULL; /* -L stops on signals by itself (tunnel.c) */
     if ((rc = client_setup(&o, &cc)) != 0) {
         goto done;
     }
     if (local == NULL) {
         rc = attest_once(&cc, json, ear_key);
     } else {
-        tunnel_opts t = {.local = lhp, .reattest_ms = reattest_ms};
+        tunnel_opts t = {.local = lhp, .reattest_ms = reattest_ms, .log_format = log_fmt};
         rc = tunnel_run(&cc, &t);
         if (rc == 0 && no_policy) {
             rc = CLI_EXIT_WARNING;

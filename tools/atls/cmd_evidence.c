@@ -10,6 +10,7 @@
  * same derivation. */
 #include <atls/challenge.h>
 
+#include "attester_guard.h"
 #include "cli.h"
 #include "cmds.h"
 
@@ -86,24 +87,34 @@ int cmd_evidence(int argc, char **argv)
     }
     const atls_attester_ops *ops = NULL;
     void *state = NULL;
-    if ((rc = cli_attester_open(&ao, &ops, &state)) != 0) {
-        return rc;
+    /* a signal now waits until the attester is gone: its TPM objects are flushed */
+    static atls_fair_lock lock;
+    int guarded = atls_fair_lock_init(&lock) == ATLS_OK && attester_guard_begin(&lock) == 0;
+    if (guarded) {
+        atls_fair_lock_acquire(&lock);
+    }
+    rc = cli_attester_open(&ao, &ops, &state);
+    if (guarded && rc == 0) {
+        attester_guard_attach(ops, state);
     }
     uint8_t detached[ATLS_CHALLENGE_LEN];
     uint8_t *evidence = NULL, *cmw = NULL;
     size_t evidence_len = 0, cmw_len = 0;
-    if (atls_challenge_detached(challenge, sizeof(challenge), detached) != ATLS_OK) {
+    if (rc == 0 && atls_challenge_detached(challenge, sizeof(challenge), detached) != ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_USAGE, "challenge");
-        goto done;
     }
     /* an attester with produce_cmw gives the whole CMW (one-off: every log from its start);
      * --raw is its Evidence alone */
-    atls_error arc = ops->produce_cmw != NULL && !raw
-                         ? ops->produce_cmw(state, NULL, detached, ATLS_CMW_MAX_SIZE, &cmw,
-                                            &cmw_len)
-                         : ops->produce(state, detached, &evidence, &evidence_len);
-    if (arc != ATLS_OK) {
+    if (rc == 0 && (ops->produce_cmw != NULL && !raw
+                        ? ops->produce_cmw(state, NULL, detached, ATLS_CMW_MAX_SIZE, &cmw,
+                                           &cmw_len)
+                        : ops->produce(state, detached, &evidence, &evidence_len)) != ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_FAIL, "attester");
+    }
+    if (guarded) {
+        atls_fair_lock_release(&lock);
+    }
+    if (rc != 0) {
         goto done;
     }
     cli_log("%s attester produced %zu bytes", ops->name, cmw != NULL ? cmw_len : evidence_len);
@@ -132,6 +143,10 @@ int cmd_evidence(int argc, char **argv)
 done:
     free(evidence);
     free(cmw);
-    ops->destroy(state);
+    if (guarded) {
+        attester_guard_end(); /* destroys the attester */
+    } else if (ops != NULL) {
+        ops->destroy(state);
+    }
     return rc;
 }

@@ -65,7 +65,7 @@ static int from_server(const client_opts *o, atls_appraisal *a)
     conn.fd = -1;
     int rc = client_setup(o, &cc);
     if (rc == 0) {
-        rc = client_open(&cc, &conn);
+        rc = client_open(&cc, &conn, NULL);
     }
     if (rc == 0 && atls_session_attest(conn.session, a) != ATLS_OK) {
         cli_error("the server did not attest: %s",
@@ -153,7 +153,7 @@ static int policy_init(int argc, char **argv)
             cli_error("--format needs --evidence");
             goto done;
         }
-        if ((rc = cli_parse_hostport(argv[optind], "server", &o.server)) != 0) {
+        if ((rc = cli_parse_server(argv[optind], &o.server)) != 0) {
             goto done;
         }
         /* no policy yet: verified Evidence is a warning, which we accept */

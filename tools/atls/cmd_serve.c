@@ -1,6 +1,9 @@
-/* cmd_serve.c: `atls serve`: options, start-up checks and the accept loop (serve.h). */
+/* cmd_serve.c: `atls serve`: options, start-up checks, signals (stop, SIGHUP reload) and the
+ * accept loop (serve.h). */
 #include "cmds.h"
 #include "collateral_refresh.h"
+#include "logging.h"
+#include "metrics.h"
 #include "serve.h"
 
 #include <atls/session.h>
@@ -17,21 +20,26 @@
 #include <unistd.h>
 
 volatile sig_atomic_t serve_stopping = 0;
-static int stop_pipe[2] = {-1, -1};
+static volatile sig_atomic_t reload_requested = 0;
+static int signal_pipe[2] = {-1, -1};
 
 static const char help[] =
     "usage: atls serve --listen ADDR:PORT --cert FILE --key FILE [--chain FILE]\n"
-    "                  --backend HOST:PORT --attester NAME [attester options]\n"
+    "                  --backend HOST:PORT|unix:PATH --attester NAME [attester options]\n"
     "                  [--require-attestation] [--client-policy FILE --client-ca FILE\n"
-    "                  [--reattest SECONDS]] [--max-connections N] [--batch on|off] [-v]\n"
+    "                  [--reattest SECONDS]] [--max-connections N] [--log-format text|json]\n"
+    "                  [--metrics ADDR:PORT] [--batch on|off] [-v]\n"
     "TLS 1.3 proxy in front of a TCP backend. Clients offering ALPN atls/1 get an attested\n"
     "session (Evidence on request, DATA forwarded); other TLS clients get a plain TLS proxy\n"
-    "unless --require-attestation. Runs until SIGINT/SIGTERM.\n\n"
-    "  --listen ADDR:PORT         where to accept TLS ([::1]:PORT for IPv6)\n"
+    "unless --require-attestation. Runs until SIGINT/SIGTERM; SIGHUP reloads the certificate,\n"
+    "key, chain, client policy and client CA (live connections keep what they started with).\n\n"
+    "  --listen ADDR:PORT         where to accept TLS ([::1]:PORT for IPv6; port 0: any free\n"
+    "                             port, logged)\n"
     "  --cert FILE                server certificate (PEM; further certificates = chain)\n"
     "  --key FILE                 its private key (PEM)\n"
     "  --chain FILE               intermediate certificates (PEM)\n"
-    "  --backend HOST:PORT        the TCP service behind the proxy (checked at start)\n"
+    "  --backend HOST:PORT        the service behind the proxy (checked at start); unix:PATH\n"
+    "                             for a Unix-domain socket\n"
     CLI_ATTESTER_HELP
     INTRA_HELP
     "  --require-attestation      refuse clients that do not negotiate atls/1\n"
@@ -48,73 +56,99 @@ static const char help[] =
     "  --collateral-refresh SECONDS  with --collateral-dir: fetch what is missing or\n"
     "                             expires soon, at start and this often (atls collateral)\n"
     COLLATERAL_FETCH_HELP
-    "  -v, --verbose              log connections on stderr\n"
+    "  --log-format text|json     log lines as text (default) or one JSON object each\n"
+    "  --metrics ADDR:PORT        serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+    "  -v, --verbose              also log debug lines (connection ends, progress)\n"
     "  -h, --help                 this help\n"
     "Exit: 0 after SIGINT/SIGTERM, 2 usage or start-up error.\n";
 
 enum { OPT_LISTEN = 1, OPT_CERT, OPT_KEY, OPT_CHAIN, OPT_BACKEND, OPT_REQUIRE, OPT_CLIENT_POLICY,
-       OPT_CLIENT_CA, OPT_REATTEST, OPT_MAX, OPT_BATCH, OPT_COLLATERAL_REFRESH };
+       OPT_CLIENT_CA, OPT_REATTEST, OPT_MAX, OPT_LOG_FORMAT, OPT_METRICS, OPT_BATCH,
+       OPT_COLLATERAL_REFRESH };
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    serve_stopping = 1;
-    if (stop_pipe[1] >= 0) {
-        ssize_t w = write(stop_pipe[1], "x", 1);
+    int saved = errno;
+    if (sig == SIGHUP) {
+        reload_requested = 1;
+    } else {
+        serve_stopping = 1;
+    }
+    if (signal_pipe[1] >= 0) {
+        ssize_t w = write(signal_pipe[1], "x", 1);
         (void)w;
     }
+    errno = saved;
 }
 
-static int setup_tls(server *srv, const char *cert, const char *key, const char *chain,
-                     const char *client_ca)
+/* install_signals: from the start, so a signal during start-up (a TPM being opened) ends serve
+ * through the same cleanup as later; SIGHUP reloads, SIGINT/SIGTERM/SIGQUIT stop */
+static int install_signals(void)
 {
-    int rc;
-    if ((rc = cli_load_cert_chain(cert, &srv->cert, &srv->chain)) != 0 ||
-        (chain != NULL && (rc = cli_load_certs(chain, &srv->chain)) != 0) ||
-        (rc = cli_load_private_key(key, &srv->key)) != 0) {
-        return rc;
-    }
-    if (X509_check_private_key(srv->cert, srv->key) != 1) {
-        ERR_clear_error();
-        cli_error("--key %s does not match --cert %s", key, cert);
+    if (pipe(signal_pipe) != 0 || fcntl(signal_pipe[0], F_SETFL, O_NONBLOCK) != 0 ||
+        fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK) != 0) {
+        cli_error("pipe: %s", strerror(errno));
         return CLI_EXIT_USAGE;
     }
-    srv->ctx = SSL_CTX_new(TLS_server_method());
-    if (srv->ctx == NULL || atls_ssl_ctx_configure(srv->ctx, 1, 0) != ATLS_OK ||
-        SSL_CTX_use_certificate(srv->ctx, srv->cert) != 1 ||
-        SSL_CTX_use_PrivateKey(srv->ctx, srv->key) != 1 ||
-        (srv->chain != NULL && SSL_CTX_set1_chain(srv->ctx, srv->chain) != 1)) {
-        ERR_clear_error();
-        cli_error("cannot set up TLS with --cert %s", cert);
-        return CLI_EXIT_USAGE;
-    }
-    if (client_ca != NULL) {
-        /* clients authenticate in TLS too, so their Evidence binds to a verified key */
-        if (SSL_CTX_load_verify_file(srv->ctx, client_ca) != 1) {
-            ERR_clear_error();
-            cli_error("--client-ca %s: cannot read PEM certificates", client_ca);
-            return CLI_EXIT_USAGE;
-        }
-        SSL_CTX_set_verify(srv->ctx, SSL_VERIFY_PEER, NULL);
-    }
+    cli_catch_signals(on_signal);
     return 0;
 }
 
-/* accept_loop runs until a signal; returns 0 */
-static int accept_loop(server *srv, int lfd)
+/* reload builds a new snapshot from the same files and installs it, or keeps the running one
+ * and logs why not (serve_config.h) */
+static void reload(server *srv, const serve_files *files)
+{
+    char why[600];
+    serve_config *fresh = NULL;
+    cli_capture_errors(why, sizeof(why));
+    int rc = serve_config_load(files, &fresh);
+    cli_capture_errors(NULL, 0);
+    if (rc != 0) {
+        serve_config *cur = serve_config_slot_get(&srv->config);
+        metrics_reload(0, cur->generation);
+        log_event(LOG_ERROR, "reload_failed", "reason=%s config=%lu keeping=%s",
+                  why[0] != '\0' ? why : "unknown", cur->generation,
+                  "the running configuration");
+        serve_config_unref(cur);
+        return;
+    }
+    serve_config_slot_swap(&srv->config, fresh); /* the slot keeps |fresh| alive */
+    metrics_reload(1, fresh->generation);
+    log_event(LOG_INFO, "reloaded", "config=%lu cert=%s client_policy=%s", fresh->generation,
+              fresh->cert_subject,
+              fresh->client_policy != NULL ? atls_policy_id(fresh->client_policy) : NULL);
+}
+
+static void drain_signal_pipe(void)
+{
+    char buf[64];
+    while (read(signal_pipe[0], buf, sizeof(buf)) > 0) {
+    }
+}
+
+/* accept_loop runs until SIGINT/SIGTERM/SIGQUIT; returns 0 */
+static int accept_loop(server *srv, int lfd, const serve_files *files)
 {
     sigset_t block, old;
     sigemptyset(&block);
     sigaddset(&block, SIGINT);
     sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGQUIT);
+    sigaddset(&block, SIGHUP);
     while (!serve_stopping) {
-        struct pollfd pf[2] = {{.fd = lfd, .events = POLLIN}, {.fd = stop_pipe[0], .events = POLLIN}};
+        struct pollfd pf[2] = {{.fd = lfd, .events = POLLIN},
+                               {.fd = signal_pipe[0], .events = POLLIN}};
         if (poll(pf, 2, 1000) < 0) {
             if (errno == EINTR) {
                 continue;
             }
             cli_error("poll: %s", strerror(errno));
             break;
+        }
+        drain_signal_pipe();
+        if (reload_requested) {
+            reload_requested = 0;
+            reload(srv, files);
         }
         if (serve_stopping || !(pf[0].revents & POLLIN)) {
             continue;
@@ -132,12 +166,15 @@ static int accept_loop(server *srv, int lfd)
         int full = srv->active >= srv->max_connections;
         pthread_mutex_unlock(&srv->lock);
         if (full) {
-            cli_log("refusing a connection: %d connections open (--max-connections)",
-                    srv->max_connections);
+            char peer[80];
+            cli_peer_name(fd, peer, sizeof(peer));
+            metrics_connection(METRICS_REFUSED);
+            log_event(LOG_WARN, "refused", "peer=%s reason=%s max_connections=%d", peer,
+                      "too many connections (--max-connections)", srv->max_connections);
             close(fd);
             continue;
         }
-        /* worker threads leave SIGINT/SIGTERM to this thread */
+        /* worker threads leave the signals to this thread */
         pthread_sigmask(SIG_BLOCK, &block, &old);
         (void)serve_conn_start(srv, fd);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -162,6 +199,25 @@ static int wait_idle(server *srv, int ms)
     return idle;
 }
 
+/* start_metrics: the --metrics endpoint (metrics.h) */
+static int start_metrics(const char *addr)
+{
+    cli_hostport hp;
+    int fd = -1, rc;
+    if ((rc = cli_parse_hostport(addr, "--metrics", &hp)) != 0 || (rc = cli_listen(&hp, &fd)) != 0) {
+        return rc;
+    }
+    char bound[96];
+    cli_local_name(fd, bound, sizeof(bound));
+    if (metrics_http_start(fd) != 0) {
+        cli_error("--metrics: cannot start the endpoint: %s", strerror(errno));
+        close(fd);
+        return CLI_EXIT_USAGE;
+    }
+    log_event(LOG_INFO, "metrics", "addr=%s path=/metrics", bound);
+    return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     if (cli_wants_intra(argc, argv)) {
@@ -179,6 +235,8 @@ int cmd_serve(int argc, char **argv)
         {"client-ca", required_argument, NULL, OPT_CLIENT_CA},
         {"reattest", required_argument, NULL, OPT_REATTEST},
         {"max-connections", required_argument, NULL, OPT_MAX},
+        {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+        {"metrics", required_argument, NULL, OPT_METRICS},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"collateral-refresh", required_argument, NULL, OPT_COLLATERAL_REFRESH},
         COLLATERAL_FETCH_LONGOPTS,
@@ -190,37 +248,31 @@ int cmd_serve(int argc, char **argv)
     memset(&srv, 0, sizeof(srv));
     srv.max_connections = 1024;
     srv.timeout_ms = 30000;
-    cli_attester_opts ao = {0};
-    const char *listen_s = NULL, *cert = NULL, *key = NULL, *chain = NULL, *backend = NULL;
-    const char *client_policy = NULL, *client_ca = NULL;
-    int c, rc = 0, lfd = -1, probe = -1, have_reattest = 0, batch = 1, refresh_s = 0;
-    int any_fetch = 0;
+    int refresh_s = 0, any_fetch = 0;
     fetch_cli fetch;
     fetch_cli_init(&fetch);
     collateral_refresh *refresh = NULL;
     srv.client_reattest_ms = 60000;
+    cli_attester_opts ao = {0};
+    serve_files files = {0};
+    const char *listen_s = NULL, *backend = NULL, *metrics_addr = NULL;
+    log_format log_fmt = LOG_FORMAT_TEXT;
+    int c, rc = 0, lfd = -1, probe = -1, have_reattest = 0, batch = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":vh", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_LISTEN: listen_s = optarg; break;
-        case OPT_CERT: cert = optarg; break;
-        case OPT_KEY: key = optarg; break;
-        case OPT_CHAIN: chain = optarg; break;
+        case OPT_CERT: files.cert = optarg; break;
+        case OPT_KEY: files.key = optarg; break;
+        case OPT_CHAIN: files.chain = optarg; break;
         case OPT_BACKEND: backend = optarg; break;
         case OPT_REQUIRE: srv.require_attestation = 1; break;
-        case OPT_CLIENT_POLICY: client_policy = optarg; break;
-        case OPT_CLIENT_CA: client_ca = optarg; break;
-        case OPT_REATTEST: {
-            char *end = NULL;
-            double v = strtod(optarg, &end);
-            if (*optarg == '\0' || *end != '\0' || !(v >= 0.1 && v <= 86400.0)) {
-                cli_error("--reattest '%s': expected seconds between 0.1 and 86400", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            srv.client_reattest_ms = (int)(v * 1000.0);
+        case OPT_CLIENT_POLICY: files.client_policy = optarg; break;
+        case OPT_CLIENT_CA: files.client_ca = optarg; break;
+        case OPT_REATTEST:
+            rc = cli_parse_seconds(optarg, "--reattest", &srv.client_reattest_ms);
             have_reattest = 1;
             break;
-        }
         case OPT_MAX: {
             char *end = NULL;
             long v = strtol(optarg, &end, 10);
@@ -231,6 +283,8 @@ int cmd_serve(int argc, char **argv)
             srv.max_connections = (int)v;
             break;
         }
+        case OPT_LOG_FORMAT: rc = logging_parse_format(optarg, &log_fmt); break;
+        case OPT_METRICS: metrics_addr = optarg; break;
         case OPT_BATCH:
             if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
                 cli_error("--batch '%s': expected on or off", optarg);
@@ -265,12 +319,16 @@ int cmd_serve(int argc, char **argv)
             }
             return cli_bad_option(argv, c);
         }
+        if (rc != 0) {
+            return rc;
+        }
     }
     if (optind < argc) {
         cli_error("unexpected argument '%s' (see --help)", argv[optind]);
         return CLI_EXIT_USAGE;
     }
-    if (listen_s == NULL || cert == NULL || key == NULL || backend == NULL || ao.name == NULL) {
+    if (listen_s == NULL || files.cert == NULL || files.key == NULL || backend == NULL ||
+        ao.name == NULL) {
         cli_error("--listen, --cert, --key, --backend and --attester are required (see --help)");
         return CLI_EXIT_USAGE;
     }
@@ -279,37 +337,53 @@ int cmd_serve(int argc, char **argv)
                                 : "--kds-url, --pcs-url, ... need --collateral-refresh");
         return CLI_EXIT_USAGE;
     }
-    if ((client_ca != NULL || have_reattest) && client_policy == NULL) {
-        cli_error("%s needs --client-policy", client_ca != NULL ? "--client-ca" : "--reattest");
+    if ((files.client_ca != NULL || have_reattest) && files.client_policy == NULL) {
+        cli_error("%s needs --client-policy",
+                  files.client_ca != NULL ? "--client-ca" : "--reattest");
         return CLI_EXIT_USAGE;
     }
-    if (client_policy != NULL && client_ca == NULL) {
+    if (files.client_policy != NULL && files.client_ca == NULL) {
         cli_error("--client-policy needs --client-ca FILE: the CA that vouches for the clients' "
                   "certificates");
         return CLI_EXIT_USAGE;
     }
+    srv.mutual = files.client_policy != NULL;
     cli_hostport lhp;
+    serve_config *first = NULL;
+    const atls_attester_ops *attester = NULL;
+    void *attester_state = NULL;
     if ((rc = cli_parse_hostport(listen_s, "--listen", &lhp)) != 0 ||
-        (rc = cli_parse_hostport(backend, "--backend", &srv.backend)) != 0 ||
-        (rc = setup_tls(&srv, cert, key, chain, client_ca)) != 0 ||
-        (client_policy != NULL && (rc = cli_load_policy(client_policy, &srv.client_policy)) != 0) ||
-        (rc = cli_attester_open(&ao, &srv.attester, &srv.attester_state)) != 0) {
+        (rc = cli_parse_backend(backend, "--backend", &srv.backend)) != 0 ||
+        (rc = install_signals()) != 0 || (rc = serve_config_load(&files, &first)) != 0) {
+        return rc;
+    }
+    serve_config_slot_init(&srv.config, first);
+    if (atls_fair_lock_init(&srv.attester_lock) != ATLS_OK) {
+        rc = cli_fail_atls(CLI_EXIT_USAGE, "lock");
+        goto done;
+    }
+    if ((rc = cli_attester_open(&ao, &attester, &attester_state)) != 0) {
         goto done;
     }
     /* no session runs yet: the refresh learns the platform from one Evidence now */
     if (refresh_s > 0 && (rc = collateral_refresh_start(&fetch, ao.collateral_dir, refresh_s,
-                                                        srv.attester, srv.attester_state,
-                                                        &refresh)) != 0) {
+                                                        attester, attester_state, &refresh)) !=
+                             0) {
         goto done;
     }
-    /* the batcher's thread is the attester's only user from now on */
-    if (batch && atls_batcher_new(srv.attester, srv.attester_state, NULL, &srv.batcher) != ATLS_OK) {
+    attester_meter_init(&srv.attester, attester, attester_state);
+    /* the batcher calls the metered attester from its own thread: one production per batch
+     * (logged with connection id 0) */
+    srv.batch_use.meter = &srv.attester;
+    srv.batch_use.conn_id = 0;
+    if (batch && atls_batcher_new(&srv.attester.ops, &srv.batch_use, NULL, &srv.batcher) !=
+                     ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_USAGE, "--batch on");
         goto done;
     }
     /* fail early and clearly when the backend is not there (each connection re-checks) */
-    char err[300];
-    if (cli_connect_tcp(&srv.backend, 3000, &probe, err, sizeof(err)) != 0) {
+    char err[300], bound[96], backend_name[128];
+    if (cli_connect_backend(&srv.backend, 3000, &probe, err, sizeof(err)) != 0) {
         cli_error("backend: %s", err);
         rc = CLI_EXIT_USAGE;
         goto done;
@@ -318,50 +392,45 @@ int cmd_serve(int argc, char **argv)
     if ((rc = cli_listen(&lhp, &lfd)) != 0) {
         goto done;
     }
-    if (pipe(stop_pipe) != 0 || fcntl(stop_pipe[1], F_SETFL, O_NONBLOCK) != 0) {
-        cli_error("pipe: %s", strerror(errno));
-        rc = CLI_EXIT_USAGE;
-        goto done;
-    }
     pthread_mutex_init(&srv.lock, NULL);
     pthread_cond_init(&srv.idle, NULL);
-    if (atls_fair_lock_init(&srv.attester_lock) != ATLS_OK) {
-        rc = cli_fail_atls(CLI_EXIT_USAGE, "lock");
+    /* from here on every line is a timestamped log line (logging.h) */
+    logging_start(log_fmt);
+    if (metrics_addr != NULL && (rc = start_metrics(metrics_addr)) != 0) {
         goto done;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    cli_log("listening on %s:%s, backend %s:%s, attester %s%s%s", lhp.host, lhp.port,
-            srv.backend.host, srv.backend.port, srv.attester->name,
-            srv.batcher != NULL ? " (batched)" : "",
-            srv.client_policy != NULL ? ", clients must attest" : "");
-    rc = accept_loop(&srv, lfd);
+    cli_local_name(lfd, bound, sizeof(bound));
+    cli_backend_name(&srv.backend, backend_name, sizeof(backend_name));
+    log_event(LOG_INFO, "listening",
+              "addr=%s backend=%s attester=%s batch=%s clients_attest=%s config=%lu", bound,
+              backend_name, attester->name, srv.batcher != NULL ? "on" : "off",
+              srv.mutual ? "yes" : "no", first->generation);
+    rc = accept_loop(&srv, lfd, &files);
     close(lfd);
     lfd = -1;
-    cli_log("stopping: closing %d connection(s)", srv.active);
+    log_event(LOG_INFO, "stopping", "open_connections=%d", srv.active);
     collateral_refresh_stop(refresh);
     refresh = NULL;
-    if (!wait_idle(&srv, 5000)) {
+    int idle = wait_idle(&srv, 5000);
+    /* the attester goes whatever the connections do: its TPM objects are flushed */
+    attester_meter_close(&srv.attester);
+    metrics_http_stop();
+    if (!idle) {
         cli_error("%d connection(s) did not close in time", srv.active);
-        return CLI_EXIT_OK; /* threads still use the shared state: leave it to exit() */
+        return CLI_EXIT_OK; /* threads still use the snapshot: leave it to exit() */
     }
 done:
     collateral_refresh_stop(refresh);
     if (lfd >= 0) {
         close(lfd);
     }
+    metrics_http_stop();
     atls_batcher_free(srv.batcher); /* before the attester it wraps */
-    if (srv.attester != NULL) {
-        srv.attester->destroy(srv.attester_state);
+    if (srv.attester.real != NULL) {
+        attester_meter_close(&srv.attester);
+    } else if (attester != NULL) {
+        attester->destroy(attester_state);
     }
-    atls_policy_free(srv.client_policy);
-    SSL_CTX_free(srv.ctx);
-    X509_free(srv.cert);
-    sk_X509_pop_free(srv.chain, X509_free);
-    EVP_PKEY_free(srv.key);
+    serve_config_slot_cleanup(&srv.config);
     return rc;
 }

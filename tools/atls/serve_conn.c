@@ -1,5 +1,9 @@
 /* serve_conn.c: one client connection of `atls serve` on its own thread (serve.h): TLS 1.3
- * handshake, then an attested atls/1 session or a plain TLS proxy to the backend. */
+ * handshake, then an attested atls/1 session or a plain TLS proxy to the backend. Each
+ * connection keeps the configuration snapshot it started with (serve_config.h) and logs one
+ * line when it is established (logging.h): peer, ALPN, attested or plain. */
+#include "logging.h"
+#include "metrics.h"
 #include "proxy.h"
 #include "serve.h"
 
@@ -21,13 +25,17 @@
 #include <unistd.h>
 
 #define POLL_MS 250
+#define HANDSHAKE_MS 10000
 
 typedef struct conn {
     server *srv;
+    serve_config *cfg;        /* the snapshot this connection started with (a reference) */
     int fd, backend;
     unsigned long id;
     char peer[80];
     SSL *ssl;
+    attester_use attester;    /* this connection's handle on the shared attester */
+    int64_t requested_ms;     /* when we last asked the client to attest (0: never) */
     union {
         proxy_pump pump;
         proxy_plain plain;
@@ -41,19 +49,6 @@ static void set_timeouts(int fd, int ms)
     (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-/* open_backend connects to the backend; on failure logs one line (always: the operator must
- * know) and returns -1. */
-static int open_backend(conn *c)
-{
-    char err[300];
-    if (cli_connect_tcp(&c->srv->backend, 5000, &c->backend, err, sizeof(err)) != 0) {
-        cli_error("connection %lu from %s: backend: %s", c->id, c->peer, err);
-        c->backend = -1;
-        return -1;
-    }
-    return 0;
-}
-
 static int64_t now_ms(void)
 {
     struct timespec ts;
@@ -61,59 +56,107 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* open_backend connects to the backend; on failure logs one line (always: the operator must
+ * know) and returns -1. */
+static int open_backend(conn *c)
+{
+    char err[300];
+    if (cli_connect_backend(&c->srv->backend, 5000, &c->backend, err, sizeof(err)) != 0) {
+        metrics_backend_failure();
+        log_event(LOG_WARN, "backend_unreachable", "id=%lu peer=%s reason=%s", c->id, c->peer,
+                  err);
+        c->backend = -1;
+        return -1;
+    }
+    return 0;
+}
+
+static void log_refusal(const conn *c, const char *alpn, const char *reason)
+{
+    metrics_connection(METRICS_REFUSED);
+    log_event(LOG_WARN, "refused", "id=%lu peer=%s alpn=%s reason=%s", c->id, c->peer, alpn,
+              reason);
+}
+
+/* on_client_appraisal: the session appraised the client's Evidence (mutual attestation) */
+static void on_client_appraisal(void *arg, const atls_appraisal *a)
+{
+    conn *c = arg;
+    double seconds = c->requested_ms > 0 ? (double)(now_ms() - c->requested_ms) / 1000.0 : -1.0;
+    metrics_appraisal(a->status, seconds);
+    log_event(a->status == ATLS_TIER_AFFIRMING ? LOG_INFO : LOG_WARN, "appraisal",
+              "id=%lu peer=%s status=%s policy=%s reason=%s", c->id, c->peer,
+              atls_tier_name(a->status),
+              c->cfg->client_policy != NULL ? atls_policy_id(c->cfg->client_policy) : NULL,
+              a->reason[0] != '\0' ? a->reason : NULL);
+}
+
+static atls_error ask_client(conn *c, atls_session *s)
+{
+    c->requested_ms = now_ms();
+    return atls_session_request(s, NULL, 0);
+}
+
 static void run_attested(conn *c)
 {
     server *srv = c->srv;
     atls_session_config cfg;
     memset(&cfg, 0, sizeof(cfg));
-    cfg.cert = srv->cert;
-    cfg.chain = srv->chain;
-    cfg.key = srv->key;
+    cfg.cert = c->cfg->cert;
+    cfg.chain = c->cfg->chain;
+    cfg.key = c->cfg->key;
     if (srv->batcher != NULL) {
         cfg.attester = atls_batcher_ops();
         cfg.attester_state = srv->batcher;
     } else {
-        cfg.attester = srv->attester;
-        cfg.attester_state = srv->attester_state;
+        cfg.attester = &srv->attester.ops;
+        cfg.attester_state = &c->attester;
         cfg.attester_lock = &srv->attester_lock;
     }
-    cfg.peer_must_attest = srv->client_policy != NULL;
-    cfg.policy = srv->client_policy;
+    cfg.peer_must_attest = srv->mutual;
+    /* expat-04 section 8.2: a client that must attest learns nothing of our platform before
+     * it did; a client that refuses gets an ERROR frame, never our Evidence */
+    cfg.attest_after_peer_appraisal = srv->mutual;
+    cfg.policy = c->cfg->client_policy;
     cfg.timeout_ms = srv->timeout_ms;
     /* clients authenticate in TLS against --client-ca; their authenticators are checked
      * against the same store and must carry the same key (atls/session.h defaults) */
-    cfg.trust = SSL_CTX_get_cert_store(srv->ctx);
+    cfg.trust = SSL_CTX_get_cert_store(c->cfg->ctx);
     cfg.answer_timeout_ms = srv->client_reattest_ms > 1000 ? srv->client_reattest_ms : 1000;
+    cfg.on_appraisal = on_client_appraisal;
+    cfg.on_appraisal_arg = c;
     atls_session *s = NULL;
     if (atls_session_new(c->ssl, &cfg, &s) != ATLS_OK) {
-        cli_log("connection %lu from %s: %s", c->id, c->peer, atls_error_message());
+        log_refusal(c, "atls/1", atls_error_message());
         return;
     }
+    metrics_connection(METRICS_ATTESTED);
+    log_event(LOG_INFO, "connection", "id=%lu peer=%s alpn=atls/1 mode=attested config=%lu",
+              c->id, c->peer, c->cfg->generation);
     if (open_backend(c) != 0) {
         ATLS_BEST_EFFORT(atls_session_send_error(s, ATLS_ERR_IO, "backend unreachable"));
+        /* a lingering close: closing with the client's request unread would reset the
+         * connection, and the reset can destroy the ERROR frame before the client reads it */
+        atls_session_close(s);
         atls_session_free(s);
         return;
     }
-    if (srv->client_policy != NULL && atls_session_request(s, NULL, 0) != ATLS_OK) {
-        cli_log("connection %lu: cannot ask the client to attest: %s", c->id,
-                atls_error_message());
+    if (srv->mutual && ask_client(c, s) != ATLS_OK) {
+        log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
         atls_session_free(s);
         return;
     }
-    cli_log("connection %lu from %s: attested session (atls/1)", c->id, c->peer);
     proxy_pump *p = &c->u.pump;
     proxy_pump_init(p, s, c->backend);
-    uint64_t seen = 0;
     int64_t next_request = now_ms() + srv->client_reattest_ms;
     for (;;) {
-        int attested = srv->client_policy == NULL || atls_session_peer_attested(s);
+        int attested = !srv->mutual || atls_session_peer_attested(s);
         /* re-attest the client as `atls connect` re-attests servers; the session itself fails
          * when an answer is late (answer_timeout_ms), and the pump reports it */
-        if (srv->client_policy != NULL && attested && atls_session_outstanding_age_ms(s) < 0 &&
+        if (srv->mutual && attested && atls_session_outstanding_age_ms(s) < 0 &&
             now_ms() >= next_request) {
-            if (atls_session_request(s, NULL, 0) != ATLS_OK) {
-                cli_log("connection %lu: cannot ask the client to attest: %s", c->id,
-                        atls_error_message());
+            if (ask_client(c, s) != ATLS_OK) {
+                log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
                 break;
             }
             next_request = now_ms() + srv->client_reattest_ms;
@@ -131,23 +174,20 @@ static void run_attested(conn *c)
             break;
         }
         proxy_status st = proxy_pump_run(p, pf[0].revents, pf[1].revents, attested);
-        if (atls_session_appraisals(s) != seen) {
-            seen = atls_session_appraisals(s);
-            cli_log("connection %lu: client attested (%llu)", c->id, (unsigned long long)seen);
-        }
         if (st == PROXY_OK) {
             continue;
         }
         if (st == PROXY_PEER_CLOSED) {
             proxy_pump_drain(p, 2000);
-            cli_log("connection %lu: client closed", c->id);
+            log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id, "client closed");
         } else if (st == PROXY_FD_CLOSED) {
-            cli_log("connection %lu: backend closed", c->id);
+            log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id, "backend closed");
         } else if (st == PROXY_FD_ERROR) {
-            cli_log("connection %lu: backend: %s", c->id, strerror(p->fd_errno));
+            log_event(LOG_WARN, "closed", "id=%lu reason=backend:%s", c->id,
+                      strerror(p->fd_errno));
         } else {
             /* the session already sent an ERROR frame naming the problem */
-            cli_log("connection %lu: closed: %s", c->id, atls_error_message());
+            log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
         }
         break;
     }
@@ -158,16 +198,17 @@ static void run_attested(conn *c)
 static void run_plain(conn *c)
 {
     if (c->srv->require_attestation) {
-        cli_log("connection %lu from %s: refused: the client did not negotiate atls/1 "
-                "(--require-attestation)", c->id, c->peer);
+        log_refusal(c, "-", "the client did not negotiate atls/1 (--require-attestation)");
         (void)SSL_shutdown(c->ssl);
         return;
     }
+    metrics_connection(METRICS_PLAIN);
+    log_event(LOG_INFO, "connection", "id=%lu peer=%s alpn=- mode=plain config=%lu", c->id,
+              c->peer, c->cfg->generation);
     if (open_backend(c) != 0) {
         (void)SSL_shutdown(c->ssl);
         return;
     }
-    cli_log("connection %lu from %s: plain TLS (no atls/1)", c->id, c->peer);
     proxy_plain *p = &c->u.plain;
     proxy_plain_init(p, c->ssl, c->backend);
     for (;;) {
@@ -181,12 +222,45 @@ static void run_plain(conn *c)
         }
         proxy_status st = proxy_plain_run(p);
         if (st != PROXY_OK) {
-            cli_log("connection %lu: %s", c->id,
-                    st == PROXY_FD_CLOSED ? "backend closed" : "client closed");
+            log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id,
+                      st == PROXY_FD_CLOSED ? "backend closed" : "client closed");
             break;
         }
     }
     proxy_plain_finish(p, 2000);
+}
+
+static void handshake(conn *c)
+{
+    set_timeouts(c->fd, HANDSHAKE_MS); /* a silent client cannot hold the handshake forever */
+    c->ssl = SSL_new(c->cfg->ctx);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+        return;
+    }
+    ERR_clear_error();
+    int64_t t0 = now_ms();
+    if (SSL_accept(c->ssl) != 1) {
+        char err[300];
+        int timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+        if (BIO_number_read(SSL_get_rbio(c->ssl)) == 0 && !timed_out) {
+            /* connected and closed without a byte: a port probe (health check), not a client */
+            ERR_clear_error();
+            log_event(LOG_DEBUG, "probe", "id=%lu peer=%s", c->id, c->peer);
+            return;
+        }
+        metrics_connection(METRICS_HANDSHAKE_FAILED);
+        log_event(LOG_WARN, "handshake_failed", "id=%lu peer=%s reason=%s", c->id, c->peer,
+                  timed_out && ERR_peek_error() == 0
+                      ? "timeout: no complete ClientHello within 10 s"
+                      : cli_ssl_error_text(NULL, err, sizeof(err)));
+        return;
+    }
+    metrics_handshake((double)(now_ms() - t0) / 1000.0);
+    if (atls_ssl_is_atls(c->ssl)) {
+        run_attested(c);
+    } else {
+        run_plain(c);
+    }
 }
 
 static void *conn_main(void *arg)
@@ -194,29 +268,16 @@ static void *conn_main(void *arg)
     conn *c = arg;
     server *srv = c->srv;
     cli_peer_name(c->fd, c->peer, sizeof(c->peer));
-    set_timeouts(c->fd, 10000); /* a silent client cannot hold the handshake forever */
-    c->ssl = SSL_new(srv->ctx);
-    if (c->ssl != NULL && SSL_set_fd(c->ssl, c->fd) == 1) {
-        ERR_clear_error();
-        if (SSL_accept(c->ssl) == 1) {
-            if (atls_ssl_is_atls(c->ssl)) {
-                run_attested(c);
-            } else {
-                run_plain(c);
-            }
-        } else {
-            char err[300];
-            cli_log("connection %lu from %s: TLS handshake failed: %s", c->id, c->peer,
-                    cli_ssl_error_text(NULL, err, sizeof(err)));
-        }
-    }
+    handshake(c);
     ERR_clear_error();
     SSL_free(c->ssl);
     close(c->fd);
     if (c->backend >= 0) {
         close(c->backend);
     }
+    serve_config_unref(c->cfg);
     free(c);
+    metrics_open_add(-1);
     pthread_mutex_lock(&srv->lock);
     srv->active--;
     pthread_cond_broadcast(&srv->idle);
@@ -234,10 +295,14 @@ int serve_conn_start(server *srv, int fd)
     c->srv = srv;
     c->fd = fd;
     c->backend = -1;
+    c->cfg = serve_config_slot_get(&srv->config);
     pthread_mutex_lock(&srv->lock);
     c->id = ++srv->next_id;
     srv->active++;
     pthread_mutex_unlock(&srv->lock);
+    c->attester.meter = &srv->attester;
+    c->attester.conn_id = c->id;
+    metrics_open_add(1);
     pthread_attr_t attr;
     pthread_t t;
     /* a connection thread needs far less than the default 8 MiB of stack (its largest frames
@@ -248,10 +313,12 @@ int serve_conn_start(server *srv, int fd)
              pthread_create(&t, &attr, conn_main, c) == 0;
     pthread_attr_destroy(&attr);
     if (!ok) {
+        metrics_open_add(-1);
         pthread_mutex_lock(&srv->lock);
         srv->active--;
         pthread_mutex_unlock(&srv->lock);
         cli_error("cannot start a thread for connection %lu", c->id);
+        serve_config_unref(c->cfg);
         close(fd);
         free(c);
         return -1;

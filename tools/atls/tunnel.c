@@ -1,10 +1,21 @@
 /* tunnel.c: the -L loop of `atls connect` (tunnel.h).
  *
- * One thread, one poll(2) loop over the listener and every tunnel's two sockets. A new local
- * connection is attested before it joins the loop (blocking, bounded by --timeout): the
+ * Start-up: one attested connection to the server first (tunnel_check), before the listener
+ * opens: a server that cannot be reached or does not attest fails `connect -L` at once, not
+ * at its first local connection.
+ *
+ * Then one thread, one poll(2) loop over the listener and every tunnel's two sockets. A new
+ * local connection is attested before it joins the loop (blocking, bounded by --timeout): the
  * draft-fossati-seat-expat rule that no application data flows before the first appraisal
  * succeeded. Re-attestation is non-blocking: a REQUEST goes out every interval and its
- * AUTHENTICATOR is appraised by the session as it arrives between DATA frames. */
+ * AUTHENTICATOR is appraised by the session as it arrives between DATA frames.
+ *
+ * What a failure closes (like ssh -L): an attestation failure (Evidence that does not appraise,
+ * a refusal, a re-attestation that stalls, the server rejecting our own Evidence) closes the
+ * listener and every tunnel, and connect exits 1; anything else (the server's backend
+ * unreachable, the server unable to attest for a moment, a lost connection) closes only that
+ * tunnel, says which it was, and the listener carries on. */
+#include "logging.h"
 #include "proxy.h"
 #include "tunnel.h"
 
@@ -24,12 +35,15 @@ enum { STEP_KEEP, STEP_CLOSED, STEP_FATAL };
 typedef struct tunnel {
     unsigned long id;
     int local;
+    char peer[80];            /* the local client */
     client_conn conn;
     proxy_pump pump;
     int64_t next_request;
 } tunnel;
 
 static volatile sig_atomic_t tunnel_stopping = 0;
+/* the policy appraisals are made with (for the log lines; set by tunnel_run) */
+static const atls_policy *tunnel_policy;
 
 static void on_signal(int sig)
 {
@@ -53,21 +67,62 @@ static void tunnel_free(tunnel *t)
     free(t);
 }
 
-/* failure_reason: why the session failed: the last appraisal's reason when it did not affirm,
- * else the error detail */
-static const char *failure_reason(const tunnel *t)
+/* A failure of one attested connection, as the operator needs it. */
+typedef struct verdict {
+    int fatal;          /* an attestation failure: the listener closes */
+    const char *what;   /* "attestation failed", "backend unreachable", ... */
+    char why[600];
+} verdict;
+
+/* judge classifies |err| on session |s| (|established|: the tunnel had been attested and
+ * forwarding, so a timeout is a stalled re-attestation). */
+static void judge(atls_session *s, atls_error err, int established, verdict *v)
 {
-    const atls_appraisal *a = atls_session_last_appraisal(t->conn.session);
-    if (a != NULL && a->status != ATLS_TIER_AFFIRMING && a->reason[0] != '\0') {
-        return a->reason;
-    }
+    const atls_appraisal *a = atls_session_last_appraisal(s);
     const char *m = atls_error_message();
-    return m[0] != '\0' ? m : "the attested connection failed";
+    snprintf(v->why, sizeof(v->why), "%s", m[0] != '\0' ? m : atls_strerror(err));
+    if (err == ATLS_ERR_PROTOCOL_PEER_ERROR) {
+        int code = atls_session_peer_error_code(s);
+        if (code == ATLS_ERR_IO) {
+            /* atls serve's word for a backend it cannot reach (docs/cli.md) */
+            v->fatal = 0;
+            v->what = "backend unreachable";
+        } else if (code == ATLS_ERR_EVIDENCE_ATTESTER) {
+            v->fatal = 0;
+            v->what = "the server cannot produce Evidence right now";
+        } else if (code / 100 == 7) {
+            v->fatal = 0;
+            v->what = "the server closed the connection";
+        } else {
+            /* the server rejects what we did: our Evidence, or the protocol */
+            v->fatal = 1;
+            v->what = "the server refused this client";
+        }
+    } else if (err == ATLS_ERR_IO_TIMEOUT) {
+        v->fatal = established;
+        v->what = established ? "re-attestation stalled" : "the server did not attest in time";
+    } else if (err / 100 == 7) {
+        v->fatal = 0;
+        v->what = "connection to the server lost";
+    } else {
+        v->fatal = 1;
+        v->what = "attestation failed";
+        if (a != NULL && a->status != ATLS_TIER_AFFIRMING && a->reason[0] != '\0') {
+            snprintf(v->why, sizeof(v->why), "%s: %s", atls_tier_name(a->status), a->reason);
+        }
+    }
+}
+
+static void report(const tunnel *t, const verdict *v)
+{
+    log_event(v->fatal ? LOG_ERROR : LOG_WARN, "tunnel_closed",
+              "tunnel=%lu what=%s reason=%s listener=%s", t->id, v->what, v->why,
+              v->fatal ? "closing" : "open");
 }
 
 /* open_tunnel connects and attests for local connection |fd|. Returns 0 (added to *out), or
- * CLI_EXIT_FAIL when the attestation failed, or -1 when the server could not be reached
- * (the local connection is dropped; the listener carries on). */
+ * CLI_EXIT_FAIL when the attestation failed (the listener must close), or -1 when only this
+ * connection is lost (the server unreachable, its backend down: the listener carries on). */
 static int open_tunnel(client_ctx *cc, const tunnel_opts *o, int fd, unsigned long id,
                        tunnel **out)
 {
@@ -78,21 +133,30 @@ static int open_tunnel(client_ctx *cc, const tunnel_opts *o, int fd, unsigned lo
     }
     t->id = id;
     t->local = fd;
-    if (client_open(cc, &t->conn) != 0) {
+    cli_peer_name(fd, t->peer, sizeof(t->peer));
+    int rc = client_open(cc, &t->conn, t);
+    if (rc != 0) {
+        /* the line before says why (unreachable, TLS timeout, certificate); nothing was
+         * forwarded, so only an attestation failure closes the listener */
+        log_event(LOG_WARN, "tunnel_closed", "tunnel=%lu what=%s listener=%s", id,
+                  rc == CLI_EXIT_FAIL ? "TLS with the server failed" : "server unreachable",
+                  "open");
         tunnel_free(t);
         return -1;
     }
     atls_appraisal a;
     memset(&a, 0, sizeof(a));
-    if (atls_session_attest(t->conn.session, &a) != ATLS_OK) {
-        cli_error("tunnel %lu: attestation failed: %s; closing the tunnel", id,
-                  a.reason[0] != '\0' ? a.reason : atls_error_message());
-        atls_appraisal_cleanup(&a);
-        tunnel_free(t);
-        return CLI_EXIT_FAIL;
-    }
-    cli_log("tunnel %lu: server attested (%s), forwarding", id, atls_tier_name(a.status));
+    atls_error arc = atls_session_attest(t->conn.session, &a);
     atls_appraisal_cleanup(&a);
+    if (arc != ATLS_OK) {
+        verdict v;
+        judge(t->conn.session, arc, 0, &v);
+        report(t, &v);
+        tunnel_free(t);
+        return v.fatal ? CLI_EXIT_FAIL : -1;
+    }
+    log_event(LOG_INFO, "tunnel", "tunnel=%lu peer=%s server=%s:%s status=affirming", id,
+              t->peer, cc->o.server.host, cc->o.server.port);
     proxy_pump_init(&t->pump, t->conn.session, fd);
     t->next_request = now_ms() + o->reattest_ms;
     *out = t;
@@ -103,17 +167,19 @@ static int open_tunnel(client_ctx *cc, const tunnel_opts *o, int fd, unsigned lo
  *
  * The answer deadline is the session's own (client_opts.answer_timeout_ms: one interval, at
  * least 1 s, since a TPM quote takes a moment; the first attestation has --timeout): a late
- * answer fails the session, which the pump reports. Time during which a slow local client keeps the tunnel full does not count,
- * since the answer then waits behind data it has not read, up to ten intervals (at least 30 s)
- * in all (atls/session.h answer_timeout_ms). */
+ * answer fails the session, which the pump reports. Time during which a slow local client
+ * keeps the tunnel full does not count, since the answer then waits behind data it has not
+ * read, up to ten intervals (at least 30 s) in all (atls/session.h answer_timeout_ms). */
 static int reattest(tunnel *t, const tunnel_opts *o)
 {
     atls_session *s = t->conn.session;
     int64_t now = now_ms();
     if (atls_session_outstanding_age_ms(s) < 0 && now >= t->next_request) {
         if (atls_session_request(s, NULL, 0) != ATLS_OK) {
-            cli_error("tunnel %lu: cannot request Evidence: %s; closing the tunnel", t->id,
-                      atls_error_message());
+            verdict v;
+            judge(s, ATLS_ERR_PROTOCOL, 1, &v);
+            v.what = "cannot request Evidence";
+            report(t, &v);
             return CLI_EXIT_FAIL;
         }
         t->next_request = now + o->reattest_ms;
@@ -121,7 +187,8 @@ static int reattest(tunnel *t, const tunnel_opts *o)
     return 0;
 }
 
-/* step runs one tunnel after poll: STEP_KEEP, STEP_CLOSED (normally) or STEP_FATAL. */
+/* step runs one tunnel after poll: STEP_KEEP, STEP_CLOSED (this tunnel only) or STEP_FATAL
+ * (the listener closes). */
 static int step(tunnel *t, const tunnel_opts *o, const struct pollfd *pf)
 {
     proxy_status st = proxy_pump_run(&t->pump, pf[0].revents, pf[1].revents, 1);
@@ -130,40 +197,84 @@ static int step(tunnel *t, const tunnel_opts *o, const struct pollfd *pf)
         return reattest(t, o) != 0 ? STEP_FATAL : STEP_KEEP;
     case PROXY_PEER_CLOSED:
         proxy_pump_drain(&t->pump, 2000);
-        cli_log("tunnel %lu: the server closed the connection", t->id);
+        log_event(LOG_DEBUG, "tunnel_closed", "tunnel=%lu what=%s", t->id,
+                  "the server closed the connection");
         return STEP_CLOSED;
     case PROXY_FD_CLOSED:
-        cli_log("tunnel %lu: the local client closed the connection", t->id);
+        log_event(LOG_DEBUG, "tunnel_closed", "tunnel=%lu what=%s", t->id,
+                  "the local client closed the connection");
         return STEP_CLOSED;
     case PROXY_FD_ERROR:
-        cli_log("tunnel %lu: local connection: %s", t->id, strerror(t->pump.fd_errno));
+        log_event(LOG_DEBUG, "tunnel_closed", "tunnel=%lu what=%s reason=%s", t->id,
+                  "local connection failed", strerror(t->pump.fd_errno));
         return STEP_CLOSED;
     case PROXY_SESSION_ERROR:
-    default:
-        cli_error("tunnel %lu: %s: %s; closing the tunnel", t->id,
-                  atls_session_peer_attested(t->conn.session) ? "connection failed"
-                                                              : "attestation failed",
-                  failure_reason(t));
-        return STEP_FATAL;
+    default: {
+        verdict v;
+        judge(t->conn.session, t->pump.err, 1, &v);
+        report(t, &v);
+        return v.fatal ? STEP_FATAL : STEP_CLOSED;
     }
+    }
+}
+
+void tunnel_log_appraisal(void *arg, const atls_appraisal *a)
+{
+    const tunnel *t = arg; /* NULL: the start-up check */
+    const atls_policy *p = tunnel_policy;
+    char id[24] = "start-up";
+    if (t != NULL) {
+        snprintf(id, sizeof(id), "%lu", t->id);
+    }
+    log_event(a->status == ATLS_TIER_AFFIRMING ? LOG_INFO : LOG_WARN, "appraisal",
+              "tunnel=%s status=%s policy=%s reason=%s", id,
+              atls_tier_name(a->status), p != NULL ? atls_policy_id(p) : NULL,
+              a->reason[0] != '\0' ? a->reason : NULL);
+}
+
+/* tunnel_check: the start-up attestation (fails fast, before anything listens) */
+static int tunnel_check(client_ctx *cc)
+{
+    client_conn conn;
+    int rc = client_open(cc, &conn, NULL);
+    if (rc != 0) {
+        return rc; /* unreachable (2) or TLS failure (1), one line printed */
+    }
+    atls_appraisal a;
+    memset(&a, 0, sizeof(a));
+    atls_error arc = atls_session_attest(conn.session, &a);
+    if (arc != ATLS_OK) {
+        verdict v;
+        judge(conn.session, arc, 0, &v);
+        cli_error("start-up check of %s:%s: %s: %s", cc->o.server.host, cc->o.server.port,
+                  v.what, v.why);
+        rc = v.fatal ? CLI_EXIT_FAIL : CLI_EXIT_USAGE;
+    } else {
+        rc = 0;
+    }
+    atls_appraisal_cleanup(&a);
+    client_close(&conn);
+    return rc;
 }
 
 int tunnel_run(client_ctx *cc, const tunnel_opts *o)
 {
-    int lfd = -1;
-    int rc = cli_listen(&o->local, &lfd);
-    if (rc != 0) {
+    cli_catch_signals(on_signal);
+    tunnel_policy = cc->o.policy;
+    int rc = tunnel_check(cc);
+    if (rc != 0 || tunnel_stopping) {
         return rc;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    cli_log("listening on %s:%s, forwarding to %s:%s, re-attesting every %.1f s", o->local.host,
-            o->local.port, cc->o.server.host, cc->o.server.port,
-            (double)o->reattest_ms / 1000.0);
+    int lfd = -1;
+    if ((rc = cli_listen(&o->local, &lfd)) != 0) {
+        return rc;
+    }
+    /* from here on every line is a timestamped log line (logging.h) */
+    logging_start(o->log_format);
+    char bound[96];
+    cli_local_name(lfd, bound, sizeof(bound));
+    log_event(LOG_INFO, "listening", "addr=%s server=%s:%s reattest_s=%.1f startup_check=affirming",
+              bound, cc->o.server.host, cc->o.server.port, (double)o->reattest_ms / 1000.0);
     static tunnel *tunnels[MAX_TUNNELS];
     static struct pollfd pf[1 + 2 * MAX_TUNNELS];
     size_t n = 0;
@@ -227,7 +338,7 @@ int tunnel_run(client_ctx *cc, const tunnel_opts *o)
     }
     close(lfd);
     if (rc == CLI_EXIT_FAIL) {
-        cli_log("listener closed");
+        log_event(LOG_ERROR, "listener_closed", "reason=%s", "an attestation failed (see above)");
     }
     return rc;
 }

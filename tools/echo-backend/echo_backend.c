@@ -4,7 +4,8 @@
  *   atls-echo-backend --http PORT       answer each connection with a small HTTP/1.0 response
  *   atls-echo-backend --sink FILE PORT  read until EOF, append "<sha256 hex> <bytes>" to FILE
  *
- * Listens on 127.0.0.1 only, one thread per connection, runs until killed. */
+ * Listens on 127.0.0.1 only (or, for PORT unix:/path, on that Unix-domain socket), one thread
+ * per connection, runs until killed. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 enum mode { MODE_ECHO, MODE_HTTP, MODE_SINK };
@@ -121,6 +123,8 @@ static void *serve(void *arg)
     return NULL;
 }
 
+__attribute__((noreturn)) static int accept_loop(int lfd);
+
 int main(int argc, char **argv)
 {
     int i = 1;
@@ -133,10 +137,28 @@ int main(int argc, char **argv)
         i += 2;
     }
     if (i + 1 != argc) {
-        fprintf(stderr, "usage: atls-echo-backend [--http | --sink FILE] PORT\n");
+        fprintf(stderr, "usage: atls-echo-backend [--http | --sink FILE] PORT|unix:PATH\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    if (strncmp(argv[i], "unix:", 5) == 0) {
+        struct sockaddr_un su;
+        memset(&su, 0, sizeof(su));
+        su.sun_family = AF_UNIX;
+        if (strlen(argv[i] + 5) >= sizeof(su.sun_path)) {
+            fprintf(stderr, "atls-echo-backend: socket path too long\n");
+            return 2;
+        }
+        strcpy(su.sun_path, argv[i] + 5);
+        (void)unlink(su.sun_path);
+        int ufd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (ufd < 0 || bind(ufd, (struct sockaddr *)&su, sizeof(su)) != 0 || listen(ufd, 64) != 0) {
+            fprintf(stderr, "atls-echo-backend: cannot listen on %s: %s\n", argv[i],
+                    strerror(errno));
+            return 2;
+        }
+        return accept_loop(ufd);
+    }
     int port = atoi(argv[i]);
     int lfd = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
@@ -151,6 +173,11 @@ int main(int argc, char **argv)
                 strerror(errno));
         return 2;
     }
+    return accept_loop(lfd);
+}
+
+__attribute__((noreturn)) static int accept_loop(int lfd)
+{
     for (;;) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) {

@@ -117,7 +117,7 @@ ATLS_MUST_CHECK atls_error atls_azure_policy_from_result(const atls_evidence_res
  * Verifier claims: {"tee": "snp"|"tdx", "snp"|"tdx": {that verifier's claims},
  *   "tpm2": {the tpm2 verifier's claims}, "runtime_data": {the runtime JSON without "keys"},
  *   "hcl_version": n, "ak_key_id": hex}. key_id is the TEE's attestation key id; tv is the
- *   TEE verifier's. Attester config: "tcti=..." (default $ATLS_TPM2_TCTI), "ak_handle=0x..."
+ *   TEE verifier's. Attester config: "tcti=..." (default atls_tpm2_default_tcti), "ak_handle=0x..."
  *   (default 0x81000003), "nv_index=0x..." (default 0x01400001), "pcrs=sha256:0-23",
  *   "certs=FILE" (PEM certificates to carry), "tdquote_cmd" is not offered: on TDX the TD quote
  *   comes from "tdquote=FILE" made beforehand or from a "tdquote_url" (Azure IMDS) given

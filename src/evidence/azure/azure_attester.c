@@ -78,7 +78,7 @@ static atls_error load_certs(const char *path, atls_buf *out)
 
 static atls_error azure_create(const char *const *config, void **state)
 {
-    const char *tcti = getenv("ATLS_TPM2_TCTI");
+    const char *tcti = atls_tpm2_default_tcti();
     const char *certs = NULL, *tdquote = NULL;
     uint32_t nv_index = ATLS_AZURE_HCL_NV_INDEX;
     const char *tpm_cfg[MAX_TPM_OPTS + 1] = {NULL};

@@ -267,15 +267,23 @@ typedef struct atls_tpm2_attester atls_tpm2_attester;
 /* Attester configuration; zero-initialise. Strings are copied. */
 typedef struct atls_tpm2_attester_config {
     const char *tcti;                 /* e.g. "swtpm:host=127.0.0.1,port=2321",
-                                       * "device:/dev/tpmrm0"; required */
+                                       * "device:/dev/tpmrm0"; NULL or "": tpm2-tss's default
+                                       * search (tabrmd, /dev/tpmrm0, /dev/tpm0, mssim) */
     uint32_t ak_handle;               /* persistent AK (0x81xxxxxx), 0 = endorsement primary */
     const atls_tpm2_pcr_selection *pcrs; /* NULL = sha256 PCRs 0-7 and 23 */
 } atls_tpm2_attester_config;
 
+/* atls_tpm2_default_tcti: the TCTI an attester uses when its configuration names none:
+ * $ATLS_TPM2_TCTI, then the variables tpm2-tools reads ($TPM2TOOLS_TCTI, $TCTI); NULL (none
+ * set): tpm2-tss's default search (tpm2_attester.c). Borrowed from the environment. */
+const char *atls_tpm2_default_tcti(void);
+
 /* atls_tpm2_attester_new opens the TPM through cfg->tcti and loads the AK (creates the
  * endorsement-hierarchy primary from the fixed template, or opens the persistent handle and
  * checks it is an ECC restricted signing key). *out is owned: atls_tpm2_attester_free.
- * TPM failures raise ATLS_ERR_EVIDENCE_ATTESTER with the TSS error text. */
+ * TPM failures raise ATLS_ERR_EVIDENCE_ATTESTER with the TSS error text. A TPM lost later
+ * (restarted, reset) is reconnected by atls_tpm2_attester_quote (tpm2_attester.c). Not
+ * thread-safe: one caller at a time (serve serialises with its attester lock). */
 ATLS_MUST_CHECK atls_error atls_tpm2_attester_new(const atls_tpm2_attester_config *cfg,
                                                   atls_tpm2_attester **out);
 
@@ -285,7 +293,9 @@ void atls_tpm2_attester_free(atls_tpm2_attester *a);
 /* atls_tpm2_attester_quote quotes the configured PCRs with qualifyingData = |challenge|
  * (at most 64 bytes), then reads the PCR values and checks that they hash to the quote's
  * pcrDigest (retrying a few times if a PCR changed in between). Fills |out| (owned by the
- * caller: atls_tpm2_quote_cleanup); out->ak_cert is left empty. */
+ * caller: atls_tpm2_quote_cleanup); out->ak_cert is left empty. When the TPM went away since
+ * the last quote, it reconnects first (with backoff while the TPM stays away: the error then
+ * says when the next attempt is). */
 ATLS_MUST_CHECK atls_error atls_tpm2_attester_quote(atls_tpm2_attester *a,
                                                     const uint8_t *challenge, size_t len,
                                                     atls_tpm2_quote *out);
@@ -335,7 +345,7 @@ ATLS_MUST_CHECK atls_error atls_tpm2_quote_decode(const uint8_t *data, size_t le
  *    "clock": n, "reset_count": n, "restart_count": n, "safe": bool, "firmware_version": hex}
  * Policy section "tpm2": {"ak_keys": [key_id hex, ...] | "ak_any": true,
  *    "pcrs": {"sha256": {"<index>": [hex, ...]}}, "require_challenge": bool}.
- * Attester config: "tcti=<TCTI string>" (default: $ATLS_TPM2_TCTI), "ak_handle=0x81......",
+ * Attester config: "tcti=<TCTI string>" (default: atls_tpm2_default_tcti), "ak_handle=0x81......",
  *    "pcrs=sha256:0-7,23". */
 extern const atls_verifier_ops atls_tpm2_verifier_ops;
 extern const atls_attester_ops atls_tpm2_attester_ops;

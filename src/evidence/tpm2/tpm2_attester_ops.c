@@ -99,11 +99,23 @@ static atls_error parse_config(const char *const *config, struct tpm2_state *st,
     return ATLS_OK;
 }
 
+const char *atls_tpm2_default_tcti(void)
+{
+    static const char *const vars[] = {"ATLS_TPM2_TCTI", "TPM2TOOLS_TCTI", "TCTI"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v != NULL && v[0] != '\0') {
+            return v;
+        }
+    }
+    return NULL;
+}
+
 static atls_error tpm2_create(const char *const *config, void **state)
 {
     struct tpm2_state *st = calloc(1, sizeof(*st));
     ATLS_ENSURE(st != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
-    atls_tpm2_attester_config cfg = {.tcti = getenv("ATLS_TPM2_TCTI")};
+    atls_tpm2_attester_config cfg = {.tcti = atls_tpm2_default_tcti()};
     atls_tpm2_pcr_selection sel;
     atls_error rc = parse_config(config, st, &cfg, &sel);
     if (rc == ATLS_OK) {

@@ -86,6 +86,7 @@ struct atls_session {
     int read_wants_write;              /* the last SSL_read returned WANT_WRITE */
     int write_wants_read;              /* the last SSL_write returned WANT_READ */
     atls_error close_reason;
+    uint16_t peer_error_code;          /* the code of the peer's ERROR frame, 0: none */
     uint8_t *tls_spki;                 /* the TLS peer certificate's SPKI, or NULL */
     size_t tls_spki_len;
 

@@ -193,6 +193,11 @@ uint64_t atls_session_appraisals(const atls_session *s)
     return s->appraisals;
 }
 
+int atls_session_peer_error_code(const atls_session *s)
+{
+    return s->peer_error_code;
+}
+
 uint64_t atls_session_evidence_produced(const atls_session *s)
 {
     return s->evidence_produced;
@@ -365,6 +370,7 @@ static atls_error dispatch(atls_session *s)
             s->closed = 1;
             s->peer_attested = 0;
             s->close_reason = ATLS_ERR_PROTOCOL_PEER_ERROR;
+            s->peer_error_code = code != 0 ? code : ATLS_ERR_PROTOCOL;
             ATLS_RAISE(ATLS_ERR_PROTOCOL_PEER_ERROR, "peer reported error %u: %s", code, reason);
         }
         default:
