@@ -106,7 +106,9 @@ static void test_latency(void)
     long last = (w[0].done_ms > w[1].done_ms ? w[0].done_ms : w[1].done_ms) - t0;
     long gap = labs(w[0].done_ms - w[1].done_ms);
     printf("two concurrent quotes: last after %ld ms, %ld ms apart\n", last, gap);
-    CHECK(last >= 80 && gap >= 35);
+    /* both started together: 80 ms for the last one is only possible if they took turns (the
+     * gap itself is not asserted: scheduling under load can delay the first one's clock read) */
+    CHECK(last >= 80);
     atls_sim_attester_ops.destroy(st);
     /* no latency: no added wait */
     CHECK_OK(create("quote_latency_ms=0", NULL, &st));
