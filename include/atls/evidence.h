@@ -29,7 +29,9 @@
  *   attester "tpm2": TPM 2.0 quotes through tpm2-tss.
  *     tcti=CONF          the TCTI to open, e.g. "device:/dev/tpmrm0" or
  *                        "swtpm:host=127.0.0.1,port=2321". Default: the environment variable
- *                        ATLS_TPM2_TCTI; one of them is required (no device is probed).
+ *                        ATLS_TPM2_TCTI, TPM2TOOLS_TCTI or TCTI, else tpm2-tss's default
+ *                        search as tpm2-tools does it (tabrmd, /dev/tpmrm0, /dev/tpm0, a
+ *                        simulator on localhost:2321).
  *     ak_handle=HANDLE   optional. A persistent attestation key (0x81xxxxxx, decimal or 0x
  *                        hex). Default: the primary ECC P-256 restricted signing key derived
  *                        from the endorsement hierarchy (the same key after every restart).
@@ -47,7 +49,7 @@
  *
  *   attester "azure": an Azure confidential VM (SEV-SNP or TDX behind Azure's paravisor): the
  *       HCL report from vTPM NV and a vTPM quote over the challenge by the AK it names.
- *     tcti=CONF          as for "tpm2" (default: ATLS_TPM2_TCTI; required one of them).
+ *     tcti=CONF          as for "tpm2" (same default).
  *     ak_handle=HANDLE   optional. Default 0x81000003, the vTPM AK Azure provisions.
  *     pcrs=SELECTION     optional, as for "tpm2".
  *     nv_index=INDEX     optional. The NV index of the HCL report. Default 0x01400001.

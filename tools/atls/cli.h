@@ -231,9 +231,14 @@ void cli_attester_option(cli_attester_opts *o, int c, const char *value);
  * "azure" or "tpm2" (static), *tcti the TPM it found (NULL for tsm); one line says which. */
 int cli_attester_pick(cli_attester_opts *o, const char **name, const char **tcti);
 
-/* cli_default_tcti: --tpm-tcti, $ATLS_TPM2_TCTI, else /dev/tpmrm0 or /dev/tpm0 when usable,
- * else NULL (static or borrowed from |o| / the environment). */
+/* cli_default_tcti: --tpm-tcti, else the tpm2 attester's own default (atls_tpm2_default_tcti:
+ * $ATLS_TPM2_TCTI, $TPM2TOOLS_TCTI, $TCTI), else NULL = tpm2-tss's default search (borrowed
+ * from |o| / the environment). One choice for tpm2, azure, auto and --with-tpm. */
 const char *cli_default_tcti(const cli_attester_opts *o);
+
+/* cli_tpm_present: 1 when the TPM cli_default_tcti names (or the default search finds) opens;
+ * else 0 with the reason in |why|. */
+int cli_tpm_present(const cli_attester_opts *o, char *why, size_t size);
 
 /* cli_attester_probe_tsm checks configfs-tsm (or --tsm-path) before `--attester tsm`, printing
  * what is missing when it is not usable; |provider| gets the provider's name. */

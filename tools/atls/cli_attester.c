@@ -117,9 +117,9 @@ static int open_tpm(const cli_attester_opts *o, const atls_attester_ops **ops, v
 {
     cli_attester_opts t = *o;
     t.tpm_tcti = cli_default_tcti(o);
-    if (t.tpm_tcti == NULL) {
-        cli_error("--with-tpm: no TPM (no --tpm-tcti, $ATLS_TPM2_TCTI, /dev/tpmrm0 or "
-                  "/dev/tpm0)");
+    char why[400];
+    if (!cli_tpm_present(o, why, sizeof(why))) {
+        cli_error("--with-tpm: no TPM: %s", why);
         return CLI_EXIT_USAGE;
     }
     *ops = atls_attester_ops_by_name("tpm2");
@@ -131,7 +131,8 @@ static int open_tpm(const cli_attester_opts *o, const atls_attester_ops **ops, v
     const char *config[6] = {NULL};
     size_t n = 0;
     add_tpm_config(&t, kv, config, &n);
-    cli_log("--with-tpm: TPM %s", t.tpm_tcti);
+    cli_log("--with-tpm: TPM %s",
+            t.tpm_tcti != NULL ? t.tpm_tcti : "found by the default search");
     return create(*ops, config, state);
 }
 

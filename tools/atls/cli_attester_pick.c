@@ -15,20 +15,17 @@
 
 const char *cli_default_tcti(const cli_attester_opts *o)
 {
-    if (o->tpm_tcti != NULL) {
-        return o->tpm_tcti;
+    return o->tpm_tcti != NULL ? o->tpm_tcti : atls_tpm2_default_tcti();
+}
+
+int cli_tpm_present(const cli_attester_opts *o, char *why, size_t size)
+{
+    if (atls_tpm2_probe(cli_default_tcti(o)) == ATLS_OK) {
+        return 1;
     }
-    const char *env = getenv("ATLS_TPM2_TCTI");
-    if (env != NULL && env[0] != '\0') {
-        return env;
-    }
-    if (access("/dev/tpmrm0", R_OK | W_OK) == 0) {
-        return "device:/dev/tpmrm0";
-    }
-    if (access("/dev/tpm0", R_OK | W_OK) == 0) {
-        return "device:/dev/tpm0";
-    }
-    return NULL;
+    snprintf(why, size, "%s", atls_error_message());
+    atls_error_clear();
+    return 0;
 }
 
 int cli_attester_probe_tsm(const cli_attester_opts *o, char *provider, size_t size)
@@ -53,14 +50,15 @@ int cli_attester_pick(cli_attester_opts *o, const char **name, const char **tcti
     }
     char why_tsm[300];
     snprintf(why_tsm, sizeof(why_tsm), "%s", atls_error_message());
-    const char *t = cli_default_tcti(o);
-    if (t == NULL) {
-        cli_error("--attester auto: nothing to attest with: %s; and no TPM (no --tpm-tcti, "
-                  "$ATLS_TPM2_TCTI, /dev/tpmrm0 or /dev/tpm0)",
-                  why_tsm);
+    char why_tpm[400];
+    if (!cli_tpm_present(o, why_tpm, sizeof(why_tpm))) {
+        cli_error("--attester auto: nothing to attest with: %s; and no TPM: %s", why_tsm,
+                  why_tpm);
         return CLI_EXIT_USAGE;
     }
+    const char *t = cli_default_tcti(o);
     *tcti = t;
+    const char *shown = t != NULL ? t : "found by the default search";
     uint8_t *hcl = NULL;
     size_t len = 0;
     atls_azure_hcl parsed;
@@ -70,10 +68,10 @@ int cli_attester_pick(cli_attester_opts *o, const char **name, const char **tcti
         *name = "azure";
         cli_error("--attester auto: using azure (HCL report for %s in vTPM NV 0x%08x, TPM %s)",
                   parsed.tee == ATLS_AZURE_TEE_SNP ? "SEV-SNP" : "TDX", ATLS_AZURE_HCL_NV_INDEX,
-                  t);
+                  shown);
     } else {
         *name = "tpm2";
-        cli_error("--attester auto: using tpm2 (TPM %s; no configfs-tsm: %s)", t, why_tsm);
+        cli_error("--attester auto: using tpm2 (TPM %s; no configfs-tsm: %s)", shown, why_tsm);
     }
     atls_error_clear();
     free(hcl);

@@ -278,6 +278,11 @@ typedef struct atls_tpm2_attester_config {
  * set): tpm2-tss's default search (tpm2_attester.c). Borrowed from the environment. */
 const char *atls_tpm2_default_tcti(void);
 
+/* atls_tpm2_probe opens and closes the TPM reached through |tcti| (NULL or "": tpm2-tss's
+ * default search, as an attester with no tcti= does): whether there is a TPM to attest with.
+ * ATLS_ERR_EVIDENCE_ATTESTER naming what was tried. Thread-safe (its own connection). */
+ATLS_MUST_CHECK atls_error atls_tpm2_probe(const char *tcti);
+
 /* atls_tpm2_attester_new opens the TPM through cfg->tcti and loads the AK (creates the
  * endorsement-hierarchy primary from the fixed template, or opens the persistent handle and
  * checks it is an ECC restricted signing key). *out is owned: atls_tpm2_attester_free.

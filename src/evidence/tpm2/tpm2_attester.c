@@ -139,6 +139,15 @@ static void close_tpm(TSS2_TCTI_CONTEXT **tcti, ESYS_CONTEXT **esys)
     }
 }
 
+atls_error atls_tpm2_probe(const char *tcti_conf)
+{
+    TSS2_TCTI_CONTEXT *tcti = NULL;
+    ESYS_CONTEXT *esys = NULL;
+    ATLS_GUARD(open_tpm(tcti_conf, &tcti, &esys));
+    close_tpm(&tcti, &esys);
+    return ATLS_OK;
+}
+
 /* The AK template of evidence-formats.md 1.6: ECC P-256 restricted ECDSA/SHA-256 signing key. */
 static atls_error create_primary_ak(atls_tpm2_attester *a, TPM2B_PUBLIC **pub)
 {
