@@ -64,6 +64,14 @@
  *                        "/sys/kernel/config/tsm/report".
  *     privlevel=N        optional. 0..3, the privilege level (SEV-SNP VMPL) written to the
  *                        report's privlevel attribute; not written when absent.
+ *     ccel=FILE|none     optional (TDX). The CC event log area (its entries replay to RTMR0..3),
+ *                        sent beside the TD quote once per connection. Default: the kernel's
+ *                        /sys/firmware/acpi/tables/data/CCEL when it and the table can be read;
+ *                        otherwise none. A log named here with a provider other than tdx_guest
+ *                        is an error.
+ *     ccel_table=FILE|none optional. The ACPI CCEL table the log is checked against (a TDX
+ *                        table whose log area holds the file). Default
+ *                        /sys/firmware/acpi/tables/CCEL when readable; otherwise none.
  */
 #ifndef ATLS_EVIDENCE_H
 #define ATLS_EVIDENCE_H

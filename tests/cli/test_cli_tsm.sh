@@ -38,6 +38,10 @@ PIDS+=($!)
 wait_until 60 test -f "$T/vendor/ready" || { bad "the stand-in did not start: $(cat "$T/standin.log")"; finish; exit 1; }
 COLL=()
 [ "$PROV" = cca ] || COLL=(--collateral-dir "$T/vendor/collateral")
+# TDX: the TD's CC event log (the stand-in's quotes carry its replay in RTMR0..3)
+CCEL=()
+[ "$PROV" = tdx ] && CCEL=(--tsm-ccel-log "$T/vendor/ccel-log.bin" \
+    --tsm-ccel-table "$T/vendor/ccel-table.bin")
 ANCHOR=(--trust-anchor "$T/vendor/anchor.pem")
 # the swtpm AK has no certificate: the TEE root is not its CA, the policy pins it
 [ "$MODE" = tdx-tpm ] && ANCHOR+=(--tpm-ak-ca none)
@@ -45,7 +49,7 @@ ECHO=$(free_port)
 SRV=$(free_port)
 start_backend echo "$ECHO"
 start_serve "$T/serve.log" "$SRV" --backend "127.0.0.1:$ECHO" --attester tsm --tsm-path "$T/tsm" \
-    "${COLL[@]}" "${TPM[@]}"
+    "${COLL[@]}" "${TPM[@]}" "${CCEL[@]}"
 check "serve names the provider the stand-in registers" \
     wait_until 10 log_has "$T/serve.log" "configfs-tsm provider ${PROV/snp/sev}_guest|provider arm_cca_guest"
 
@@ -59,7 +63,7 @@ check "the policy has exactly the sections $SECTIONS" \
     jq -e --argjson k "$SECTIONS" 'keys == $k' "$T/policy.json"
 CH=$(openssl rand -hex 64)
 setup_cmd "$T/ev.out" "$ATLS" evidence --attester tsm --tsm-path "$T/tsm" "${COLL[@]}" "${TPM[@]}" \
-    --challenge "$CH" -o "$T/ev.cmw"
+    "${CCEL[@]}" --challenge "$CH" -o "$T/ev.cmw"
 check "the stand-in's entries are all removed" bash -c "[ -z \"\$(ls -A '$T/tsm')\" ]"
 run_cmd "$T/policy-file.json" "$T/policy-file.err" "$ATLS" policy init --evidence "$T/ev.cmw" \
     "${ANCHOR[@]}"
@@ -79,6 +83,37 @@ if [ "$PROV" != cca ]; then
     check "the EAR: hardware affirmed (revocation checked with the stapled CRLs)" \
         jq -e '.submods.tsm.ear_trustworthiness_vector.hardware == 2 and
             .submods.tsm.ear_attester_claims.revocation_checked == true' "$T/ear.json"
+fi
+if [ "$PROV" = tdx ]; then
+    check "the EAR: the CC event log replayed to RTMR0..3 of the TD quote" \
+        jq -e '.submods.tsm.ear_attester_claims.eventlogs.ccel.covered == [0,1,2,3] and
+            (.submods.tsm.ear_attester_claims.eventlogs.ccel.events | length) == 5' "$T/ear.json"
+    check "the policy has the CCEL's events (tdx.eventlog: its kernel command line)" \
+        jq -e '.tdx.eventlog.kernel_cmdlines == ["console=hvc0 root=/dev/vda1"]' "$T/policy.json"
+    check "the offline Evidence carries the CC event log" jq -e '.ccel' <(
+        "$ATLS" verify --evidence "$T/ev.cmw" --challenge "$CH" "${ANCHOR[@]}" --json 2>/dev/null |
+            jq '.submods.tsm.ear_attester_claims.eventlogs')
+    # the log without its last event: RTMR2 no longer replays
+    python3 -c 'import sys; d=open(sys.argv[1],"rb").read().rstrip(b"\xff"); open(sys.argv[2],"wb").write(d[:-110])' \
+        "$T/vendor/ccel-log.bin" "$T/short-ccel.bin"
+    SRV5=$(free_port)
+    start_serve "$T/serve5.log" "$SRV5" --backend "127.0.0.1:$ECHO" --attester tsm \
+        --tsm-path "$T/tsm" "${COLL[@]}" "${TPM[@]}" --tsm-ccel-log "$T/short-ccel.bin" \
+        --tsm-ccel-table none
+    run_cmd "$T/short.out" "$T/short.err" "$ATLS" connect "localhost:$SRV5" --ca "$T/ca.pem" \
+        --policy "$T/policy.json" "${ANCHOR[@]}"
+    check "a CC event log that does not replay to the quote's RTMRs: refused (exit 1)" [ "$RC" -eq 1 ]
+    check "  with the replay error naming RTMR2" grep -q "ccel log replays sha384 RTMR2" "$T/short.err"
+    # (each serve holds an AK on the swtpm, which has few object slots: one at a time)
+    kill "$SERVE_PID"; wait "$SERVE_PID" 2> /dev/null || :
+    SRV6=$(free_port)
+    start_serve "$T/serve6.log" "$SRV6" --backend "127.0.0.1:$ECHO" --attester tsm \
+        --tsm-path "$T/tsm" "${COLL[@]}" "${TPM[@]}" --tsm-ccel-log none
+    run_cmd "$T/nolog.out" "$T/nolog.err" "$ATLS" connect "localhost:$SRV6" --ca "$T/ca.pem" \
+        --policy "$T/policy.json" "${ANCHOR[@]}"
+    check "no CC event log and a policy with tdx.eventlog: refused (exit 1)" [ "$RC" -eq 1 ]
+    check "  saying no event log came" grep -q "no firmware event log came with the Evidence" "$T/nolog.err"
+    kill "$SERVE_PID"; wait "$SERVE_PID" 2> /dev/null || :
 fi
 if [ "$MODE" = tdx-tpm ]; then
     check "the EAR: the TPM quote is a second submod, affirming" \
@@ -128,7 +163,7 @@ fi
 if [ "$MODE" != tdx-tpm ]; then
     SRV4=$(free_port)
     start_serve "$T/serve4.log" "$SRV4" --backend "127.0.0.1:$ECHO" --attester auto \
-        --tsm-path "$T/tsm" "${COLL[@]}"
+        --tsm-path "$T/tsm" "${COLL[@]}" "${CCEL[@]}"
     check "serve --attester auto says it took tsm" log_has "$T/serve4.log" "--attester auto: using tsm"
     run_cmd "$T/auto.out" "$T/auto.err" "$ATLS" connect "localhost:$SRV4" --ca "$T/ca.pem" \
         --policy "$T/policy.json" "${ANCHOR[@]}"

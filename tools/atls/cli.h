@@ -156,6 +156,7 @@ typedef struct cli_attester_opts {
     const char *sim_key, *sim_measurements;
     const char *tpm_tcti, *tpm_ak_handle, *tpm_pcrs;
     const char *tsm_path, *tsm_privlevel;
+    const char *tsm_ccel_log, *tsm_ccel_table; /* tsm: the CC event log of a TDX guest */
     const char *azure_certs, *azure_tdquote;
     const char *tpm_eventlog, *ima_log; /* tpm2: event logs to send with the quote */
     int with_tpm;                  /* --with-tpm: a tpm2 quote beside tsm Evidence */
@@ -182,6 +183,8 @@ enum {
     CLI_OPT_IMA_LOG,
     CLI_OPT_WITH_TPM,
     CLI_OPT_COLLATERAL_DIR,
+    CLI_OPT_TSM_CCEL_LOG,
+    CLI_OPT_TSM_CCEL_TABLE,
     CLI_OPT_ATTESTER_END
 };
 #define CLI_ATTESTER_LONGOPTS                                                                 \
@@ -198,7 +201,9 @@ enum {
         {"tpm-eventlog", required_argument, NULL, CLI_OPT_TPM_EVENTLOG},                      \
         {"ima-log", required_argument, NULL, CLI_OPT_IMA_LOG},                                \
         {"with-tpm", no_argument, NULL, CLI_OPT_WITH_TPM},                                    \
-        {"collateral-dir", required_argument, NULL, CLI_OPT_COLLATERAL_DIR}
+        {"collateral-dir", required_argument, NULL, CLI_OPT_COLLATERAL_DIR},                  \
+        {"tsm-ccel-log", required_argument, NULL, CLI_OPT_TSM_CCEL_LOG},                      \
+        {"tsm-ccel-table", required_argument, NULL, CLI_OPT_TSM_CCEL_TABLE}
 #define CLI_ATTESTER_HELP                                                                     \
     "  --attester NAME            attester producing our Evidence: sim, tpm2, tsm\n"          \
     "                             (configfs-tsm), azure (Azure CVM vTPM), auto\n"            \
@@ -217,6 +222,11 @@ enum {
     "  --tsm-path DIR             tsm: configfs-tsm report directory\n"                     \
     "                             (default /sys/kernel/config/tsm/report)\n"                 \
     "  --tsm-privlevel N          tsm: SNP VMPL 0..3 to request\n"                           \
+    "  --tsm-ccel-log FILE|none   tsm (TDX): CC event log to send beside the quote, once per\n" \
+    "                             connection (default /sys/firmware/acpi/tables/data/CCEL\n"  \
+    "                             when it and the ACPI table can be read)\n"                 \
+    "  --tsm-ccel-table FILE|none tsm (TDX): ACPI CCEL table the log is checked against\n"   \
+    "                             (default /sys/firmware/acpi/tables/CCEL if readable)\n"     \
     "  --azure-certs FILE         azure: PEM VCEK/VLEK (+ASK/ARK) to carry (SNP)\n"         \
     "  --azure-tdquote FILE       azure: the TD quote of the HCL report (TDX)\n"            \
     "  --with-tpm                 tsm: a TPM quote (--tpm-* options) as a second Evidence\n" \

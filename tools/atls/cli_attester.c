@@ -35,6 +35,12 @@ void cli_attester_option(cli_attester_opts *o, int c, const char *value)
     case CLI_OPT_TSM_PRIVLEVEL:
         o->tsm_privlevel = value;
         break;
+    case CLI_OPT_TSM_CCEL_LOG:
+        o->tsm_ccel_log = value;
+        break;
+    case CLI_OPT_TSM_CCEL_TABLE:
+        o->tsm_ccel_table = value;
+        break;
     case CLI_OPT_AZURE_CERTS:
         o->azure_certs = value;
         break;
@@ -143,7 +149,7 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
     cli_attester_opts o = *o_in;
     int any_sim = o.sim_key || o.sim_measurements;
     int any_tpm = o.tpm_tcti || o.tpm_ak_handle || o.tpm_pcrs;
-    int any_tsm = o.tsm_path || o.tsm_privlevel;
+    int any_tsm = o.tsm_path || o.tsm_privlevel || o.tsm_ccel_log || o.tsm_ccel_table;
     int any_azure = o.azure_certs || o.azure_tdquote;
     if (o.name == NULL) {
         if (any_sim || any_tpm || any_tsm || any_azure || o.with_tpm || o.collateral_dir) {
@@ -167,12 +173,12 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         }
         /* options of the attesters auto did not pick are not errors: they were offered */
         if (strcmp(o.name, "tsm") != 0) {
-            o.tsm_path = o.tsm_privlevel = NULL;
+            o.tsm_path = o.tsm_privlevel = o.tsm_ccel_log = o.tsm_ccel_table = NULL;
         }
         if (strcmp(o.name, "azure") != 0) {
             o.azure_certs = o.azure_tdquote = NULL;
         }
-        any_tsm = o.tsm_path || o.tsm_privlevel;
+        any_tsm = o.tsm_path || o.tsm_privlevel || o.tsm_ccel_log || o.tsm_ccel_table;
         any_azure = o.azure_certs || o.azure_tdquote;
         any_tpm = strcmp(o.name, "tsm") != 0 && (o.tpm_tcti || o.tpm_ak_handle || o.tpm_pcrs);
         if (o.with_tpm && strcmp(o.name, "tsm") != 0) {
@@ -254,6 +260,12 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         }
         if (o.tsm_privlevel != NULL) {
             add_kv(kv, config, &n, "privlevel", o.tsm_privlevel);
+        }
+        if (o.tsm_ccel_log != NULL) {
+            add_kv(kv, config, &n, "ccel", o.tsm_ccel_log);
+        }
+        if (o.tsm_ccel_table != NULL) {
+            add_kv(kv, config, &n, "ccel_table", o.tsm_ccel_table);
         }
     } else {
         add_tpm_config(&o, kv, config, &n);

@@ -356,6 +356,33 @@ static atls_error cmw_failure(atls_appraisal *out, atls_error rc, const char *na
     return finish(out);
 }
 
+/* logs_taken: every event log record of |cmw| went to a verifier that replayed it (its claims
+ * have "eventlogs"."<kind>"): a log beside Evidence that has no registers for it (a CCEL next
+ * to a TPM quote alone, a TCG log next to an SNP report) is reported, never passed over.
+ * Checked once every part verified (a failure already explains the appraisal). */
+static atls_error logs_taken(const atls_cmw *cmw, const atls_appraisal *out)
+{
+    for (size_t i = 0; i < cmw->num_leaves; i++) {
+        if (!atls_cmw_leaf_type_is(&cmw->leaves[i], ATLS_EVLOG_MEDIA_TYPE)) {
+            continue;
+        }
+        atls_evlog_record rec;
+        ATLS_GUARD(atls_evlog_record_decode(atls_cursor_data(&cmw->leaves[i].value),
+                                            atls_cursor_remaining(&cmw->leaves[i].value), &rec));
+        const char *kind = atls_evlog_kind_name(rec.kind);
+        int taken = 0;
+        for (size_t r = 0; r < out->num_results && !taken; r++) {
+            taken = json_object_get(json_object_get(out->results[r].claims, "eventlogs"), kind) !=
+                    NULL;
+        }
+        ATLS_ENSURE(taken, ATLS_ERR_EVIDENCE_FORMAT,
+                    "CMW: the %s event log (part %zu) goes with no Evidence in the CMW that "
+                    "quotes its registers",
+                    kind, i);
+    }
+    return ATLS_OK;
+}
+
 atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_verify_input *in,
                              const atls_policy *policy, atls_appraisal *out)
 {
@@ -452,6 +479,11 @@ atls_error atls_appraise_cmw(const uint8_t *cmw_bytes, size_t len, const atls_ve
     if (evidence_records == 0) {
         return cmw_failure(out, ATLS_ERR_EVIDENCE_FORMAT, "cmw",
                            "CMW: a collection without Evidence");
+    }
+    if (out->error == ATLS_OK && (rc = logs_taken(&cmw, out)) != ATLS_OK) {
+        char reason[ATLS_APPRAISAL_REASON_MAX];
+        snprintf(reason, sizeof(reason), "%s", atls_error_message());
+        return cmw_failure(out, rc, "eventlog", reason);
     }
     return finish(out);
 }

@@ -298,7 +298,9 @@ ATLS_MUST_CHECK atls_error atls_eventlog_state_new(atls_eventlog_state **out);
 void atls_eventlog_state_free(atls_eventlog_state *state);
 
 /* atls_evlog_verify checks the event log records |recs| (raw CBOR, n of them; at most one per
- * kind, each of a kind in |kinds|, a bit mask of 1 << atls_evlog_kind) against the quoted
+ * kind; records of a kind not in |kinds|, a bit mask of 1 << atls_evlog_kind, are left for the
+ * verifier of other Evidence in the same collection: atls_appraise_cmw fails a log that no
+ * Evidence took) against the quoted
  * registers |q|: each log is parsed (an IMA tail appended to what |state| holds; a firmware
  * log or CCEL the record omits taken from |state|), replayed into every quoted bank it can
  * replay, and every register it extends that is quoted must equal the quoted value

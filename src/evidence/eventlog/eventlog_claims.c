@@ -208,7 +208,9 @@ static void derive(const atls_evlog *log, const atls_evlog_event *ev, int reg, i
             d->apps = NULL; /* reported as out of memory by the caller */
         }
     }
-    if (ev->type == ATLS_EV_IPL && covered && !ccel) {
+    /* GRUB measures the kernel command line into PCR 8, in a TD through the CC measurement
+     * protocol into PCR 8's register, RTMR2 */
+    if (ev->type == ATLS_EV_IPL && covered && (!ccel || reg == 2)) {
         const char *prefix = atls_evlog_grub_prefix(ev->data);
         const char *t = json_string_value(json_object_get(o, "text"));
         if (t != NULL && prefix != NULL &&

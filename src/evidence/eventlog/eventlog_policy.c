@@ -405,6 +405,9 @@ atls_error atls_evlog_policy_from_claims(const json_t *claims, json_t *section)
     const json_t *logs = json_object_get(claims, "eventlogs");
     const json_t *tcg = json_object_get(logs, "tcg");
     const json_t *ima = json_object_get(logs, "ima");
+    if (tcg == NULL) {
+        tcg = json_object_get(logs, "ccel"); /* a TD's firmware log: the same "eventlog" rules */
+    }
     if (tcg != NULL) {
         json_t *p = json_object();
         ATLS_ENSURE(p != NULL && json_object_set_new(section, "eventlog", p) == 0,

@@ -315,8 +315,9 @@ atls_error atls_evlog_verify(const atls_evidence_blob *recs, size_t n, unsigned 
     for (size_t i = 0; i < n; i++) {
         atls_evlog_record r;
         ATLS_GUARD(atls_evlog_record_decode(recs[i].data, recs[i].len, &r));
-        ATLS_ENSURE((kinds & (1u << r.kind)) != 0, ATLS_ERR_EVIDENCE_FORMAT,
-                    "a %s log does not go with this Evidence", atls_evlog_kind_name(r.kind));
+        if ((kinds & (1u << r.kind)) == 0) {
+            continue; /* another Evidence's log (a collection: TD quote, CCEL, TPM quote, IMA) */
+        }
         ATLS_ENSURE(!have_rec[r.kind], ATLS_ERR_DECODE_VALUE, "two %s logs",
                     atls_evlog_kind_name(r.kind));
         ATLS_ENSURE(r.start == 0 || state != NULL, ATLS_ERR_EVIDENCE_EVENTLOG_STATE,

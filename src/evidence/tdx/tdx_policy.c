@@ -4,6 +4,7 @@
 
 #include "base/result.h"
 #include "evidence/core/claims.h"
+#include "evidence/eventlog/eventlog.h"
 
 #include <string.h>
 #include <strings.h>
@@ -60,6 +61,9 @@ atls_error atls_tdx_check_policy(const json_t *policy)
             strcmp(key, "allow_unappraised_qe") == 0 ||
             strcmp(key, "allow_unchecked_revocation") == 0) {
             ATLS_ENSURE(json_is_boolean(v), INVALID, "policy tdx.%s: expected a boolean", key);
+        } else if (strcmp(key, "eventlog") == 0) {
+            /* events of the CC event log (CCEL), as the tpm2 section's (docs/POLICY.md) */
+            ATLS_GUARD(atls_evlog_policy_check(v, NULL));
         } else if (strcmp(key, "mrservicetd") == 0) {
             ATLS_GUARD(atls_policy_check_hex_list(v, 48, key));
         } else if (strcmp(key, "allowed_tcb_statuses") == 0) {
@@ -199,6 +203,16 @@ atls_error atls_tdx_appraise(const json_t *policy, const atls_evidence_result *r
     ATLS_ENSURE(!json_is_true(json_object_get(policy, "require_challenge")) ||
                     res->challenge_checked,
                 MISMATCH, "TDX policy: report_data was not checked against a challenge");
+    const json_t *eventlog = json_object_get(policy, "eventlog");
+    if (eventlog != NULL) {
+        atls_error rc = atls_evlog_policy_appraise(eventlog, NULL, c);
+        if (rc != ATLS_OK) {
+            if (tv != NULL) {
+                tv->executables = 96; /* AR4SI: contraindicated */
+            }
+            return rc;
+        }
+    }
     if (tv != NULL) {
         /* AR4SI executables 33: runtime not recognised (any_mrtd accepts any TD) */
         tv->executables = json_object_get(policy, "mrtd") != NULL ? 2 : 33;
@@ -235,6 +249,8 @@ atls_error atls_tdx_policy_from_result(const atls_evidence_result *res, json_t *
          json_object_set_new(p, "allow_unappraised_qe", json_false()) == 0 &&
          json_object_set_new(p, "allow_unchecked_revocation", json_false()) == 0 &&
          json_object_set_new(p, "require_challenge", json_boolean(res->challenge_checked)) == 0;
+    /* a CC event log that came with the quote: its events as the "eventlog" object */
+    ok = ok && atls_evlog_policy_from_claims(c, p) == ATLS_OK;
     if (!ok) {
         json_decref(p);
         ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "TDX policy_from_result: claims incomplete");

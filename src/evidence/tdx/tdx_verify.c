@@ -6,6 +6,7 @@
 #include "base/hex.h"
 #include "base/result.h"
 #include "evidence/core/claims.h"
+#include "evidence/eventlog/eventlog.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -152,6 +153,24 @@ static void set_tiers(const atls_tdx_collateral_result *col, const tdx_inputs *i
     }
 }
 
+/* ccel_claims: the CC event log that came with the quote (a CMW collection's
+ * application/vnd.atls.eventlog+cbor record of kind "ccel", or what this connection received
+ * before), replayed against RTMR0..3 of the quote (SHA-384; UEFI 2.10 section 38.4: CC MR
+ * index i + 1 extends RTMR i). Called only once the quote verified: its RTMRs are signed. */
+static atls_error ccel_claims(const atls_tdx_quote *q, const atls_verify_input *in, json_t *claims)
+{
+    if (in->num_eventlogs == 0 && in->eventlog_state == NULL) {
+        return ATLS_OK;
+    }
+    atls_evlog_quoted quoted[4];
+    for (unsigned i = 0; i < 4; i++) {
+        quoted[i] = (atls_evlog_quoted){.alg = ATLS_TCG_ALG_SHA384, .reg = i,
+                                        .value = q->rtmr[i], .len = 48};
+    }
+    return atls_evlog_verify(in->eventlogs, in->num_eventlogs, 1u << ATLS_EVLOG_CCEL, quoted, 4,
+                             in->eventlog_state, claims);
+}
+
 static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_verify_input *in,
                              atls_evidence_result *out)
 {
@@ -245,6 +264,7 @@ static atls_error tdx_verify(const uint8_t *evidence, size_t len, const atls_ver
     char pck_key_id[65];
     ATLS_GUARD_GOTO(rc, done, atls_key_id(X509_get0_pubkey(leaf), pck_key_id));
     ATLS_GUARD_GOTO(rc, done, claims_of(&q, &pck, pck_key_id, &col, &inputs, &out->claims));
+    ATLS_GUARD_GOTO(rc, done, ccel_claims(&q, in, out->claims));
     out->type = "tdx";
     set_tiers(&col, &inputs, out);
 done:

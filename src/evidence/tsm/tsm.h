@@ -65,7 +65,8 @@ ATLS_MUST_CHECK atls_error atls_tsm_snp_cert_table(const uint8_t *data, size_t l
 
 /*
  * The attester. Config strings: "root=DIR" (default ATLS_TSM_DEFAULT_ROOT), "privlevel=N"
- * (0..3, SNP VMPL; not written when absent). produce():
+ * (0..3, SNP VMPL; not written when absent), "ccel=FILE|none" and "ccel_table=FILE|none" (the
+ * CC event log sent beside a TDX quote, once per connection: produce_cmw). produce():
  *   mkdir ROOT/<unique>, [write privlevel], write the 64-byte challenge to inblob, read
  *   generation, read outblob, provider, auxblob (optional), re-read generation (a change means
  *   another writer raced us: ATLS_ERR_EVIDENCE_ATTESTER), rmdir the entry on every path.
@@ -111,6 +112,20 @@ ATLS_MUST_CHECK atls_error atls_tsm_probe(const char *root, char *provider, size
 int atls_tsm_is_configfs(const char *path);
 int atls_tsm_wait_attribute(const char *dir, const char *name);
 void atls_tsm_remove_attributes(const char *dir);
+
+/* The CC event log of a TDX guest (tsm_ccel.c). Default paths (Linux: the ACPI table and the
+ * log area it describes), used when both can be read; attester keys ccel= / ccel_table=. */
+#define ATLS_TSM_DEFAULT_CCEL_TABLE "/sys/firmware/acpi/tables/CCEL"
+#define ATLS_TSM_DEFAULT_CCEL_LOG "/sys/firmware/acpi/tables/data/CCEL"
+
+/* atls_tsm_ccel_record reads the CC event log area |log_path|, checks it against the ACPI
+ * CCEL table |table_path| (NULL: not checked; a TDX table whose log area holds the file),
+ * parses it and encodes its entries, without the 0xFF fill after the end marker, as an
+ * application/vnd.atls.eventlog+cbor record of kind "ccel" (*out, caller frees). Errors name
+ * the file: ATLS_ERR_IO_FILE, ATLS_ERR_DECODE_CCEL_* / _EVENTLOG_*, ATLS_ERR_EVIDENCE_ATTESTER
+ * for a table that does not describe the log. Thread-safe (no state). */
+ATLS_MUST_CHECK atls_error atls_tsm_ccel_record(const char *log_path, const char *table_path,
+                                                uint8_t **out, size_t *out_len);
 
 extern const atls_attester_ops atls_tsm_attester_ops;
 extern const atls_verifier_ops atls_tsm_verifier_ops;

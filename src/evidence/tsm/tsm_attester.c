@@ -4,6 +4,7 @@
 #include "base/file.h"
 #include "base/mem.h"
 #include "base/result.h"
+#include "evidence/eventlog/eventlog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -227,34 +228,98 @@ atls_error atls_tsm_attest(const atls_tsm_config *cfg, const uint8_t challenge[A
 typedef struct tsm_state {
     char *root;
     int privlevel;
+    char *ccel_log;      /* NULL: no CC event log */
+    char *ccel_table;    /* NULL: the log is not checked against a table */
+    int ccel_explicit;   /* ccel= named the log: a guest that is no TDX guest is an error */
 } tsm_state;
 
-static atls_error tsm_create(const char *const *config, void **state)
+/* What one connection's peer has: the CC event log does not change after boot, once is enough
+ * (the verifier keeps it with the connection, docs/PROTOCOL.md "Event logs"). */
+typedef struct tsm_conn {
+    int ccel_sent;
+} tsm_conn;
+
+static void tsm_destroy(void *state)
 {
-    const char *root = ATLS_TSM_DEFAULT_ROOT;
-    int privlevel = -1;
+    tsm_state *s = state;
+    if (s != NULL) {
+        free(s->root);
+        free(s->ccel_log);
+        free(s->ccel_table);
+        free(s);
+    }
+}
+
+/* path_option: "none" turns the file off (*out NULL); a path must be readable now, so a typo
+ * fails at start-up, not at the first attestation. */
+static atls_error path_option(const char *key, const char *value, char **out)
+{
+    free(*out);
+    *out = NULL;
+    if (strcmp(value, "none") == 0) {
+        return ATLS_OK;
+    }
+    ATLS_ENSURE(value[0] != '\0' && access(value, R_OK) == 0, ATLS_ERR_USAGE_CONFIG,
+                "tsm attester: %s '%s' cannot be read: %s", key, value,
+                value[0] != '\0' ? strerror(errno) : "empty path");
+    *out = strdup(value);
+    ATLS_ENSURE(*out != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    return ATLS_OK;
+}
+
+static atls_error parse_config(const char *const *config, tsm_state *s)
+{
+    int log_given = 0, table_given = 0;
     for (size_t i = 0; config != NULL && config[i] != NULL; i++) {
         const char *kv = config[i];
         if (strncmp(kv, "root=", 5) == 0 && kv[5] != '\0') {
-            root = kv + 5;
+            free(s->root);
+            s->root = strdup(kv + 5);
+            ATLS_ENSURE(s->root != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
         } else if (strncmp(kv, "privlevel=", 10) == 0 && kv[10] >= '0' && kv[10] <= '3' &&
                    kv[11] == '\0') {
-            privlevel = kv[10] - '0';
+            s->privlevel = kv[10] - '0';
+        } else if (strncmp(kv, "ccel=", 5) == 0) {
+            ATLS_GUARD(path_option("CC event log", kv + 5, &s->ccel_log));
+            log_given = 1;
+            s->ccel_explicit = s->ccel_log != NULL;
+        } else if (strncmp(kv, "ccel_table=", 11) == 0) {
+            ATLS_GUARD(path_option("ACPI CCEL table", kv + 11, &s->ccel_table));
+            table_given = 1;
         } else {
             ATLS_RAISE(ATLS_ERR_USAGE_CONFIG,
-                       "tsm attester: unknown or invalid option \"%s\" (root=DIR, privlevel=0..3)",
+                       "tsm attester: unknown or invalid option \"%s\" (root=DIR, "
+                       "privlevel=0..3, ccel=FILE|none, ccel_table=FILE|none)",
                        kv);
         }
     }
-    tsm_state *s = calloc(1, sizeof(*s));
-    char *r = strdup(root);
-    if (s == NULL || r == NULL) {
-        free(s);
-        free(r);
-        ATLS_RAISE(ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    /* by default the kernel's CCEL, where Linux exposes it (a TDX guest; root may read it) */
+    if (!log_given && access(ATLS_TSM_DEFAULT_CCEL_LOG, R_OK) == 0 &&
+        (table_given || access(ATLS_TSM_DEFAULT_CCEL_TABLE, R_OK) == 0)) {
+        ATLS_GUARD(path_option("CC event log", ATLS_TSM_DEFAULT_CCEL_LOG, &s->ccel_log));
     }
-    s->root = r;
-    s->privlevel = privlevel;
+    if (!table_given && s->ccel_log != NULL && access(ATLS_TSM_DEFAULT_CCEL_TABLE, R_OK) == 0) {
+        ATLS_GUARD(path_option("ACPI CCEL table", ATLS_TSM_DEFAULT_CCEL_TABLE, &s->ccel_table));
+    }
+    ATLS_ENSURE(s->ccel_table == NULL || s->ccel_log != NULL, ATLS_ERR_USAGE_CONFIG,
+                "tsm attester: ccel_table= without a CC event log (ccel=FILE; %s cannot be read)",
+                ATLS_TSM_DEFAULT_CCEL_LOG);
+    return ATLS_OK;
+}
+
+static atls_error tsm_create(const char *const *config, void **state)
+{
+    tsm_state *s = calloc(1, sizeof(*s));
+    ATLS_ENSURE(s != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    s->privlevel = -1;
+    atls_error rc = parse_config(config, s);
+    if (rc == ATLS_OK && s->root == NULL && (s->root = strdup(ATLS_TSM_DEFAULT_ROOT)) == NULL) {
+        rc = atls_error_raise(ATLS_ERR_INTERNAL_ALLOC, __FILE__, __LINE__, "out of memory");
+    }
+    if (rc != ATLS_OK) {
+        tsm_destroy(s);
+        return rc;
+    }
     *state = s;
     return ATLS_OK;
 }
@@ -268,13 +333,66 @@ static atls_error tsm_produce(void *state, const uint8_t *challenge, uint8_t **o
     return atls_tsm_attest(&cfg, challenge, NULL, NULL, out, out_len);
 }
 
-static void tsm_destroy(void *state)
+static atls_error tsm_conn_new(void *state, void **conn)
 {
-    tsm_state *s = state;
-    if (s != NULL) {
-        free(s->root);
-        free(s);
+    (void)state;
+    *conn = calloc(1, sizeof(tsm_conn));
+    ATLS_ENSURE(*conn != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    return ATLS_OK;
+}
+
+static void tsm_conn_free(void *conn)
+{
+    free(conn);
+}
+
+/* tsm_produce_cmw: the report, and beside a TDX quote the CC event log (RTMR0..3) when this
+ * connection has not had it: a collection {"tsm": report, "ccel-log": record}; otherwise the
+ * report as a plain record, as produce() gives it. */
+static atls_error tsm_produce_cmw(void *state, void *conn, const uint8_t *challenge, size_t max,
+                                  uint8_t **out, size_t *out_len)
+{
+    const tsm_state *s = state;
+    tsm_conn one_off = {0}, *c = conn != NULL ? conn : &one_off;
+    uint8_t *report = NULL, *rec = NULL;
+    size_t report_len = 0, rec_len = 0;
+    ATLS_GUARD(tsm_produce(state, challenge, &report, &report_len));
+    atls_evidence_parts parts;
+    memset(&parts, 0, sizeof(parts));
+    atls_tsm_report r;
+    atls_error rc = atls_tsm_report_decode(report, report_len, &r);
+    int tdx = rc == ATLS_OK && strcmp(r.provider, "tdx_guest") == 0;
+    if (rc == ATLS_OK && s->ccel_explicit && !tdx) {
+        rc = atls_error_raise(ATTESTER, __FILE__, __LINE__,
+                              "tsm attester: a CC event log was configured (ccel=), but the "
+                              "provider is %s, not tdx_guest",
+                              r.provider);
     }
+    if (rc == ATLS_OK && tdx && s->ccel_log != NULL && !c->ccel_sent) {
+        rc = atls_tsm_ccel_record(s->ccel_log, s->ccel_table, &rec, &rec_len);
+    }
+    if (rc == ATLS_OK) {
+        rc = atls_evidence_parts_add_owned(&parts, rec != NULL ? "tsm" : NULL,
+                                           ATLS_TSM_MEDIA_TYPE, report, report_len,
+                                           ATLS_IND_EVIDENCE);
+        report = NULL; /* taken over */
+    }
+    int sending = rec != NULL;
+    if (rc == ATLS_OK && rec != NULL) {
+        rc = atls_evidence_parts_add_owned(&parts, "ccel-log", ATLS_EVLOG_MEDIA_TYPE, rec,
+                                           rec_len, ATLS_IND_EVIDENCE);
+        rec = NULL; /* taken over */
+    }
+    if (rc == ATLS_OK) {
+        rc = atls_evidence_parts_encode(&parts, max, "attester tsm", out, out_len);
+    }
+    if (rc == ATLS_OK && sending) {
+        c->ccel_sent = 1; /* the peer has it once it processes this answer (TLS is in order) */
+    }
+    atls_evidence_parts_cleanup(&parts);
+    free(report);
+    free(rec);
+    return rc;
 }
 
 const atls_attester_ops atls_tsm_attester_ops = {
@@ -283,4 +401,7 @@ const atls_attester_ops atls_tsm_attester_ops = {
     .create = tsm_create,
     .produce = tsm_produce,
     .destroy = tsm_destroy,
+    .conn_new = tsm_conn_new,
+    .conn_free = tsm_conn_free,
+    .produce_cmw = tsm_produce_cmw,
 };

@@ -182,3 +182,58 @@ void evgen_extend(const char *hash, uint8_t *reg, const uint8_t *digest, size_t 
     memcpy(buf + size, digest, size);
     EVP_Digest(buf, 2 * size, reg, NULL, EVP_get_digestbyname(hash), NULL);
 }
+
+static void ccel_extend(uint8_t rtmr[4][48], uint32_t index, const void *measured, size_t mlen)
+{
+    uint8_t d[48];
+    EVP_Digest(measured, mlen, d, NULL, EVP_sha384(), NULL);
+    evgen_extend("sha384", rtmr[index - 1], d, 48);
+}
+
+size_t evgen_ccel_td(atls_writer *w, int unknown_type, size_t pad, uint8_t rtmr[4][48])
+{
+    static const uint16_t sha384[] = {0x000C};
+    static const char *const what[] = {"TDVF firmware config", "boot loader", "kernel",
+                                       "application"};
+    static const char cmdline[] = "kernel_cmdline: console=hvc0 root=/dev/vda1";
+    memset(rtmr, 0, 4 * 48);
+    size_t n = 0;
+    bool ok = evgen_spec_id(w, 1, sha384, 1);
+    for (uint32_t i = 1; i <= 4; i++, n++) {
+        ok = ok && evgen_event2(w, sha384, 1, i, 0x80000007u /* EV_EFI_ACTION */, NULL, 0,
+                                what[i - 1], strlen(what[i - 1]));
+        ccel_extend(rtmr, i, what[i - 1], strlen(what[i - 1]));
+    }
+    ok = ok && evgen_event2(w, sha384, 1, 3, 0x0000000Du /* EV_IPL */, NULL, 0, cmdline,
+                            sizeof(cmdline));
+    ccel_extend(rtmr, 3, cmdline, sizeof(cmdline));
+    n++;
+    if (unknown_type) {
+        ok = ok && evgen_event2(w, sha384, 1, 2, 0x0000ABCDu, NULL, 0, "?", 1);
+        ccel_extend(rtmr, 2, "?", 1);
+        n++;
+    }
+    for (size_t i = 0; i < pad; i++) {
+        ok = ok && atls_writer_add_u8(w, 0xff);
+    }
+    return ok ? n : 0;
+}
+
+void evgen_ccel_table(uint8_t t[56], uint8_t cc_type, uint64_t laml)
+{
+    memset(t, 0, 56);
+    memcpy(t, "CCEL", 4);
+    t[4] = 56;
+    t[8] = 1;
+    memcpy(t + 10, "ATLS  ", 6);
+    memcpy(t + 16, "TESTGEN ", 8);
+    t[36] = cc_type;
+    for (int i = 0; i < 8; i++) {
+        t[40 + i] = (uint8_t)(laml >> (8 * i));
+    }
+    uint8_t sum = 0;
+    for (size_t i = 0; i < 56; i++) {
+        sum = (uint8_t)(sum + t[i]);
+    }
+    t[9] = (uint8_t)(0x100 - sum);
+}

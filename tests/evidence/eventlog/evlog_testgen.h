@@ -57,4 +57,15 @@ bool evgen_ima_raw(atls_writer *w, uint32_t pcr, const char *name, const void *d
 /* evgen_extend: reg := H_hash(reg || digest), |size| bytes each (a test's own replay). */
 void evgen_extend(const char *hash, uint8_t *reg, const uint8_t *digest, size_t size);
 
+/* evgen_ccel_td: a TD's CC event log (Spec ID header with index 1, as TDVF writes it; EV_EFI_ACTION
+ * events in RTMR0..3 and an EV_IPL kernel command line in RTMR2; with |unknown_type| one more
+ * event of a type atls does not know in RTMR1), then |pad| bytes of 0xFF fill. |rtmr| gets the
+ * RTMRs it replays to (this generator's own replay, with evgen_extend). Returns the number of
+ * events (the header is none), 0 when the writer failed. */
+size_t evgen_ccel_td(atls_writer *w, int unknown_type, size_t pad, uint8_t rtmr[4][48]);
+
+/* evgen_ccel_table: an ACPI CCEL table (ACPI 6.5 section 5.2.34, 56 bytes, checksum fixed up)
+ * of CC type |cc_type| for a log area of |laml| bytes. */
+void evgen_ccel_table(uint8_t t[56], uint8_t cc_type, uint64_t laml);
+
 #endif /* ATLS_TESTS_EVLOG_TESTGEN_H */

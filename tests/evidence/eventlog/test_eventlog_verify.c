@@ -153,9 +153,12 @@ static void test_firmware(void)
     claims = json_object();
     CHECK_ERR(atls_evlog_verify(&rec, 1, 1u << ATLS_EVLOG_TPM, &sha384, 1, NULL, claims),
               ATLS_ERR_EVIDENCE_EVENTLOG_BANK);
-    /* a log this Evidence does not take; two logs of one kind */
-    CHECK_ERR(atls_evlog_verify(&rec, 1, 1u << ATLS_EVLOG_IMA, q, nq, NULL, claims),
-              ATLS_ERR_EVIDENCE_FORMAT);
+    /* a log this Evidence does not take is left for another verifier of the collection
+     * (atls_appraise_cmw fails a log that none takes: test_tdx_ccel); two logs of one kind */
+    json_t *other = json_object();
+    CHECK_OK(atls_evlog_verify(&rec, 1, 1u << ATLS_EVLOG_IMA, q, nq, NULL, other));
+    CHECK(json_object_get(other, "eventlogs") == NULL);
+    json_decref(other);
     atls_evidence_blob two[2] = {rec, rec};
     CHECK_ERR(atls_evlog_verify(two, 2, 1u << ATLS_EVLOG_TPM, q, nq, NULL, claims),
               ATLS_ERR_DECODE_VALUE);

@@ -255,8 +255,10 @@ uint8_t *tg_tdx_quote(const tg_tdx_pki *p, const tg_tdx_fields *f, size_t *len, 
          atls_writer_add_u64_le(&w, 0xe7) &&        /* xfam */
          atls_writer_add_bytes(&w, f->mrtd, 48) && atls_writer_add_bytes(&w, pat + 1, 48) &&
          atls_writer_add_bytes(&w, pat + 2, 48) && atls_writer_add_bytes(&w, pat + 3, 48) &&
-         atls_writer_add_bytes(&w, pat + 4, 48) && atls_writer_add_bytes(&w, pat + 5, 48) &&
-         atls_writer_add_bytes(&w, pat + 6, 48) && atls_writer_add_bytes(&w, pat + 7, 48) &&
+         atls_writer_add_bytes(&w, f->have_rtmr ? f->rtmr[0] : pat + 4, 48) &&
+         atls_writer_add_bytes(&w, f->have_rtmr ? f->rtmr[1] : pat + 5, 48) &&
+         atls_writer_add_bytes(&w, f->have_rtmr ? f->rtmr[2] : pat + 6, 48) &&
+         atls_writer_add_bytes(&w, f->have_rtmr ? f->rtmr[3] : pat + 7, 48) &&
          atls_writer_add_bytes(&w, f->report_data, 64);
     if (body3) {
         ok = ok && atls_writer_add_bytes(&w, f->tee_tcb_svn2, 16) &&

@@ -33,6 +33,9 @@ typedef struct tg_tdx_fields {
     uint16_t qe_isvprodid;    /* 2 (the TD QE) */
     uint8_t tee_tcb_svn2[16]; /* body type 3 only */
     uint8_t mrservicetd[48];  /* body type 3 only */
+    int have_rtmr;            /* 1: RTMR0..3 are |rtmr| (e.g. a CC event log's replay); 0: a
+                               * fixed pattern */
+    uint8_t rtmr[4][48];
 } tg_tdx_fields;
 
 void tg_tdx_defaults(tg_tdx_fields *f);

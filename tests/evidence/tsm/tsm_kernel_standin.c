@@ -14,9 +14,14 @@
  *   anchor.pem    the root to trust: SNP the ARK, TDX the SGX root, CCA the CPAK (public key)
  *   collateral/   fresh collateral in the layout of `atls collateral fetch` (SNP, TDX)
  *   stale/        the same with one item past its nextUpdate (SNP the ARK CRL, TDX the TCB Info)
+ *   ccel-log.bin, ccel-table.bin   TDX: the TD's CC event log (a 64 KiB log area, 0xFF-filled,
+ *                 evlog_testgen.c) and its ACPI CCEL table; every quote's RTMR0..3 are that log's
+ *                 replay, so `--tsm-ccel-log` / `--tsm-ccel-table` give a log the verifier
+ *                 replays to them
  *   ready         written last, once ROOT is watched
  * It runs until SIGTERM/SIGINT. */
 #include "cca_testgen.h"
+#include "evlog_testgen.h"
 #include "testcrl.h"
 #include "tsm_testgen.h"
 
@@ -43,6 +48,7 @@ typedef struct standin {
     tg_snp_pki snp;
     tg_tdx_pki tdx;
     EVP_PKEY *cpak, *rak;
+    uint8_t rtmr[4][48]; /* TDX: the replay of the CC event log written to OUTDIR */
 } standin;
 
 #define MAX_ENTRIES 64
@@ -129,6 +135,26 @@ static int tdx_collateral(standin *s, const char *dir, time_t now, time_t ti_iss
     return ok;
 }
 
+/* tdx_ccel: the TD's CC event log as Linux shows it (a 64 KiB log area) and its ACPI table */
+#define CCEL_AREA 65536u
+static int tdx_ccel(standin *s, const char *out)
+{
+    atls_writer w;
+    atls_writer_init(&w, CCEL_AREA);
+    uint8_t *log = NULL, table[56];
+    size_t len = 0;
+    int ok = evgen_ccel_td(&w, 0, 0, s->rtmr) > 0 && atls_writer_len(&w) < CCEL_AREA;
+    for (size_t n = atls_writer_len(&w); ok && n < CCEL_AREA; n++) {
+        ok = atls_writer_add_u8(&w, 0xff);
+    }
+    ok = ok && atls_writer_finish(&w, &log, &len) == ATLS_OK;
+    atls_writer_cleanup(&w);
+    evgen_ccel_table(table, 2, CCEL_AREA);
+    ok = ok && put(out, "ccel-log.bin", log, len) && put(out, "ccel-table.bin", table, 56);
+    free(log);
+    return ok;
+}
+
 static int write_outdir(standin *s, const char *out)
 {
     char path[PATH_MAX], fresh[PATH_MAX], stale[PATH_MAX];
@@ -146,7 +172,7 @@ static int write_outdir(standin *s, const char *out)
                snp_collateral(s, fresh, now - 3600, now + 86400 * 7) &&
                snp_collateral(s, stale, now - 86400 * 8, now - 3600);
     case K_TDX:
-        return put_pem(path, s->tdx.root, NULL, NULL) &&
+        return put_pem(path, s->tdx.root, NULL, NULL) && tdx_ccel(s, out) &&
                tdx_collateral(s, fresh, now, now - 3600, now + 86400 * 7) &&
                tdx_collateral(s, stale, now, now - 86400 * 30, now - 60);
     default:
@@ -158,7 +184,7 @@ static int write_outdir(standin *s, const char *out)
 static uint8_t *evidence(standin *s, const uint8_t rd[64], int vmpl, size_t *len)
 {
     tsm_tg g = {.kind = (tsm_tg_kind)s->kind, .snp = &s->snp, .tdx = &s->tdx, .cpak = s->cpak,
-                .rak = s->rak};
+                .rak = s->rak, .rtmr = s->kind == K_TDX ? (const uint8_t(*)[48])s->rtmr : NULL};
     return tsm_tg_outblob(&g, rd, vmpl, len);
 }
 

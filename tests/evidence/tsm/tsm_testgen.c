@@ -33,6 +33,10 @@ uint8_t *tsm_tg_outblob(const tsm_tg *g, const uint8_t rd[64], int vmpl, size_t 
         size_t off = 0;
         tg_tdx_defaults(&t);
         memcpy(t.report_data, rd, 64);
+        if (g->rtmr != NULL) {
+            t.have_rtmr = 1;
+            memcpy(t.rtmr, g->rtmr, sizeof(t.rtmr));
+        }
         return tg_tdx_quote(g->tdx, &t, len, &off);
     }
     tg_cca_fields c;

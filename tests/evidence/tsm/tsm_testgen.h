@@ -18,6 +18,7 @@ typedef struct tsm_tg {
     const tg_snp_pki *snp;
     const tg_tdx_pki *tdx;
     EVP_PKEY *cpak, *rak;
+    const uint8_t (*rtmr)[48]; /* TDX: RTMR0..3 of the quotes (4 of them), NULL: a pattern */
 } tsm_tg;
 
 /* tsm_tg_provider: the provider attribute's text ("sev_guest\n", ...). */
