@@ -110,6 +110,8 @@ typedef enum atls_error {
     ATLS_ERR_EVIDENCE_EVENTLOG_BANK = 521,    /* no register bank both in the log and quoted */
     ATLS_ERR_EVIDENCE_EVENTLOG_STATE = 522,   /* an incremental log does not continue the
                                                * replayed state */
+    ATLS_ERR_EVIDENCE_IMA_SIGNATURE = 523,    /* an IMA file signature does not verify with the
+                                               * trusted key it names */
     /* batched Evidence (atls/batch.h; numbered from 540 so other blocks can grow) */
     ATLS_ERR_EVIDENCE_PROOF = 540,         /* inclusion proof does not fit its tree (length,
                                             * leaf index, tree size) */

@@ -78,6 +78,7 @@ static const struct error_name error_names[] = {
     {ATLS_ERR_EVIDENCE_EVENTLOG_REPLAY, "event log does not replay to the quoted registers"},
     {ATLS_ERR_EVIDENCE_EVENTLOG_BANK, "no register bank both in the event log and quoted"},
     {ATLS_ERR_EVIDENCE_EVENTLOG_STATE, "event log does not continue the replayed state"},
+    {ATLS_ERR_EVIDENCE_IMA_SIGNATURE, "IMA file signature does not verify"},
     {ATLS_ERR_EVIDENCE_PROOF, "batch inclusion proof malformed"},
     {ATLS_ERR_POLICY, "appraisal policy rejected the evidence"},
     {ATLS_ERR_POLICY_MISMATCH, "claim does not match reference value"},

@@ -67,4 +67,26 @@ size_t atls_evlog_event_text(atls_cursor d, char *out, size_t cap);
  * starts with, or NULL. */
 const char *atls_evlog_grub_prefix(atls_cursor d);
 
+/* ---- IMA file signatures (eventlog_imasig.c) ---- */
+
+/* The trusted keys of an "ima" policy: public keys and certificates, each with its IMA key id. */
+typedef struct atls_ima_keys atls_ima_keys;
+
+/* atls_ima_keys_load reads the policy's "trusted_keys" array: each element an inline PEM text
+ * ("-----BEGIN ...") or a file of PEM CERTIFICATE / PUBLIC KEY blocks or one DER certificate or
+ * public key; at least one key each, at most 64 in all. *out is the caller's
+ * (atls_ima_keys_free). ATLS_ERR_POLICY_INVALID naming the element otherwise. */
+ATLS_MUST_CHECK atls_error atls_ima_keys_load(const json_t *list, atls_ima_keys **out);
+void atls_ima_keys_free(atls_ima_keys *keys);
+
+/* atls_ima_sig_check verifies an ima-sig entry's signature (|sig_hex|, the "signature" claim:
+ * an IMA digital signature v2) over its measured file digest (|digest_claim|,
+ * "<hash>:<hex>") with the trusted key its key id names. ATLS_OK when it verifies;
+ * ATLS_ERR_EVIDENCE_IMA_SIGNATURE when it does not (a tampered file or signature);
+ * ATLS_ERR_POLICY_MISMATCH for a key that is not trusted, a hash it cannot check or that is not
+ * the measured one, a signature type or version other than digital signature v2;
+ * ATLS_ERR_DECODE_IMA_SIGNATURE for a malformed header. Thread-safe. */
+ATLS_MUST_CHECK atls_error atls_ima_sig_check(const atls_ima_keys *keys, const char *digest_claim,
+                                              const char *sig_hex);
+
 #endif /* ATLS_EVIDENCE_EVENTLOG_INTERNAL_H */

@@ -90,14 +90,22 @@ atls_error atls_evlog_policy_check(const json_t *eventlog, const json_t *ima)
     }
     if (ima != NULL) {
         static const char *const keys[] = {"allowlist", "allowlist_file", "exclude",
-                                           "allow_violations", NULL};
+                                           "allow_violations", "trusted_keys", NULL};
         ATLS_ENSURE(json_is_object(ima), ATLS_ERR_POLICY_INVALID, "ima is not an object");
         ATLS_GUARD(atls_policy_check_keys(ima, keys));
         ATLS_GUARD(atls_policy_check_bool(ima, "allow_violations"));
         const json_t *list = json_object_get(ima, "allowlist");
         const json_t *file = json_object_get(ima, "allowlist_file");
-        ATLS_ENSURE(list != NULL || file != NULL, ATLS_ERR_POLICY_INVALID,
-                    "ima needs an allowlist or an allowlist_file");
+        const json_t *trusted = json_object_get(ima, "trusted_keys");
+        ATLS_ENSURE(list != NULL || file != NULL || trusted != NULL, ATLS_ERR_POLICY_INVALID,
+                    "ima needs an allowlist, an allowlist_file or trusted_keys");
+        if (trusted != NULL) {
+            /* loaded once here so a bad key or file fails the policy, and at every appraisal
+             * (a key file may be replaced, as the allow-list file) */
+            atls_ima_keys *k = NULL;
+            ATLS_GUARD(atls_ima_keys_load(trusted, &k));
+            atls_ima_keys_free(k);
+        }
         if (list != NULL) {
             ATLS_GUARD(check_allowlist(list, "ima.allowlist"));
         }
@@ -201,10 +209,12 @@ struct ima_rules {
     const json_t *file_list;
     regex_t *exclude;
     size_t num_exclude;
+    atls_ima_keys *keys;    /* trusted_keys, owned; NULL: signatures accept nothing */
 };
 
 static void rules_cleanup(struct ima_rules *r)
 {
+    atls_ima_keys_free(r->keys);
     for (size_t i = 0; i < r->num_exclude; i++) {
         regfree(&r->exclude[i]);
     }
@@ -240,6 +250,10 @@ static atls_error load_rules(const json_t *pol, struct ima_rules *r)
 {
     r->inline_list = json_object_get(pol, "allowlist");
     ATLS_GUARD(add_excludes(r, json_object_get(pol, "exclude"), "ima.exclude"));
+    const json_t *trusted = json_object_get(pol, "trusted_keys");
+    if (trusted != NULL) {
+        ATLS_GUARD(atls_ima_keys_load(trusted, &r->keys));
+    }
     const char *path = json_string_value(json_object_get(pol, "allowlist_file"));
     if (path == NULL) {
         return ATLS_OK;
@@ -289,10 +303,25 @@ static atls_error appraise_entry(const json_t *pol, const struct ima_rules *r, s
     }
     const json_t *a = r->inline_list != NULL ? json_object_get(r->inline_list, path) : NULL;
     const json_t *b = r->file_list != NULL ? json_object_get(r->file_list, path) : NULL;
-    ATLS_ENSURE((a != NULL && digest_listed(a, digest)) || (b != NULL && digest_listed(b, digest)),
-                ATLS_ERR_POLICY_MISMATCH,
+    if ((a != NULL && digest_listed(a, digest)) || (b != NULL && digest_listed(b, digest))) {
+        return ATLS_OK;
+    }
+    /* not listed: accepted only when signed by a trusted key (an ima-sig entry) */
+    const char *sig = json_string_value(json_object_get(ev, "signature"));
+    ATLS_ENSURE(r->keys != NULL, ATLS_ERR_POLICY_MISMATCH,
                 "IMA policy: %.200s with digest %s is not in the allow list (entry %zu)", path,
                 digest, i);
+    ATLS_ENSURE(sig != NULL, ATLS_ERR_POLICY_MISMATCH,
+                "IMA policy: %.200s with digest %s is neither in the allow list nor signed "
+                "(entry %zu)",
+                path, digest, i);
+    atls_error rc = atls_ima_sig_check(r->keys, digest, sig);
+    if (rc != ATLS_OK) {
+        char why[200];
+        snprintf(why, sizeof(why), "%s", atls_error_message());
+        ATLS_RAISE(rc, "IMA policy: %.200s (entry %zu) is not in the allow list and %s", path,
+                   i, why);
+    }
     return ATLS_OK;
 }
 
