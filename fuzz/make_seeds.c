@@ -27,6 +27,7 @@
 #include "testcrl.h"
 #include "tls_pair.h"
 #include "evlog_testgen.h"
+#include "evidence/eventlog/eventlog.h"
 #include "tpm2_fake.h"
 #ifdef ATLS_FUZZ_HAVE_TSM
 #include "evidence/tsm/tsm.h"
@@ -653,6 +654,21 @@ static void put_writer(const char *target, const char *name, atls_writer *w)
     atls_writer_cleanup(w);
 }
 
+/* put_record: |w|'s log (not consumed) as an application/vnd.atls.eventlog+cbor record seed */
+static void put_record(const char *name, atls_evlog_kind kind, uint64_t start, uint64_t total,
+                       const atls_writer *w, size_t from)
+{
+    atls_evlog_record rec = {.kind = kind, .start = start, .total = total};
+    static const uint8_t none[1];
+    size_t n = atls_writer_len(w) - from;
+    atls_cursor_init(&rec.log, n > 0 ? atls_writer_data(w) + from : none, n);
+    uint8_t *out = NULL;
+    size_t len = 0;
+    FUZZ_SETUP(atls_evlog_record_encode(&rec, &out, &len) == ATLS_OK);
+    put("eventlog_record", name, out, len);
+    free(out);
+}
+
 static void seeds_eventlog(void)
 {
     static const uint16_t two[] = {0x0004, 0x000B}, sha384[] = {0x000C};
@@ -675,6 +691,7 @@ static void seeds_eventlog(void)
                evgen_event2(&w, two, 2, 8, 0xd, "ro quiet", 8, "kernel_cmdline: ro quiet", 25) &&
                evgen_event2(&w, two, 2, 5, 0x80000007, NULL, 0,
                             "Exit Boot Services Invocation", 29));
+    put_record("tcg", ATLS_EVLOG_TPM, 0, 8, &w, 0);
     put_writer("eventlog_tpm", "agile", &w);
     atls_writer_cleanup(&v);
     atls_writer_init(&w, 0);
@@ -691,6 +708,7 @@ static void seeds_eventlog(void)
                evgen_event2(&w, sha384, 1, 2, 0x80000003, "kernel", 6, image, sizeof(image)) &&
                evgen_event2(&w, sha384, 1, 3, 0x6, NULL, 0, "LOADED_IMAGE::LoadOptions", 26) &&
                atls_writer_add_bytes(&w, ff, sizeof(ff)));
+    put_record("ccel", ATLS_EVLOG_CCEL, 0, 3, &w, 0);
     put_writer("eventlog_ccel", "log", &w);
     uint8_t table[56] = "CCEL";
     table[4] = 56;
@@ -712,6 +730,20 @@ static void seeds_eventlog(void)
                             sizeof(sig)) &&
                evgen_ima_ng(&w, 10, "ima-sig", "sha1", digest, 20, "/etc/x", NULL, 0) &&
                evgen_ima_violation(&w, 10, "/tmp/v"));
+    put_record("ima", ATLS_EVLOG_IMA, 0, 5, &w, 0);
+    {
+        /* the tail after the first two entries, as a connection's later attestation sends it */
+        atls_evlog el;
+        FUZZ_SETUP(atls_evlog_parse_ima(atls_writer_data(&w), atls_writer_len(&w), &el) ==
+                       ATLS_OK &&
+                   el.num_events == 5);
+        put_record("ima-tail", ATLS_EVLOG_IMA, 2, 5, &w, el.events[2].offset);
+        atls_evlog_cleanup(&el);
+    }
+    atls_writer empty;
+    atls_writer_init(&empty, 0);
+    put_record("ima-empty", ATLS_EVLOG_IMA, 5, 5, &empty, 0);
+    atls_writer_cleanup(&empty);
     put_writer("eventlog_ima", "list", &w);
 }
 

@@ -7,7 +7,7 @@ set(ATLS_FUZZ_TARGETS
   frame ea_request ea_auth cmw cbor cose sim
   tpm2_attest tpm2_sig tpm2_public tpm2_quote
   snp tdx_quote tdx_json tdx_collateral policy ear_jwt intra_request
-  eventlog_tpm eventlog_ccel eventlog_ima)
+  eventlog_tpm eventlog_ccel eventlog_ima eventlog_record)
 
 set(atls_fuzz_deps_frame atls_frame)
 set(atls_fuzz_deps_ea_request atls_ea)
@@ -32,6 +32,7 @@ set(atls_fuzz_deps_intra_request atls_intra)
 set(atls_fuzz_deps_eventlog_tpm atls_eventlog)
 set(atls_fuzz_deps_eventlog_ccel atls_eventlog)
 set(atls_fuzz_deps_eventlog_ima atls_eventlog)
+set(atls_fuzz_deps_eventlog_record atls_eventlog)
 
 # Targets of modules other engineers are adding: only when the module library exists.
 if(TARGET atls_cca AND EXISTS ${PROJECT_SOURCE_DIR}/fuzz/fuzz_cca.c)
