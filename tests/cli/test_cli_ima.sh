@@ -46,6 +46,28 @@ run_cmd "$T/ear.txt" "$T/ear.err" "$ATLS" connect "localhost:$SRV" --ca "$T/ca.p
 check "connect --policy affirms (exit $RC)" [ "$RC" -eq 0 ]
 check "the summary says affirming" grep -q "status: affirming" "$T/ear.txt"
 
+# ---- offline: atls evidence carries the logs in its CMW; atls verify and policy init read them ----
+CH=$(openssl rand -hex 64)
+setup_cmd "$T/ev.out" "$ATLS" evidence --attester tpm2 --tpm-tcti "$TCTI" --tpm-pcrs sha256:0-7,10 \
+    --ima-log "$T/ima.bin" --challenge "$CH" -o "$T/ev.cmw"
+run_cmd "$T/v.json" "$T/v.err" "$ATLS" verify --evidence "$T/ev.cmw" --challenge "$CH" \
+    --policy "$T/policy.json" --json
+check "atls verify: the offline CMW with its IMA list affirms (exit $RC)" [ "$RC" -eq 0 ]
+check "  its IMA list replayed to the quoted PCR 10, every entry covered" \
+    jq -e '.submods.tpm2.ear_attester_claims.eventlogs.ima | .covered == [10] and
+        .complete and (.events | length) == 3' "$T/v.json"
+run_cmd "$T/policy-file.json" "$T/policy-file.err" "$ATLS" policy init --evidence "$T/ev.cmw"
+check "policy init --evidence gives the live server's IMA allow list and PCRs" \
+    bash -c "cmp <(jq -S '.tpm2 | {ima, pcrs}' '$T/policy0.json') <(jq -S '.tpm2 | {ima, pcrs}' '$T/policy-file.json')"
+# Debian's python3 has python3-cbor2 (scripts/setup-deps)
+/usr/bin/python3 -c 'import cbor2, sys
+c = cbor2.load(open(sys.argv[1], "rb")); del c["ima-log"]; open(sys.argv[2], "wb").write(cbor2.dumps(c))' \
+    "$T/ev.cmw" "$T/no-ima.cmw"
+run_cmd "$T/noima.out" "$T/noima.err" "$ATLS" verify --evidence "$T/no-ima.cmw" --challenge "$CH" \
+    --policy "$T/policy.json"
+check "the CMW without its IMA list: the ima policy refuses it (exit 1)" [ "$RC" -eq 1 ]
+check "  saying no IMA list came" grep -q "no IMA measurement list came with the Evidence" "$T/noima.err"
+
 "$ATLS" connect -v "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/policy.json" \
     -L "127.0.0.1:$LOC" --reattest 1 2> "$T/tunnel.log" &
 TUN=$!
