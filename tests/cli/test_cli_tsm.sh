@@ -115,6 +115,43 @@ if [ "$PROV" = tdx ]; then
     check "  saying no event log came" grep -q "no firmware event log came with the Evidence" "$T/nolog.err"
     kill "$SERVE_PID"; wait "$SERVE_PID" 2> /dev/null || :
 fi
+if [ "$MODE" = tdx ]; then
+    # re-attestation on one connection (--batch off: per-connection answers): the CC event log
+    # goes out with the first answer only, the client replays it again from its state
+    SRV7=$(free_port)
+    LOC=$(free_port)
+    start_serve "$T/serve7.log" "$SRV7" --backend "127.0.0.1:$ECHO" --attester tsm \
+        --tsm-path "$T/tsm" "${COLL[@]}" "${CCEL[@]}" --batch off
+    "$ATLS" connect -v "localhost:$SRV7" --ca "$T/ca.pem" --policy "$T/policy.json" \
+        "${ANCHOR[@]}" -L "127.0.0.1:$LOC" --reattest 1 2> "$T/tunnel7.log" &
+    TUN=$!
+    PIDS+=($TUN)
+    wait_port "$LOC"
+    exec 3<> "/dev/tcp/127.0.0.1/$LOC"
+    echo "hello" >&3
+    read -r -t 10 line <&3 || true
+    check "data flows through the attested tunnel" [ "$line" = "hello" ]
+    # (connect's start-up check and wait_port's probe are connections of their own: the
+    # tunnel's is the last one)
+    tunnel_appraisals() {
+        local id
+        id=$(grep -o 'appraisal tunnel=[0-9]* status=affirming' "$T/tunnel7.log" | tail -1 | grep -o '[0-9]*')
+        [ -n "$id" ] && count_at_least 3 "$T/tunnel7.log" "appraisal tunnel=$id status=affirming"
+    }
+    wait_until 20 tunnel_appraisals || true
+    check "three appraisals on the tunnel's connection, each affirming" tunnel_appraisals
+    conn=$(grep -o 'evidence id=[0-9]*' "$T/serve7.log" | tail -1 | cut -d= -f2)
+    mapfile -t sizes < <(grep -o "evidence id=$conn .*bytes=[0-9]*" "$T/serve7.log" | grep -o 'bytes=[0-9]*' | cut -d= -f2)
+    sizes_shrink() {
+        [ "${#sizes[@]}" -ge 3 ] && [ "${sizes[0]}" -gt $((sizes[1] + 400)) ] &&
+            [ "${sizes[1]}" -eq "${sizes[2]}" ]
+    }
+    check "the first answer carries the CC event log, later ones do not (${sizes[*]:0:3} bytes)" \
+        sizes_shrink
+    check "the tunnel is still up" kill -0 "$TUN"
+    exec 3>&-
+    kill "$TUN" "$SERVE_PID"; wait "$TUN" "$SERVE_PID" 2> /dev/null || :
+fi
 if [ "$MODE" = tdx-tpm ]; then
     check "the EAR: the TPM quote is a second submod, affirming" \
         jq -e '.submods.tpm2.ear_status == "affirming" and (.submods | length) == 2' "$T/ear.json"

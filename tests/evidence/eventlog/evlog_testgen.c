@@ -231,6 +231,7 @@ void evgen_ccel_table(uint8_t t[56], uint8_t cc_type, uint64_t laml)
     for (int i = 0; i < 8; i++) {
         t[40 + i] = (uint8_t)(laml >> (8 * i));
     }
+    t[48 + 3] = 0x7d; /* log area start address 0x7d000000 */
     uint8_t sum = 0;
     for (size_t i = 0; i < 56; i++) {
         sum = (uint8_t)(sum + t[i]);

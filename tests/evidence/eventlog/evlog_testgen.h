@@ -65,7 +65,7 @@ void evgen_extend(const char *hash, uint8_t *reg, const uint8_t *digest, size_t 
 size_t evgen_ccel_td(atls_writer *w, int unknown_type, size_t pad, uint8_t rtmr[4][48]);
 
 /* evgen_ccel_table: an ACPI CCEL table (ACPI 6.5 section 5.2.34, 56 bytes, checksum fixed up)
- * of CC type |cc_type| for a log area of |laml| bytes. */
+ * of CC type |cc_type| for a log area of |laml| bytes at 0x7d000000, OEM ID "ATLS  ". */
 void evgen_ccel_table(uint8_t t[56], uint8_t cc_type, uint64_t laml);
 
 #endif /* ATLS_TESTS_EVLOG_TESTGEN_H */

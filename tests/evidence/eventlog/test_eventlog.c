@@ -355,23 +355,10 @@ static void test_ccel(void)
     CHECK_ERR(parse_built(&w, 1), ATLS_ERR_DECODE_EVENTLOG_LOCALITY);
 }
 
-/* an ACPI CCEL table of our own, checksum fixed up */
+/* an ACPI CCEL table of our own (evlog_testgen.c) for a 64 KiB log area */
 static void ccel_table(uint8_t t[56], uint8_t cc_type)
 {
-    memset(t, 0, 56);
-    memcpy(t, "CCEL", 4);
-    t[4] = 56;
-    t[8] = 1;
-    memcpy(t + 10, "ATLS  ", 6);
-    memcpy(t + 16, "TESTTABL", 8);
-    t[36] = cc_type;
-    t[42] = 1; /* LAML 0x10000 */
-    t[48 + 3] = 0x7d;
-    uint8_t sum = 0;
-    for (int i = 0; i < 56; i++) {
-        sum = (uint8_t)(sum + t[i]);
-    }
-    t[9] = (uint8_t)(0x100 - sum);
+    evgen_ccel_table(t, cc_type, 0x10000);
 }
 
 static void test_ccel_table(void)
