@@ -164,6 +164,18 @@ static atls_error ima_event_claim(const atls_evlog *log, size_t i, json_t *o)
     ATLS_GUARD(atls_claims_set_str(o, "file_digest", digest));
     if (!atls_cursor_is_empty(&m->sig)) {
         ATLS_GUARD(set_cursor_hex(o, "signature", m->sig, atls_cursor_remaining(&m->sig)));
+        /* who signed it, so a policy can name the key (the parser checked the header) */
+        atls_ima_sig_hdr h;
+        if (atls_ima_sig_header(m->sig, &h)) {
+            char id[9];
+            snprintf(id, sizeof(id), "%08x", h.keyid);
+            const char *hash = atls_ima_hash_algo_name(h.hash_algo);
+            ATLS_GUARD(atls_claims_set_str(o, "signature_key_id", id));
+            ATLS_GUARD(atls_claims_set_int(o, "signature_version", h.version));
+            if (hash != NULL) {
+                ATLS_GUARD(atls_claims_set_str(o, "signature_hash", hash));
+            }
+        }
     }
     if (!atls_cursor_is_empty(&m->buf)) {
         ATLS_GUARD(set_cursor_hex(o, "buf", m->buf, atls_cursor_remaining(&m->buf)));

@@ -225,25 +225,50 @@ static const char *hash_algo_name(uint8_t a)
     }
 }
 
+const char *atls_ima_hash_algo_name(uint8_t algo)
+{
+    return hash_algo_name(algo);
+}
+
+int atls_ima_sig_header(atls_cursor sig, atls_ima_sig_hdr *out)
+{
+    memset(out, 0, sizeof(*out));
+    return atls_cursor_get_u8(&sig, &out->type) && atls_cursor_get_u8(&sig, &out->version) &&
+           atls_cursor_get_u8(&sig, &out->hash_algo) && atls_cursor_get_u32(&sig, &out->keyid) &&
+           atls_cursor_get_u16_prefixed(&sig, &out->sig) && atls_cursor_is_empty(&sig) &&
+           !atls_cursor_is_empty(&out->sig);
+}
+
+/* verify_with: |key| verifies |sig| over |digest| of hash |md| (PKCS#1 v1.5 for RSA) */
+static int verify_with(EVP_PKEY *key, const EVP_MD *md, const atls_cursor *sig,
+                       const uint8_t *digest, size_t dlen)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(key, NULL);
+    int ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
+             (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA ||
+              EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1) &&
+             EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
+             EVP_PKEY_verify(ctx, atls_cursor_data(sig), atls_cursor_remaining(sig), digest,
+                             dlen) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
 static atls_error check(const atls_ima_keys *keys, const char *digest_claim, const uint8_t *sig,
                         size_t sig_len)
 {
-    atls_cursor c, s;
-    uint8_t type = 0, version = 0, algo = 0;
-    uint32_t keyid = 0;
+    atls_cursor c;
+    atls_ima_sig_hdr h;
     atls_cursor_init(&c, sig, sig_len);
-    ATLS_ENSURE(atls_cursor_get_u8(&c, &type) && atls_cursor_get_u8(&c, &version) &&
-                    atls_cursor_get_u8(&c, &algo) && atls_cursor_get_u32(&c, &keyid) &&
-                    atls_cursor_get_u16_prefixed(&c, &s) && atls_cursor_is_empty(&c) &&
-                    !atls_cursor_is_empty(&s),
-                ATLS_ERR_DECODE_IMA_SIGNATURE, "the signature header is truncated or its size "
-                                               "does not match");
-    ATLS_ENSURE(type == SIG_TYPE_DIGSIG && version == 2, ATLS_ERR_POLICY_MISMATCH,
+    ATLS_ENSURE(atls_ima_sig_header(c, &h), ATLS_ERR_DECODE_IMA_SIGNATURE,
+                "the signature header is truncated or its size does not match");
+    ATLS_ENSURE(h.type == SIG_TYPE_DIGSIG && h.version == 2, ATLS_ERR_POLICY_MISMATCH,
                 "a signature of type %u version %u (only digital signatures v2 are checked)",
-                type, version);
-    const char *hash = hash_algo_name(algo);
+                h.type, h.version);
+    const char *hash = hash_algo_name(h.hash_algo);
     ATLS_ENSURE(hash != NULL, ATLS_ERR_POLICY_MISMATCH,
-                "a signature with the unknown or unchecked hash algorithm %u", algo);
+                "a signature with the unknown or unchecked hash algorithm %u", h.hash_algo);
     /* the signature covers the file digest of its own hash: the one measured */
     const char *colon = strchr(digest_claim, ':');
     ATLS_ENSURE(colon != NULL && (size_t)(colon - digest_claim) == strlen(hash) &&
@@ -252,39 +277,30 @@ static atls_error check(const atls_ima_keys *keys, const char *digest_claim, con
                 "a %s signature, but the measured digest is %.*s", hash,
                 colon != NULL ? (int)(colon - digest_claim) : 0, digest_claim);
     const EVP_MD *md = EVP_get_digestbyname(hash);
+    ATLS_ENSURE(md != NULL, ATLS_ERR_POLICY_MISMATCH, "%s is not available", hash);
     uint8_t *digest = NULL;
     size_t dlen = 0;
-    ATLS_ENSURE(md != NULL, ATLS_ERR_POLICY_MISMATCH, "%s is not available", hash);
     ATLS_GUARD(atls_hex_decode(colon + 1, &digest, &dlen));
     atls_error rc = ATLS_OK;
     if (dlen != (size_t)EVP_MD_get_size(md)) {
         rc = atls_error_raise(ATLS_ERR_POLICY_MISMATCH, __FILE__, __LINE__,
                               "a %s digest of %zu bytes", hash, dlen);
     }
-    size_t i = 0;
-    while (rc == ATLS_OK && i < keys->num && keys->k[i].id != keyid &&
-           !(keys->k[i].has_skid && keys->k[i].skid == keyid)) {
-        i++;
-    }
-    if (rc == ATLS_OK && i == keys->num) {
-        rc = atls_error_raise(ATLS_ERR_POLICY_MISMATCH, __FILE__, __LINE__,
-                              "signed by key id %08x, which is not a trusted key", keyid);
-    }
-    if (rc == ATLS_OK) {
-        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(keys->k[i].key, NULL);
-        int ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1 &&
-                 (EVP_PKEY_get_base_id(keys->k[i].key) != EVP_PKEY_RSA ||
-                  EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1) &&
-                 EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
-                 EVP_PKEY_verify(ctx, atls_cursor_data(&s), atls_cursor_remaining(&s), digest,
-                                 dlen) == 1;
-        EVP_PKEY_CTX_free(ctx);
-        ERR_clear_error();
-        if (!ok) {
-            rc = atls_error_raise(ATLS_ERR_EVIDENCE_IMA_SIGNATURE, __FILE__, __LINE__,
-                                  "a %s signature by key id %08x that does not verify", hash,
-                                  keyid);
+    /* every trusted key with that id (ids are 4 bytes: two keys may share one) */
+    int named = 0, verified = 0;
+    for (size_t i = 0; rc == ATLS_OK && i < keys->num && !verified; i++) {
+        if (keys->k[i].id == h.keyid || (keys->k[i].has_skid && keys->k[i].skid == h.keyid)) {
+            named = 1;
+            verified = verify_with(keys->k[i].key, md, &h.sig, digest, dlen);
         }
+    }
+    if (rc == ATLS_OK && !named) {
+        rc = atls_error_raise(ATLS_ERR_POLICY_MISMATCH, __FILE__, __LINE__,
+                              "signed by key id %08x, which is not a trusted key", h.keyid);
+    } else if (rc == ATLS_OK && !verified) {
+        rc = atls_error_raise(ATLS_ERR_EVIDENCE_IMA_SIGNATURE, __FILE__, __LINE__,
+                              "a %s signature by key id %08x that does not verify", hash,
+                              h.keyid);
     }
     free(digest);
     return rc;

@@ -69,6 +69,21 @@ const char *atls_evlog_grub_prefix(atls_cursor d);
 
 /* ---- IMA file signatures (eventlog_imasig.c) ---- */
 
+/* The header of an IMA signature (security.ima; Linux signature_v2_hdr), views into it. */
+typedef struct atls_ima_sig_hdr {
+    uint8_t type;      /* 0x03 digital signature, 0x06 fs-verity */
+    uint8_t version;   /* 2 or 3 */
+    uint8_t hash_algo; /* enum hash_algo (include/uapi/linux/hash_info.h) */
+    uint32_t keyid;    /* big-endian on the wire */
+    atls_cursor sig;   /* sig_size bytes */
+} atls_ima_sig_hdr;
+
+/* atls_ima_sig_header: 1 when |sig| is exactly such a header and a non-empty signature. */
+int atls_ima_sig_header(atls_cursor sig, atls_ima_sig_hdr *out);
+
+/* atls_ima_hash_algo_name: "sha256", ... for the hash algorithms atls checks, else NULL. */
+const char *atls_ima_hash_algo_name(uint8_t algo);
+
 /* The trusted keys of an "ima" policy: public keys and certificates, each with its IMA key id. */
 typedef struct atls_ima_keys atls_ima_keys;
 

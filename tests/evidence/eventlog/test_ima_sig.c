@@ -163,6 +163,17 @@ static atls_error appraise(const char *path, const char *hash, const uint8_t *si
     atls_evidence_blob b = {enc, enc_len};
     json_t *claims = json_object();
     CHECK_OK(atls_evlog_verify(&b, 1, 1u << ATLS_EVLOG_IMA, &q, 1, NULL, claims));
+    if (sig_len > 7) {
+        /* the claims name the signer: the key id of the header */
+        json_t *ev = json_array_get(
+            json_object_get(json_object_get(json_object_get(claims, "eventlogs"), "ima"),
+                            "events"),
+            0);
+        char id[9];
+        snprintf(id, sizeof(id), "%02x%02x%02x%02x", sig[3], sig[4], sig[5], sig[6]);
+        const char *have = json_string_value(json_object_get(ev, "signature_key_id"));
+        CHECK(have != NULL && strcmp(have, id) == 0);
+    }
     json_t *pol = json_loads(policy_text, 0, NULL);
     CHECK(pol != NULL);
     rc = atls_evlog_policy_check(NULL, pol);
