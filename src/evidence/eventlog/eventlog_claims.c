@@ -166,7 +166,7 @@ static atls_error ima_event_claim(const atls_evlog *log, size_t i, json_t *o)
         ATLS_GUARD(set_cursor_hex(o, "signature", m->sig, atls_cursor_remaining(&m->sig)));
         /* who signed it, so a policy can name the key (the parser checked the header) */
         atls_ima_sig_hdr h;
-        if (atls_ima_sig_header(m->sig, &h)) {
+        if (atls_ima_sig_header(m->sig, &h) == 0) {
             char id[9];
             snprintf(id, sizeof(id), "%08x", h.keyid);
             const char *hash = atls_ima_hash_algo_name(h.hash_algo);

@@ -114,19 +114,15 @@ static atls_error get_sig(atls_cursor f, atls_evlog_ima *m)
     if (atls_cursor_is_empty(&f)) {
         return ATLS_OK;
     }
-    uint8_t type = 0, version = 0, hash_algo = 0;
-    uint32_t keyid = 0;
-    atls_cursor sig;
-    ATLS_ENSURE(atls_cursor_get_u8(&f, &type) && atls_cursor_get_u8(&f, &version) &&
-                    atls_cursor_get_u8(&f, &hash_algo) && atls_cursor_get_u32(&f, &keyid) &&
-                    atls_cursor_get_u16_prefixed(&f, &sig),
-                ATLS_ERR_DECODE_IMA_SIGNATURE, "signature header truncated");
-    ATLS_ENSURE(type == EVM_IMA_XATTR_DIGSIG || type == IMA_VERITY_DIGSIG,
-                ATLS_ERR_DECODE_IMA_SIGNATURE, "security.ima type %u is not a signature", type);
-    ATLS_ENSURE(version == 2 || version == 3, ATLS_ERR_DECODE_IMA_SIGNATURE,
-                "signature version %u, expected 2 or 3", version);
-    ATLS_ENSURE(!atls_cursor_is_empty(&sig) && atls_cursor_is_empty(&f),
-                ATLS_ERR_DECODE_IMA_SIGNATURE, "signature size does not match the field");
+    atls_ima_sig_hdr h;
+    int bad = atls_ima_sig_header(f, &h);
+    ATLS_ENSURE(bad != 1, ATLS_ERR_DECODE_IMA_SIGNATURE, "signature header truncated");
+    ATLS_ENSURE(h.type == EVM_IMA_XATTR_DIGSIG || h.type == IMA_VERITY_DIGSIG,
+                ATLS_ERR_DECODE_IMA_SIGNATURE, "security.ima type %u is not a signature", h.type);
+    ATLS_ENSURE(h.version == 2 || h.version == 3, ATLS_ERR_DECODE_IMA_SIGNATURE,
+                "signature version %u, expected 2 or 3", h.version);
+    ATLS_ENSURE(bad == 0, ATLS_ERR_DECODE_IMA_SIGNATURE,
+                "signature size does not match the field");
     return ATLS_OK;
 }
 

@@ -233,10 +233,12 @@ const char *atls_ima_hash_algo_name(uint8_t algo)
 int atls_ima_sig_header(atls_cursor sig, atls_ima_sig_hdr *out)
 {
     memset(out, 0, sizeof(*out));
-    return atls_cursor_get_u8(&sig, &out->type) && atls_cursor_get_u8(&sig, &out->version) &&
-           atls_cursor_get_u8(&sig, &out->hash_algo) && atls_cursor_get_u32(&sig, &out->keyid) &&
-           atls_cursor_get_u16_prefixed(&sig, &out->sig) && atls_cursor_is_empty(&sig) &&
-           !atls_cursor_is_empty(&out->sig);
+    if (!(atls_cursor_get_u8(&sig, &out->type) && atls_cursor_get_u8(&sig, &out->version) &&
+          atls_cursor_get_u8(&sig, &out->hash_algo) && atls_cursor_get_u32(&sig, &out->keyid) &&
+          atls_cursor_get_u16_prefixed(&sig, &out->sig))) {
+        return 1;
+    }
+    return atls_cursor_is_empty(&sig) && !atls_cursor_is_empty(&out->sig) ? 0 : 2;
 }
 
 /* verify_with: |key| verifies |sig| over |digest| of hash |md| (PKCS#1 v1.5 for RSA) */
@@ -261,7 +263,7 @@ static atls_error check(const atls_ima_keys *keys, const char *digest_claim, con
     atls_cursor c;
     atls_ima_sig_hdr h;
     atls_cursor_init(&c, sig, sig_len);
-    ATLS_ENSURE(atls_ima_sig_header(c, &h), ATLS_ERR_DECODE_IMA_SIGNATURE,
+    ATLS_ENSURE(atls_ima_sig_header(c, &h) == 0, ATLS_ERR_DECODE_IMA_SIGNATURE,
                 "the signature header is truncated or its size does not match");
     ATLS_ENSURE(h.type == SIG_TYPE_DIGSIG && h.version == 2, ATLS_ERR_POLICY_MISMATCH,
                 "a signature of type %u version %u (only digital signatures v2 are checked)",

@@ -78,7 +78,9 @@ typedef struct atls_ima_sig_hdr {
     atls_cursor sig;   /* sig_size bytes */
 } atls_ima_sig_hdr;
 
-/* atls_ima_sig_header: 1 when |sig| is exactly such a header and a non-empty signature. */
+/* atls_ima_sig_header reads such a header from |sig|: 0 when |sig| is exactly the header and a
+ * non-empty signature of its sig_size; 1 when it ends early (header, or fewer than sig_size
+ * bytes); 2 when bytes are left over or the signature is empty (*out filled as far as read). */
 int atls_ima_sig_header(atls_cursor sig, atls_ima_sig_hdr *out);
 
 /* atls_ima_hash_algo_name: "sha256", ... for the hash algorithms atls checks, else NULL. */
