@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_KEY_FILE (1u * 1024u * 1024u)
 #define MAX_KEYS 64u
@@ -129,10 +130,14 @@ static atls_error load_one(atls_ima_keys *keys, const char *entry)
     int inline_pem = strncmp(entry, "-----BEGIN", 10) == 0;
     uint8_t *bytes = NULL;
     size_t len = 0;
+    struct stat st;
     if (inline_pem) {
         bytes = (uint8_t *)strdup(entry);
         len = strlen(entry);
         ATLS_ENSURE(bytes != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    } else if (stat(entry, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* a FIFO or a device would block or never end */
+        ATLS_RAISE(ATLS_ERR_POLICY_INVALID, "ima.trusted_keys: %s is not a regular file", entry);
     } else if (atls_file_read(entry, MAX_KEY_FILE, &bytes, &len) != ATLS_OK) {
         char inner[200];
         snprintf(inner, sizeof(inner), "%s", atls_error_message());
@@ -140,9 +145,16 @@ static atls_error load_one(atls_ima_keys *keys, const char *entry)
     }
     const char *what = inline_pem ? "inline PEM" : entry;
     size_t found = 0;
-    atls_error rc = ATLS_ERR_INTERNAL_ALLOC;
-    BIO *bio = len <= MAX_KEY_FILE ? BIO_new_mem_buf(bytes, (int)len) : NULL;
-    if (bio != NULL) {
+    if (len > MAX_KEY_FILE) {
+        free(bytes);
+        ATLS_RAISE(ATLS_ERR_POLICY_INVALID, "ima.trusted_keys: %s is larger than %u bytes", what,
+                   MAX_KEY_FILE);
+    }
+    atls_error rc = ATLS_OK;
+    BIO *bio = BIO_new_mem_buf(bytes, (int)len);
+    if (bio == NULL) {
+        rc = atls_error_raise(ATLS_ERR_INTERNAL_ALLOC, __FILE__, __LINE__, "out of memory");
+    } else {
         rc = load_pem(keys, bio, what, &found);
         BIO_free(bio);
     }

@@ -297,6 +297,8 @@ static void test_policy_rules(void)
         "{\"trusted_keys\":\"x\"}",
         "{\"trusted_keys\":[1]}",
         "{\"trusted_keys\":[\"/nonexistent/key.pem\"]}",
+        "{\"trusted_keys\":[\"/dev/null\"]}",
+        "{\"trusted_keys\":[\"/tmp\"]}",
         "{\"trusted_keys\":[\"-----BEGIN PUBLIC KEY-----\\nAAAA\\n-----END PUBLIC KEY-----\\n\"]}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
