@@ -3,8 +3,8 @@
  * (`evmctl ima_sign --sigfile`, the security.ima value in FILE.sig) and verifies it
  * (`evmctl ima_verify --sigfile`); the same signature goes into an ima-sig entry of a generated
  * IMA list, which atls replays against a quote and appraises. For every case atls accepts
- * exactly what evmctl verifies, and refuses with the expected error otherwise: a valid RSA
- * (SHA-1, SHA-256, SHA-384, SHA-512) or ECDSA P-256 signature; a signature by a key that is
+ * exactly what evmctl verifies, and refuses with the expected error otherwise: a valid RSA-2048
+ * (SHA-1, SHA-256, SHA-384, SHA-512), RSA-4096 (SHA-224), ECDSA P-256 or P-384 signature; a signature by a key that is
  * not trusted; a file changed after signing (its measured digest no longer signed); a flipped
  * signature byte; a signature cut short (header fixed up, or not: then the list itself is
  * malformed); an unknown hash algorithm; a hash other than the measured one; another key id.
@@ -79,6 +79,8 @@ static const ima_case cases[] = {
     {"RSA-2048 SHA-384", "rsa.pem", "sha384", NONE, ATLS_OK},
     {"RSA-2048 SHA-512", "rsa.pem", "sha512", NONE, ATLS_OK},
     {"ECDSA P-256 SHA-256", "ec.pem", "sha256", NONE, ATLS_OK},
+    {"ECDSA P-384 SHA-384", "ec384.pem", "sha384", NONE, ATLS_OK},
+    {"RSA-4096 SHA-224", "rsa4k.pem", "sha224", NONE, ATLS_OK},
     {"signed by a key that is not trusted", "other.pem", "sha256", NONE, ATLS_ERR_POLICY_MISMATCH},
     {"file changed after signing", "rsa.pem", "sha256", FILE_CHANGED,
      ATLS_ERR_EVIDENCE_IMA_SIGNATURE},
@@ -198,6 +200,13 @@ static void keys(void)
              "openssl x509 -in ec.crt -outform DER -out ec.der && openssl ec -in ec.pem -pubout "
              "-out ec.pub 2>/dev/null",
              dir) == 0);
+    CHECK(sh("cd %s && openssl ecparam -genkey -name secp384r1 -noout -out ec384.pem && openssl "
+             "req -new -x509 -key ec384.pem -out ec384.crt -days 30 -subj /CN=ima-ec384 "
+             "2>/dev/null && openssl x509 -in ec384.crt -outform DER -out ec384.der",
+             dir) == 0);
+    CHECK(sh("cd %s && openssl genrsa -out rsa4k.pem 4096 2>/dev/null && openssl req -new -x509 "
+             "-key rsa4k.pem -outform DER -out rsa4k.der -days 30 -subj /CN=ima-rsa4k 2>/dev/null",
+             dir) == 0);
     CHECK(sh("cd %s && openssl genrsa -out other.pem 2048 2>/dev/null && openssl req -new -x509 "
              "-key other.pem -outform DER -out other.der -days 30 -subj /CN=other 2>/dev/null",
              dir) == 0);
@@ -209,8 +218,8 @@ static void test_against_evmctl(void)
     /* a certificate (PEM), a DER certificate and a bare public key: each kind of entry */
     snprintf(policy, sizeof(policy),
              "{\"allowlist\":{\"/usr/bin/listed\":[\"sha256:00\"]},"
-             "\"trusted_keys\":[\"%s/rsa.crt\",\"%s/ec.pub\"]}",
-             dir, dir);
+             "\"trusted_keys\":[\"%s/rsa.crt\",\"%s/ec.pub\",\"%s/ec384.crt\",\"%s/rsa4k.der\"]}",
+             dir, dir, dir, dir);
     int agree = 0;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const ima_case *c = &cases[i];
@@ -233,8 +242,9 @@ static void test_against_evmctl(void)
             FILE *f = fopen(file, "a");
             CHECK(f != NULL && fputs("appended after signing\n", f) >= 0 && fclose(f) == 0);
         }
-        char keys[300];
-        snprintf(keys, sizeof(keys), "%s/rsa.der,%s/ec.der", dir, dir);
+        char keys[400];
+        snprintf(keys, sizeof(keys), "%s/rsa.der,%s/ec.der,%s/ec384.der,%s/rsa4k.der", dir, dir,
+                 dir, dir);
         int evmctl_ok =
             sh("evmctl ima_verify --sigfile --key %s %s >/dev/null 2>&1", keys, file) == 0;
         atls_error rc = appraise(file, c->hash, sig, sig_len, policy);
