@@ -28,6 +28,10 @@ int check_summary(void);
 
 #define CHECK(cond) check_report(!!(cond), __FILE__, __LINE__, #cond, NULL)
 
+/* CHECK_FAIL records a failure saying |why| (a string literal): for paths that must not be
+ * reached (CHECK(!"...") would be a string-to-bool conversion clang warns about). */
+#define CHECK_FAIL(why) check_report(0, __FILE__, __LINE__, why, NULL)
+
 #define CHECK_OK(expr)                                                                            \
     do {                                                                                          \
         atls_error check_rc_ = (expr);                                                            \

@@ -136,7 +136,7 @@ static void wait_waiting(atls_batcher *b, size_t n)
         }
         usleep(1000);
     }
-    CHECK(!"the request did not queue");
+    CHECK_FAIL("the request did not queue");
 }
 
 /* ---- one request on its own thread ------------------------------------------------------- */
@@ -351,7 +351,7 @@ static void check_cmw_answer(const uint8_t *cmw_bytes, size_t len, const uint8_t
             CHECK(atls_cursor_remaining(&v2.evidence) == 64 &&
                   memcmp(atls_cursor_data(&v2.evidence), want2, 64) == 0);
         } else {
-            CHECK(!"the second Evidence has no batch record");
+            CHECK_FAIL("the second Evidence has no batch record");
         }
     }
     atls_batch_view v;
@@ -362,7 +362,7 @@ static void check_cmw_answer(const uint8_t *cmw_bytes, size_t len, const uint8_t
         CHECK(atls_cursor_remaining(&v.evidence) == 64 &&
               memcmp(atls_cursor_data(&v.evidence), want, 64) == 0);
     } else {
-        CHECK(!"no batch record");
+        CHECK_FAIL("no batch record");
     }
 }
 

@@ -112,7 +112,7 @@ static uint8_t *hex_field(json_t *v, const char *name, size_t *len)
     const char *h = json_string_value(json_object_get(v, name));
     *len = 0;
     if (h == NULL || atls_hex_decode(h, &out, len) != ATLS_OK) {
-        CHECK(!"vector field missing or not hex");
+        CHECK_FAIL("vector field missing or not hex");
         fprintf(stderr, "  field %s\n", name);
         return NULL;
     }
@@ -170,7 +170,7 @@ static void test_vectors(void)
             CHECK_EQ_MEM(out.aik_pub_hash, aik, hlen);
             CHECK_EQ_MEM(out.challenge, ch, 64);
         } else {
-            CHECK(!"vector fields have the wrong lengths");
+            CHECK_FAIL("vector fields have the wrong lengths");
         }
         free(secret), free(ctx), free(spki), free(ev), free(b), free(aik), free(ch);
     }
@@ -220,7 +220,7 @@ static void test_live(const char *suite, const char *md, size_t hlen, testcert_k
     size_t spki_len = 0;
     if (p == NULL || leaf == NULL || exporter_secret_len != hlen ||
         atls_spki_der(leaf->cert, &spki, &spki_len) != ATLS_OK) {
-        CHECK(!"live setup");
+        CHECK_FAIL("live setup");
         goto done;
     }
     /* the SPKI is the certificate's public key, DER, as i2d_PUBKEY writes it */

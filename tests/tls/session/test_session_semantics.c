@@ -489,7 +489,7 @@ static void test_rate_limit(void)
 {
     tls_pair *p = fixture_pair(&F, NULL);
     if (p == NULL) {
-        CHECK(!"pair");
+        CHECK_FAIL("pair");
         return;
     }
     server_run run = {.pair = p};
