@@ -111,6 +111,24 @@ void atls_batcher_free(atls_batcher *b);
 ATLS_API
 const atls_attester_ops *atls_batcher_ops(void);
 
+/* atls_batcher_done_fn: the answer to one atls_batcher_submit, called on the batcher's thread
+ * (keep it short: it delays the next batch). On success |out| is the CMW produce_cmw would have
+ * returned (malloc'd; the callee owns it) and |reason| NULL; on failure |out| is NULL and
+ * |reason| names the error (borrowed for the call). */
+typedef void (*atls_batcher_done_fn)(void *arg, atls_error rc, uint8_t *out, size_t len,
+                                     const char *reason);
+
+/* atls_batcher_submit is produce_cmw without waiting (an event loop's thread must not block on
+ * the attester): |challenge| (64 bytes, copied) is queued like a waiting caller's, and |done|
+ * is called with |arg| once its batch is produced (also when that fails, and for every request
+ * still queued when atls_batcher_free runs: it waits for them). A CMW of at most |max| bytes.
+ * Fails at once (|done| not called) when max_waiting requests already wait
+ * (ATLS_ERR_EVIDENCE_ATTESTER) or the batcher is being freed (ATLS_ERR_USAGE_STATE).
+ * Thread-safe. */
+ATLS_API
+ATLS_MUST_CHECK atls_error atls_batcher_submit(atls_batcher *b, const uint8_t *challenge,
+                                               size_t max, atls_batcher_done_fn done, void *arg);
+
 /* atls_batcher_get_stats copies the counters. */
 ATLS_API
 void atls_batcher_get_stats(atls_batcher *b, atls_batcher_stats *out);

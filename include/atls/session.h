@@ -124,6 +124,11 @@ typedef struct atls_session_config {
     const atls_attester_ops *attester;
     void *attester_state;
     atls_fair_lock *attester_lock;
+    /* Asynchronous Evidence, for event loops (see atls_session_take_evidence_job): with this
+     * set the session never calls the attester on its own thread; a request that needs
+     * Evidence becomes a job the application runs (or has a batcher run) elsewhere and hands
+     * back. The attester fields above still say which attester and state a job uses. */
+    int evidence_async;
     /* Server only (expat-04 section 8.2): answer requests for Evidence only once the client's
      * first appraisal succeeded, so a client that has not attested learns nothing of the
      * server's platform. Requests wait meanwhile (within max_peer_requests). */
@@ -288,6 +293,79 @@ const atls_appraisal *atls_session_last_appraisal(const atls_session *s);
  * queue capacity): constant over any number of re-attestations (for tests of the bound). */
 ATLS_API
 size_t atls_session_memory(const atls_session *s);
+
+/*
+ * Asynchronous Evidence (evidence_async). A quote can take tens of milliseconds (a TPM, a TDX
+ * Quoting Enclave): an event loop must not wait for it on the thread that moves other
+ * connections' bytes. With evidence_async the session answers the peer's requests in the same
+ * order and under the same bounds as ever, but when the request at the head of its queue needs
+ * Evidence it makes a job (the binding challenge of that request, atls/binding.h) and waits
+ * for it to come back; requests behind it wait too (answers keep their order). Meanwhile the
+ * session keeps reading, appraising and moving DATA. At most one job per session is out.
+ *
+ *   atls_session_take_evidence_job   after any call that processes input: the job, if one
+ *                                    was made (the caller owns it now)
+ *   atls_evidence_job_run            on any thread: the session's attester over the challenge
+ *   or atls_evidence_job_complete    the result from elsewhere (a batcher, atls/batch.h)
+ *   atls_session_evidence_done       back on the session's thread: the authenticator is built
+ *                                    and queued, the next request served
+ */
+typedef struct atls_evidence_job atls_evidence_job;
+
+/* atls_session_take_evidence_job: the job the session made for the request at the head of its
+ * queue and not handed out yet, or NULL. The caller owns it from now on and must give it back
+ * with atls_session_evidence_done (or, when the session is freed first, free it with
+ * atls_evidence_job_free once nothing runs it any more). Session's thread. */
+ATLS_API
+atls_evidence_job *atls_session_take_evidence_job(atls_session *s);
+
+/* atls_session_evidence_waiting: 1 while a job the session made has not come back. */
+ATLS_API
+int atls_session_evidence_waiting(const atls_session *s);
+
+/* atls_evidence_job_challenge: the 64-byte challenge the Evidence must cover (borrowed from
+ * the job). atls_evidence_job_max: the most bytes the CMW may have. Thread-safe (the job is
+ * not changed by them). */
+ATLS_API
+const uint8_t *atls_evidence_job_challenge(const atls_evidence_job *j);
+ATLS_API
+size_t atls_evidence_job_max(const atls_evidence_job *j);
+
+/* atls_evidence_job_run calls the session's attester over the job's challenge (holding
+ * attester_lock when the session has one) and keeps the result in the job. Blocks for as long
+ * as the attester takes. Any thread, one at a time per job; the session must not be freed
+ * meanwhile (the attester's per-connection state is the session's). */
+ATLS_API
+void atls_evidence_job_run(atls_evidence_job *j);
+
+/* atls_evidence_job_complete stores a result produced elsewhere: |rc| ATLS_OK with |out|
+ * (malloc'd; ownership moves to the job) of |len| bytes, in the form the session's attester
+ * would have returned it (produce_cmw's CMW when its ops have produce_cmw, else produce's
+ * Evidence), or an error |rc| with |reason| (copied; may be NULL). Any thread. */
+ATLS_API
+void atls_evidence_job_complete(atls_evidence_job *j, atls_error rc, uint8_t *out, size_t len,
+                                const char *reason);
+
+/* atls_session_evidence_done takes |j| back (freed here, whatever the result): on success the
+ * authenticator is queued and sent as far as the socket allows and the next requests served;
+ * a failed job fails the session as a failed synchronous production does (an ERROR frame, the
+ * attester's error returned). A job from another session is refused (ATLS_ERR_USAGE_STATE).
+ * Session's thread. */
+ATLS_API
+ATLS_MUST_CHECK atls_error atls_session_evidence_done(atls_session *s, atls_evidence_job *j);
+
+/* atls_evidence_job_free releases a job (NULL-safe): for a job whose session is gone. */
+ATLS_API
+void atls_evidence_job_free(atls_evidence_job *j);
+
+/* atls_session_close_step is atls_session_close for an event loop: it does what the socket
+ * allows now (flush queued bytes, then close_notify, then read and drop what the peer still
+ * sends) and returns 1 when the close is complete (the peer's close_notify or EOF, or an
+ * error), 0 when it must be called again once the socket is ready for *events (POLLIN /
+ * POLLOUT). The caller bounds the total time (atls_session_close allows 2 s). Session's
+ * thread. */
+ATLS_API
+int atls_session_close_step(atls_session *s, short *events);
 
 /* atls_session_send_error sends an ERROR frame (code, reason), flushes it as far as the socket
  * allows, and marks the session closed. */

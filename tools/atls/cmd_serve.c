@@ -5,6 +5,8 @@
 #include "logging.h"
 #include "metrics.h"
 #include "serve.h"
+#include "serve_conn.h"
+#include "serve_limits.h"
 
 #include <atls/session.h>
 
@@ -28,7 +30,7 @@ static const char help[] =
     "                  --backend HOST:PORT|unix:PATH --attester NAME [attester options]\n"
     "                  [--require-attestation] [--client-policy FILE --client-ca FILE\n"
     "                  [--reattest SECONDS]] [--max-connections N] [--log-format text|json]\n"
-    "                  [--metrics ADDR:PORT] [--batch on|off] [-v]\n"
+    "                  [--metrics ADDR:PORT] [--batch on|off] [--workers N] [-v]\n"
     "TLS 1.3 proxy in front of a TCP backend. Clients offering ALPN atls/1 get an attested\n"
     "session (Evidence on request, DATA forwarded); other TLS clients get a plain TLS proxy\n"
     "unless --require-attestation. Runs until SIGINT/SIGTERM; SIGHUP reloads the certificate,\n"
@@ -48,7 +50,9 @@ static const char help[] =
     "                             TLS certificates and authenticators (required)\n"
     "  --reattest SECONDS         with --client-policy: ask each client for fresh Evidence\n"
     "                             this often (default 60); a failed or late answer closes it\n"
-    "  --max-connections N        concurrent connections (default 1024)\n"
+    "  --max-connections N        concurrent connections (default 1024; at most what the\n"
+    "                             descriptor limit allows, two per connection)\n"
+    "  --workers N                event-loop threads (default: the online cores, 1..256)\n"
     "  --batch on|off             on (default): requests that arrive while the attester is\n"
     "                             busy share its next Evidence, each with the inclusion proof\n"
     "                             of its own challenge; off: one Evidence per request, for\n"
@@ -64,7 +68,7 @@ static const char help[] =
 
 enum { OPT_LISTEN = 1, OPT_CERT, OPT_KEY, OPT_CHAIN, OPT_BACKEND, OPT_REQUIRE, OPT_CLIENT_POLICY,
        OPT_CLIENT_CA, OPT_REATTEST, OPT_MAX, OPT_LOG_FORMAT, OPT_METRICS, OPT_BATCH,
-       OPT_COLLATERAL_REFRESH };
+       OPT_COLLATERAL_REFRESH, OPT_WORKERS };
 
 static void on_signal(int sig)
 {
@@ -127,14 +131,8 @@ static void drain_signal_pipe(void)
 }
 
 /* accept_loop runs until SIGINT/SIGTERM/SIGQUIT; returns 0 */
-static int accept_loop(server *srv, int lfd, const serve_files *files)
+static int accept_loop(server *srv, int lfd, const serve_files *files, serve_fd_limit *lim)
 {
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGQUIT);
-    sigaddset(&block, SIGHUP);
     while (!serve_stopping) {
         struct pollfd pf[2] = {{.fd = lfd, .events = POLLIN},
                                {.fd = signal_pipe[0], .events = POLLIN}};
@@ -155,48 +153,30 @@ static int accept_loop(server *srv, int lfd, const serve_files *files)
         }
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) {
-            if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
+            if (errno == EMFILE || errno == ENFILE) {
+                serve_fd_limit_accept_failed(lim, lfd, errno);
+            } else if (errno != EINTR && errno != EAGAIN && errno != ECONNABORTED) {
                 cli_error("accept: %s", strerror(errno));
-                struct timespec ts = {0, 100000000L}; /* e.g. EMFILE: do not spin */
+                struct timespec ts = {0, 100000000L}; /* do not spin */
                 nanosleep(&ts, NULL);
             }
             continue;
         }
-        pthread_mutex_lock(&srv->lock);
-        int full = srv->active >= srv->max_connections;
-        pthread_mutex_unlock(&srv->lock);
-        if (full) {
+        if (atomic_load(&srv->active) >= srv->max_connections) {
             char peer[80];
+            int by_fds = srv->max_connections == lim->fit;
             cli_peer_name(fd, peer, sizeof(peer));
             metrics_connection(METRICS_REFUSED);
             log_event(LOG_WARN, "refused", "peer=%s reason=%s max_connections=%d", peer,
-                      "too many connections (--max-connections)", srv->max_connections);
+                      by_fds ? "descriptor limit reached (two per connection)"
+                             : "too many connections (--max-connections)",
+                      srv->max_connections);
             close(fd);
             continue;
         }
-        /* worker threads leave the signals to this thread */
-        pthread_sigmask(SIG_BLOCK, &block, &old);
-        (void)serve_conn_start(srv, fd);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        serve_workers_add(srv, fd);
     }
     return 0;
-}
-
-/* wait_idle waits up to |ms| for every connection thread to finish. 1 if they did. */
-static int wait_idle(server *srv, int ms)
-{
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += ms / 1000;
-    pthread_mutex_lock(&srv->lock);
-    while (srv->active > 0) {
-        if (pthread_cond_timedwait(&srv->idle, &srv->lock, &deadline) == ETIMEDOUT) {
-            break;
-        }
-    }
-    int idle = srv->active == 0;
-    pthread_mutex_unlock(&srv->lock);
-    return idle;
 }
 
 /* start_metrics: the --metrics endpoint (metrics.h) */
@@ -239,12 +219,14 @@ int cmd_serve(int argc, char **argv)
         {"metrics", required_argument, NULL, OPT_METRICS},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"collateral-refresh", required_argument, NULL, OPT_COLLATERAL_REFRESH},
+        {"workers", required_argument, NULL, OPT_WORKERS},
         COLLATERAL_FETCH_LONGOPTS,
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     static server srv;
+    serve_fd_limit lim = {.reserve = -1};
     memset(&srv, 0, sizeof(srv));
     srv.max_connections = 1024;
     srv.timeout_ms = 30000;
@@ -281,6 +263,16 @@ int cmd_serve(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             srv.max_connections = (int)v;
+            break;
+        }
+        case OPT_WORKERS: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 256) {
+                cli_error("--workers '%s': expected 1..256", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            srv.num_workers = (int)v;
             break;
         }
         case OPT_LOG_FORMAT: rc = logging_parse_format(optarg, &log_fmt); break;
@@ -358,9 +350,14 @@ int cmd_serve(int argc, char **argv)
         return rc;
     }
     serve_config_slot_init(&srv.config, first);
-    if (atls_fair_lock_init(&srv.attester_lock) != ATLS_OK) {
-        rc = cli_fail_atls(CLI_EXIT_USAGE, "lock");
-        goto done;
+    if (srv.num_workers == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        srv.num_workers = cores < 1 ? 1 : cores > 256 ? 256 : (int)cores;
+    }
+    serve_fd_limit_init(&lim);
+    int asked_max = srv.max_connections;
+    if (srv.max_connections > lim.fit) {
+        srv.max_connections = lim.fit;
     }
     if ((rc = cli_attester_open(&ao, &attester, &attester_state)) != 0) {
         goto done;
@@ -392,8 +389,11 @@ int cmd_serve(int argc, char **argv)
     if ((rc = cli_listen(&lhp, &lfd)) != 0) {
         goto done;
     }
-    pthread_mutex_init(&srv.lock, NULL);
-    pthread_cond_init(&srv.idle, NULL);
+    if ((srv.batcher == NULL && serve_evidence_start(&srv) != 0) ||
+        serve_workers_start(&srv) != 0) {
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
     /* from here on every line is a timestamped log line (logging.h) */
     logging_start(log_fmt);
     if (metrics_addr != NULL && (rc = start_metrics(metrics_addr)) != 0) {
@@ -402,30 +402,42 @@ int cmd_serve(int argc, char **argv)
     cli_local_name(lfd, bound, sizeof(bound));
     cli_backend_name(&srv.backend, backend_name, sizeof(backend_name));
     log_event(LOG_INFO, "listening",
-              "addr=%s backend=%s attester=%s batch=%s clients_attest=%s config=%lu", bound,
-              backend_name, attester->name, srv.batcher != NULL ? "on" : "off",
-              srv.mutual ? "yes" : "no", first->generation);
-    rc = accept_loop(&srv, lfd, &files);
+              "addr=%s backend=%s attester=%s batch=%s clients_attest=%s config=%lu workers=%d "
+              "nofile=%ld nofile_before=%ld max_connections=%d",
+              bound, backend_name, attester->name, srv.batcher != NULL ? "on" : "off",
+              srv.mutual ? "yes" : "no", first->generation, srv.num_workers, lim.soft,
+              lim.before, srv.max_connections);
+    if (srv.max_connections < asked_max) {
+        log_event(LOG_WARN, "limit", "max_connections=%d asked=%d reason=%s nofile=%ld",
+                  srv.max_connections, asked_max,
+                  "the descriptor limit (hard RLIMIT_NOFILE) leaves room for no more", lim.soft);
+    }
+    rc = accept_loop(&srv, lfd, &files, &lim);
     close(lfd);
     lfd = -1;
-    log_event(LOG_INFO, "stopping", "open_connections=%d", srv.active);
+    log_event(LOG_INFO, "stopping", "open_connections=%d", atomic_load(&srv.active));
     collateral_refresh_stop(refresh);
     refresh = NULL;
-    int idle = wait_idle(&srv, 5000);
-    /* the attester goes whatever the connections do: its TPM objects are flushed */
+    int left = serve_workers_stop(&srv, 5000);
+    /* the attester goes whatever the connections do: its TPM objects are flushed; a job still
+     * out fails at once from here on */
     attester_meter_close(&srv.attester);
     metrics_http_stop();
-    if (!idle) {
-        cli_error("%d connection(s) did not close in time", srv.active);
-        return CLI_EXIT_OK; /* threads still use the snapshot: leave it to exit() */
+    if (left > 0) {
+        cli_error("%d connection(s) did not close in time", left);
+        return CLI_EXIT_OK; /* workers still use the snapshot: leave it to exit() */
     }
 done:
+    serve_evidence_stop(&srv);
     collateral_refresh_stop(refresh);
     if (lfd >= 0) {
         close(lfd);
     }
     metrics_http_stop();
     atls_batcher_free(srv.batcher); /* before the attester it wraps */
+    srv.batcher = NULL;
+    serve_workers_free(&srv);
+    serve_fd_limit_cleanup(&lim);
     if (srv.attester.real != NULL) {
         attester_meter_close(&srv.attester);
     } else if (attester != NULL) {

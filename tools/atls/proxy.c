@@ -146,13 +146,15 @@ proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents,
     return PROXY_OK;
 }
 
+int proxy_pump_drain_step(proxy_pump *p)
+{
+    return write_fd(p) != 0 || p->len == 0;
+}
+
 void proxy_pump_drain(proxy_pump *p, int timeout_ms)
 {
     int64_t deadline = now_ms() + timeout_ms;
-    while (p->len > 0 && now_ms() < deadline) {
-        if (write_fd(p) != 0) {
-            return;
-        }
+    while (!proxy_pump_drain_step(p) && now_ms() < deadline) {
         struct pollfd pf = {.fd = p->fd, .events = POLLOUT};
         (void)poll(&pf, 1, 100);
     }
@@ -247,36 +249,48 @@ proxy_status proxy_plain_run(proxy_plain *p)
     return PROXY_OK;
 }
 
-void proxy_plain_finish(proxy_plain *p, int timeout_ms)
+int proxy_plain_finish_step(proxy_plain *p, struct pollfd *tls, struct pollfd *fd)
 {
-    int64_t deadline = now_ms() + timeout_ms;
-    while ((p->up_len > 0 || p->down_len > 0) && now_ms() < deadline) {
-        struct pollfd pf[2];
-        (void)proxy_plain_events(p, &pf[0], &pf[1]);
-        pf[0].events = (short)(pf[0].events & ~POLLIN);
-        pf[1].events = (short)(pf[1].events & ~POLLIN);
-        (void)poll(pf, 2, 100);
-        if (p->up_len > 0) {
-            ssize_t w = write(p->fd, p->up + p->up_off, p->up_len);
-            if (w > 0) {
-                p->up_off += (size_t)w;
-                p->up_len -= (size_t)w;
-            } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
-                p->up_len = 0;
-            }
+    if (p->up_len > 0) {
+        ssize_t w = write(p->fd, p->up + p->up_off, p->up_len);
+        if (w > 0) {
+            p->up_off += (size_t)w;
+            p->up_len -= (size_t)w;
+        } else if (w < 0 && errno != EAGAIN && errno != EINTR) {
+            p->up_len = 0;
         }
-        if (p->down_len > 0) {
-            int n = SSL_write(p->ssl, p->down + p->down_off, (int)p->down_len);
-            if (n > 0) {
-                p->down_off += (size_t)n;
-                p->down_len -= (size_t)n;
-            } else {
-                int e = SSL_get_error(p->ssl, n);
-                if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
-                    p->down_len = 0;
-                }
+    }
+    if (p->down_len > 0) {
+        int n = SSL_write(p->ssl, p->down + p->down_off, (int)p->down_len);
+        if (n > 0) {
+            p->down_off += (size_t)n;
+            p->down_len -= (size_t)n;
+        } else {
+            int e = SSL_get_error(p->ssl, n);
+            if (e != SSL_ERROR_WANT_WRITE && e != SSL_ERROR_WANT_READ) {
+                p->down_len = 0;
             }
         }
     }
-    (void)SSL_shutdown(p->ssl);
+    if (p->up_len == 0 && p->down_len == 0) {
+        (void)SSL_shutdown(p->ssl);
+        return 1;
+    }
+    (void)proxy_plain_events(p, tls, fd);
+    tls->events = (short)(tls->events & ~POLLIN);
+    fd->events = (short)(fd->events & ~POLLIN);
+    return 0;
+}
+
+void proxy_plain_finish(proxy_plain *p, int timeout_ms)
+{
+    int64_t deadline = now_ms() + timeout_ms;
+    struct pollfd pf[2];
+    while (!proxy_plain_finish_step(p, &pf[0], &pf[1])) {
+        if (now_ms() >= deadline) {
+            (void)SSL_shutdown(p->ssl);
+            return;
+        }
+        (void)poll(pf, 2, 100);
+    }
 }

@@ -49,8 +49,11 @@ int proxy_pump_events(const proxy_pump *p, int may_read_fd, struct pollfd *sess,
 /* proxy_pump_run moves bytes both ways after poll(2) returned. */
 proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents, int may_read_fd);
 
-/* proxy_pump_drain writes what is still buffered for the plain side (up to |timeout_ms|). */
+/* proxy_pump_drain writes what is still buffered for the plain side (up to |timeout_ms|).
+ * proxy_pump_drain_step is one non-blocking round of it for an event loop: 1 when done (or the
+ * plain side failed), 0 to call again once the plain fd is writable. */
 void proxy_pump_drain(proxy_pump *p, int timeout_ms);
+int proxy_pump_drain_step(proxy_pump *p);
 
 /* A plain TLS connection (no atls/1) pumped to/from a socket. */
 typedef struct proxy_plain {
@@ -68,8 +71,11 @@ typedef struct proxy_plain {
 void proxy_plain_init(proxy_plain *p, SSL *ssl, int fd);
 int proxy_plain_events(const proxy_plain *p, struct pollfd *tls, struct pollfd *fd);
 proxy_status proxy_plain_run(proxy_plain *p);
-/* proxy_plain_finish flushes both buffers (up to |timeout_ms|) and sends close_notify. */
+/* proxy_plain_finish flushes both buffers (up to |timeout_ms|) and sends close_notify.
+ * proxy_plain_finish_step is one non-blocking round of it: 1 when done (close_notify sent), 0
+ * to call again once the poll entries it filled are ready. */
 void proxy_plain_finish(proxy_plain *p, int timeout_ms);
+int proxy_plain_finish_step(proxy_plain *p, struct pollfd *tls, struct pollfd *fd);
 
 /* proxy_set_nonblocking / proxy_set_blocking. */
 void proxy_set_nonblocking(int fd);

@@ -1,53 +1,26 @@
-/* serve_conn.c: one client connection of `atls serve` on its own thread (serve.h): TLS 1.3
- * handshake, then an attested atls/1 session or a plain TLS proxy to the backend. Each
- * connection keeps the configuration snapshot it started with (serve_config.h) and logs one
- * line when it is established (logging.h): peer, ALPN, attested or plain. */
+/* serve_conn.c: one client connection of `atls serve` as a non-blocking state machine
+ * (serve_conn.h): TLS 1.3 handshake, then an attested atls/1 session or a plain TLS proxy to the
+ * backend. Each connection keeps the configuration snapshot it started with (serve_config.h)
+ * and logs one line when it is established (logging.h): peer, ALPN, attested or plain. */
+#include "serve_conn.h"
+
 #include "logging.h"
 #include "metrics.h"
-#include "proxy.h"
-#include "serve.h"
-
-/* stack per connection thread: 1 MiB (ASan builds need more than plain ones) */
-#define CONN_STACK_SIZE (1024u * 1024u)
-
-#include <atls/session.h>
 
 #include "base/result.h"
 
 #include <openssl/err.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
-#define POLL_MS 250
 #define HANDSHAKE_MS 10000
-
-typedef struct conn {
-    server *srv;
-    serve_config *cfg;        /* the snapshot this connection started with (a reference) */
-    int fd, backend;
-    unsigned long id;
-    char peer[80];
-    SSL *ssl;
-    attester_use attester;    /* this connection's handle on the shared attester */
-    int64_t requested_ms;     /* when we last asked the client to attest (0: never) */
-    union {
-        proxy_pump pump;
-        proxy_plain plain;
-    } u;
-} conn;
-
-static void set_timeouts(int fd, int ms)
-{
-    struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-}
+#define CLOSE_MS 2000 /* draining to the backend, lingering close: as the blocking forms */
 
 static int64_t now_ms(void)
 {
@@ -56,8 +29,30 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static uint32_t to_epoll(short ev)
+{
+    return (uint32_t)((ev & POLLIN ? EPOLLIN : 0) | (ev & POLLOUT ? EPOLLOUT : 0));
+}
+
+static short to_poll(uint32_t ev)
+{
+    return (short)((ev & EPOLLIN ? POLLIN : 0) | (ev & EPOLLOUT ? POLLOUT : 0) |
+                   (ev & EPOLLHUP ? POLLHUP : 0) | (ev & EPOLLERR ? POLLERR : 0));
+}
+
+/* set_deadline: the earliest of the current state's bound and |t| (0: none) */
+static void set_deadline(conn *c, int64_t t)
+{
+    int64_t d = c->state_deadline_ms;
+    if (t > 0 && (d == 0 || t < d)) {
+        d = t;
+    }
+    c->deadline_ms = d;
+}
+
 /* open_backend connects to the backend; on failure logs one line (always: the operator must
- * know) and returns -1. */
+ * know) and returns -1. A loopback or Unix-domain backend answers at once; a remote one that
+ * does not is bounded (5 s) like before. */
 static int open_backend(conn *c)
 {
     char err[300];
@@ -68,6 +63,7 @@ static int open_backend(conn *c)
         c->backend = -1;
         return -1;
     }
+    proxy_set_nonblocking(c->backend);
     return 0;
 }
 
@@ -91,13 +87,40 @@ static void on_client_appraisal(void *arg, const atls_appraisal *a)
               a->reason[0] != '\0' ? a->reason : NULL);
 }
 
-static atls_error ask_client(conn *c, atls_session *s)
+static atls_error ask_client(conn *c)
 {
     c->requested_ms = now_ms();
-    return atls_session_request(s, NULL, 0);
+    c->next_request_ms = c->requested_ms + c->srv->client_reattest_ms;
+    return atls_session_request(c->session, NULL, 0);
 }
 
-static void run_attested(conn *c)
+/* to_linger: the session closes cleanly from here (flush, close_notify, lingering read) */
+static void to_linger(conn *c)
+{
+    c->state = CONN_LINGER;
+    c->state_deadline_ms = now_ms() + CLOSE_MS;
+}
+
+/* dispatch_job: a request of the client needs Evidence: off to the batcher or the Evidence
+ * thread (serve_evidence.c); never produced here */
+static void dispatch_job(conn *c)
+{
+    if (c->job_out || c->session == NULL) {
+        return;
+    }
+    atls_evidence_job *j = atls_session_take_evidence_job(c->session);
+    if (j == NULL) {
+        return;
+    }
+    c->job = j;
+    c->job_out = 1;
+    if (serve_evidence_submit(c) != 0) {
+        c->job_out = 0;
+        serve_conn_evidence_back(c); /* the job holds the error: the session fails with it */
+    }
+}
+
+static void start_attested(conn *c)
 {
     server *srv = c->srv;
     atls_session_config cfg;
@@ -111,8 +134,8 @@ static void run_attested(conn *c)
     } else {
         cfg.attester = &srv->attester.ops;
         cfg.attester_state = &c->attester;
-        cfg.attester_lock = &srv->attester_lock;
     }
+    cfg.evidence_async = 1; /* never on this thread: serve_evidence.c */
     cfg.peer_must_attest = srv->mutual;
     /* expat-04 section 8.2: a client that must attest learns nothing of our platform before
      * it did; a client that refuses gets an ERROR frame, never our Evidence */
@@ -125,203 +148,309 @@ static void run_attested(conn *c)
     cfg.answer_timeout_ms = srv->client_reattest_ms > 1000 ? srv->client_reattest_ms : 1000;
     cfg.on_appraisal = on_client_appraisal;
     cfg.on_appraisal_arg = c;
-    atls_session *s = NULL;
-    if (atls_session_new(c->ssl, &cfg, &s) != ATLS_OK) {
+    if (atls_session_new(c->ssl, &cfg, &c->session) != ATLS_OK) {
         log_refusal(c, "atls/1", atls_error_message());
+        c->state = CONN_DONE;
         return;
     }
     metrics_connection(METRICS_ATTESTED);
     log_event(LOG_INFO, "connection", "id=%lu peer=%s alpn=atls/1 mode=attested config=%lu",
               c->id, c->peer, c->cfg->generation);
     if (open_backend(c) != 0) {
-        ATLS_BEST_EFFORT(atls_session_send_error(s, ATLS_ERR_IO, "backend unreachable"));
+        ATLS_BEST_EFFORT(atls_session_send_error(c->session, ATLS_ERR_IO, "backend unreachable"));
         /* a lingering close: closing with the client's request unread would reset the
          * connection, and the reset can destroy the ERROR frame before the client reads it */
-        atls_session_close(s);
-        atls_session_free(s);
+        to_linger(c);
         return;
     }
-    if (srv->mutual && ask_client(c, s) != ATLS_OK) {
+    if (srv->mutual && ask_client(c) != ATLS_OK) {
         log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
-        atls_session_free(s);
+        c->state = CONN_DONE;
         return;
     }
-    proxy_pump *p = &c->u.pump;
-    proxy_pump_init(p, s, c->backend);
-    int64_t next_request = now_ms() + srv->client_reattest_ms;
-    for (;;) {
-        int attested = !srv->mutual || atls_session_peer_attested(s);
-        /* re-attest the client as `atls connect` re-attests servers; the session itself fails
-         * when an answer is late (answer_timeout_ms), and the pump reports it */
-        if (srv->mutual && attested && atls_session_outstanding_age_ms(s) < 0 &&
-            now_ms() >= next_request) {
-            if (ask_client(c, s) != ATLS_OK) {
-                log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
-                break;
-            }
-            next_request = now_ms() + srv->client_reattest_ms;
-        }
-        struct pollfd pf[2];
-        int now = proxy_pump_events(p, attested, &pf[0], &pf[1]);
-        int timeout = POLL_MS, deadline = atls_session_timeout_ms(s);
-        if (deadline >= 0 && deadline < timeout) {
-            timeout = deadline;
-        }
-        if (!now && poll(pf, 2, timeout) < 0 && errno != EINTR) {
-            break;
-        }
-        if (serve_stopping) {
-            break;
-        }
-        proxy_status st = proxy_pump_run(p, pf[0].revents, pf[1].revents, attested);
-        if (st == PROXY_OK) {
-            continue;
-        }
-        if (st == PROXY_PEER_CLOSED) {
-            proxy_pump_drain(p, 2000);
-            log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id, "client closed");
-        } else if (st == PROXY_FD_CLOSED) {
-            log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id, "backend closed");
-        } else if (st == PROXY_FD_ERROR) {
-            log_event(LOG_WARN, "closed", "id=%lu reason=backend:%s", c->id,
-                      strerror(p->fd_errno));
-        } else {
-            /* the session already sent an ERROR frame naming the problem */
-            log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
-        }
-        break;
+    c->pump = malloc(sizeof(*c->pump)); /* its buffer stays untouched while idle */
+    if (c->pump == NULL) {
+        log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, "out of memory");
+        to_linger(c);
+        return;
     }
-    atls_session_close(s); /* flushes queued bytes, close_notify */
-    atls_session_free(s);
+    proxy_pump_init(c->pump, c->session, c->backend);
+    c->next_request_ms = now_ms() + srv->client_reattest_ms;
+    c->state = CONN_ATTESTED;
+    c->state_deadline_ms = 0;
 }
 
-static void run_plain(conn *c)
+static void start_plain(conn *c)
 {
     if (c->srv->require_attestation) {
         log_refusal(c, "-", "the client did not negotiate atls/1 (--require-attestation)");
         (void)SSL_shutdown(c->ssl);
+        c->state = CONN_DONE;
         return;
     }
     metrics_connection(METRICS_PLAIN);
     log_event(LOG_INFO, "connection", "id=%lu peer=%s alpn=- mode=plain config=%lu", c->id,
               c->peer, c->cfg->generation);
-    if (open_backend(c) != 0) {
+    c->plain = malloc(sizeof(*c->plain));
+    if (c->plain == NULL || open_backend(c) != 0) {
         (void)SSL_shutdown(c->ssl);
+        c->state = CONN_DONE;
         return;
     }
-    proxy_plain *p = &c->u.plain;
-    proxy_plain_init(p, c->ssl, c->backend);
-    for (;;) {
-        struct pollfd pf[2];
-        int now = proxy_plain_events(p, &pf[0], &pf[1]);
-        if (!now && poll(pf, 2, POLL_MS) < 0 && errno != EINTR) {
-            break;
-        }
-        if (serve_stopping) {
-            break;
-        }
-        proxy_status st = proxy_plain_run(p);
-        if (st != PROXY_OK) {
-            log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id,
-                      st == PROXY_FD_CLOSED ? "backend closed" : "client closed");
-            break;
-        }
-    }
-    proxy_plain_finish(p, 2000);
+    proxy_plain_init(c->plain, c->ssl, c->backend);
+    c->state = CONN_PLAIN;
+    c->state_deadline_ms = 0;
 }
 
-static void handshake(conn *c)
+static void step_handshake(conn *c)
 {
-    set_timeouts(c->fd, HANDSHAKE_MS); /* a silent client cannot hold the handshake forever */
-    c->ssl = SSL_new(c->cfg->ctx);
-    if (c->ssl == NULL || SSL_set_fd(c->ssl, c->fd) != 1) {
+    ERR_clear_error();
+    int r = SSL_accept(c->ssl);
+    if (r == 1) {
+        metrics_handshake((double)(now_ms() - c->handshake_started_ms) / 1000.0);
+        if (atls_ssl_is_atls(c->ssl)) {
+            start_attested(c);
+        } else {
+            start_plain(c);
+        }
         return;
     }
-    ERR_clear_error();
-    int64_t t0 = now_ms();
-    if (SSL_accept(c->ssl) != 1) {
-        char err[300];
-        int timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
-        if (BIO_number_read(SSL_get_rbio(c->ssl)) == 0 && !timed_out) {
-            /* connected and closed without a byte: a port probe (health check), not a client */
-            ERR_clear_error();
-            log_event(LOG_DEBUG, "probe", "id=%lu peer=%s", c->id, c->peer);
-            return;
-        }
+    int e = SSL_get_error(c->ssl, r);
+    int timed_out = now_ms() >= c->state_deadline_ms;
+    if ((e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) && !timed_out) {
+        c->want[0] = e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT;
+        return;
+    }
+    char err[300];
+    if (BIO_number_read(SSL_get_rbio(c->ssl)) == 0 && !timed_out) {
+        /* connected and closed without a byte: a port probe (health check), not a client */
+        ERR_clear_error();
+        log_event(LOG_DEBUG, "probe", "id=%lu peer=%s", c->id, c->peer);
+    } else {
         metrics_connection(METRICS_HANDSHAKE_FAILED);
         log_event(LOG_WARN, "handshake_failed", "id=%lu peer=%s reason=%s", c->id, c->peer,
                   timed_out && ERR_peek_error() == 0
                       ? "timeout: no complete ClientHello within 10 s"
                       : cli_ssl_error_text(NULL, err, sizeof(err)));
+    }
+    c->state = CONN_DONE;
+}
+
+/* end_attested: the pump stopped with |st|: log why, then drain or linger */
+static void end_attested(conn *c, proxy_status st)
+{
+    if (st == PROXY_PEER_CLOSED) {
+        log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id, "client closed");
+        c->state = CONN_DRAIN;
+        c->state_deadline_ms = now_ms() + CLOSE_MS;
         return;
     }
-    metrics_handshake((double)(now_ms() - t0) / 1000.0);
-    if (atls_ssl_is_atls(c->ssl)) {
-        run_attested(c);
+    if (st == PROXY_FD_CLOSED) {
+        log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id, "backend closed");
+    } else if (st == PROXY_FD_ERROR) {
+        log_event(LOG_WARN, "closed", "id=%lu reason=backend:%s", c->id,
+                  strerror(c->pump->fd_errno));
     } else {
-        run_plain(c);
+        /* the session already sent an ERROR frame naming the problem */
+        log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
+    }
+    to_linger(c);
+}
+
+static void step_attested(conn *c, const uint32_t revents[2])
+{
+    server *srv = c->srv;
+    atls_session *s = c->session;
+    int attested = !srv->mutual || atls_session_peer_attested(s);
+    /* re-attest the client as `atls connect` re-attests servers; the session itself fails
+     * when an answer is late (answer_timeout_ms), and the pump reports it */
+    if (srv->mutual && attested && atls_session_outstanding_age_ms(s) < 0 &&
+        now_ms() >= c->next_request_ms) {
+        if (ask_client(c) != ATLS_OK) {
+            log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
+            to_linger(c);
+            return;
+        }
+    }
+    proxy_status st = proxy_pump_run(c->pump, to_poll(revents[0]), to_poll(revents[1]),
+                                     attested);
+    dispatch_job(c);
+    if (st != PROXY_OK) {
+        end_attested(c, st);
+        return;
+    }
+    attested = !srv->mutual || atls_session_peer_attested(s);
+    struct pollfd pf[2];
+    c->ready = proxy_pump_events(c->pump, attested, &pf[0], &pf[1]);
+    c->want[0] = to_epoll(pf[0].events);
+    c->want[1] = to_epoll(pf[1].events);
+    int t = atls_session_timeout_ms(s);
+    int64_t next = t >= 0 ? now_ms() + t : 0;
+    if (srv->mutual && attested && atls_session_outstanding_age_ms(s) < 0 &&
+        (next == 0 || c->next_request_ms < next)) {
+        next = c->next_request_ms;
+    }
+    set_deadline(c, next);
+}
+
+static void step_drain(conn *c)
+{
+    if (proxy_pump_drain_step(c->pump) || now_ms() >= c->state_deadline_ms) {
+        to_linger(c);
+        return;
+    }
+    c->want[1] = EPOLLOUT;
+}
+
+static void step_linger(conn *c)
+{
+    short ev = 0;
+    if (atls_session_close_step(c->session, &ev) || now_ms() >= c->state_deadline_ms) {
+        ERR_clear_error();
+        c->state = CONN_DONE;
+        return;
+    }
+    c->want[0] = to_epoll(ev);
+}
+
+static void step_plain(conn *c)
+{
+    proxy_status st = proxy_plain_run(c->plain);
+    if (st != PROXY_OK) {
+        log_event(LOG_DEBUG, "closed", "id=%lu reason=%s", c->id,
+                  st == PROXY_FD_CLOSED ? "backend closed" : "client closed");
+        c->state = CONN_PLAIN_FINISH;
+        c->state_deadline_ms = now_ms() + CLOSE_MS;
+        return;
+    }
+    struct pollfd pf[2];
+    c->ready = proxy_plain_events(c->plain, &pf[0], &pf[1]);
+    c->want[0] = to_epoll(pf[0].events);
+    c->want[1] = to_epoll(pf[1].events);
+}
+
+static void step_plain_finish(conn *c)
+{
+    struct pollfd pf[2];
+    if (proxy_plain_finish_step(c->plain, &pf[0], &pf[1])) {
+        c->state = CONN_DONE;
+        return;
+    }
+    if (now_ms() >= c->state_deadline_ms) {
+        (void)SSL_shutdown(c->ssl);
+        c->state = CONN_DONE;
+        return;
+    }
+    c->want[0] = to_epoll(pf[0].events);
+    c->want[1] = to_epoll(pf[1].events);
+}
+
+void serve_conn_step(conn *c, const uint32_t revents[2])
+{
+    conn_state before;
+    /* a state change may have more to do at once (a handshake that completes with data) */
+    do {
+        before = c->state;
+        c->want[0] = c->want[1] = 0;
+        c->ready = 0;
+        c->deadline_ms = c->state_deadline_ms;
+        switch (c->state) {
+        case CONN_HANDSHAKE: step_handshake(c); break;
+        case CONN_ATTESTED: step_attested(c, revents); break;
+        case CONN_DRAIN: step_drain(c); break;
+        case CONN_LINGER: step_linger(c); break;
+        case CONN_PLAIN: step_plain(c); break;
+        case CONN_PLAIN_FINISH: step_plain_finish(c); break;
+        case CONN_DONE: break;
+        }
+        c->deadline_ms = c->deadline_ms == 0 ? c->state_deadline_ms : c->deadline_ms;
+    } while (c->state != before && c->state != CONN_DONE);
+    ERR_clear_error();
+}
+
+void serve_conn_evidence_back(conn *c)
+{
+    atls_evidence_job *j = c->job;
+    c->job = NULL;
+    if (c->session == NULL || j == NULL) {
+        atls_evidence_job_free(j);
+        return;
+    }
+    if (c->state != CONN_ATTESTED) {
+        /* closing anyway: the answer is not needed any more */
+        atls_evidence_job_free(j);
+        return;
+    }
+    if (atls_session_evidence_done(c->session, j) != ATLS_OK && c->state == CONN_ATTESTED) {
+        /* the session sent an ERROR frame naming the attester's failure */
+        log_event(LOG_WARN, "closed", "id=%lu reason=%s", c->id, atls_error_message());
+        to_linger(c);
+        return;
+    }
+    dispatch_job(c); /* the next request may need Evidence too */
+}
+
+void serve_conn_stop(conn *c)
+{
+    switch (c->state) {
+    case CONN_HANDSHAKE: c->state = CONN_DONE; break;
+    case CONN_ATTESTED:
+    case CONN_DRAIN: to_linger(c); break;
+    case CONN_PLAIN:
+        c->state = CONN_PLAIN_FINISH;
+        c->state_deadline_ms = now_ms() + CLOSE_MS;
+        break;
+    default: break;
     }
 }
 
-static void *conn_main(void *arg)
+conn *serve_conn_new(server *srv, serve_worker *w, int fd, unsigned long id)
 {
-    conn *c = arg;
-    server *srv = c->srv;
-    cli_peer_name(c->fd, c->peer, sizeof(c->peer));
-    handshake(c);
+    conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        close(fd);
+        return NULL;
+    }
+    c->srv = srv;
+    c->worker = w;
+    c->fd = fd;
+    c->backend = -1;
+    c->id = id;
+    c->cfg = serve_config_slot_get(&srv->config);
+    c->attester.meter = &srv->attester;
+    c->attester.conn_id = id;
+    c->ref[0].c = c->ref[1].c = c;
+    c->ref[1].which = 1;
+    cli_peer_name(fd, c->peer, sizeof(c->peer));
+    proxy_set_nonblocking(fd);
+    c->ssl = SSL_new(c->cfg->ctx);
+    if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
+        ERR_clear_error();
+        c->state = CONN_DONE;
+    }
+    /* idle connections keep no TLS record buffers (OpenSSL frees them between records) */
+    if (c->ssl != NULL) {
+        SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
+    }
+    c->handshake_started_ms = now_ms();
+    /* a silent client cannot hold the handshake forever */
+    c->state_deadline_ms = c->handshake_started_ms + HANDSHAKE_MS;
+    c->deadline_ms = c->state_deadline_ms;
+    return c;
+}
+
+void serve_conn_free(conn *c)
+{
+    atls_evidence_job_free(c->job);
+    atls_session_free(c->session);
     ERR_clear_error();
     SSL_free(c->ssl);
     close(c->fd);
     if (c->backend >= 0) {
         close(c->backend);
     }
+    free(c->pump);
+    free(c->plain);
     serve_config_unref(c->cfg);
     free(c);
-    metrics_open_add(-1);
-    pthread_mutex_lock(&srv->lock);
-    srv->active--;
-    pthread_cond_broadcast(&srv->idle);
-    pthread_mutex_unlock(&srv->lock);
-    return NULL;
-}
-
-int serve_conn_start(server *srv, int fd)
-{
-    conn *c = calloc(1, sizeof(*c));
-    if (c == NULL) {
-        close(fd);
-        return -1;
-    }
-    c->srv = srv;
-    c->fd = fd;
-    c->backend = -1;
-    c->cfg = serve_config_slot_get(&srv->config);
-    pthread_mutex_lock(&srv->lock);
-    c->id = ++srv->next_id;
-    srv->active++;
-    pthread_mutex_unlock(&srv->lock);
-    c->attester.meter = &srv->attester;
-    c->attester.conn_id = c->id;
-    metrics_open_add(1);
-    pthread_attr_t attr;
-    pthread_t t;
-    /* a connection thread needs far less than the default 8 MiB of stack (its largest frames
-     * are 64 KiB I/O buffers); a smaller reservation lets thousands of connections fit */
-    int ok = pthread_attr_init(&attr) == 0 &&
-             pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-             pthread_attr_setstacksize(&attr, CONN_STACK_SIZE) == 0 &&
-             pthread_create(&t, &attr, conn_main, c) == 0;
-    pthread_attr_destroy(&attr);
-    if (!ok) {
-        metrics_open_add(-1);
-        pthread_mutex_lock(&srv->lock);
-        srv->active--;
-        pthread_mutex_unlock(&srv->lock);
-        cli_error("cannot start a thread for connection %lu", c->id);
-        serve_config_unref(c->cfg);
-        close(fd);
-        free(c);
-        return -1;
-    }
-    return 0;
 }

@@ -30,6 +30,9 @@ struct slot {
     char reason[SLOT_REASON_MAX];
     int done;
     struct slot *next;
+    /* atls_batcher_submit: heap slot, answered through this callback (NULL: a caller waits) */
+    atls_batcher_done_fn cb;
+    void *cb_arg;
 };
 
 struct atls_batcher {
@@ -204,20 +207,41 @@ static void *producer_main(void *arg)
         if (n > b->stats.largest) {
             b->stats.largest = n;
         }
-        /* after this the slots belong to their callers again: not touched any more */
+        /* after this the slots of waiting callers belong to them again: not touched any
+         * more; submitted slots are kept (at the front) for their callbacks */
+        size_t submitted = 0;
         for (size_t i = 0; i < n; i++) {
-            b->batch[i]->done = 1;
+            struct slot *sl = b->batch[i];
+            if (sl->cb != NULL) {
+                b->batch[submitted++] = sl;
+            } else {
+                sl->done = 1;
+            }
         }
         pthread_cond_broadcast(&b->done);
+        if (submitted > 0) {
+            pthread_mutex_unlock(&b->mutex);
+            for (size_t i = 0; i < submitted; i++) {
+                struct slot *sl = b->batch[i];
+                sl->cb(sl->cb_arg, sl->rc, sl->rc == ATLS_OK ? sl->out : NULL,
+                       sl->rc == ATLS_OK ? sl->out_len : 0, sl->rc == ATLS_OK ? NULL : sl->reason);
+                if (sl->rc != ATLS_OK) {
+                    free(sl->out);
+                }
+                atls_wipe(sl->challenge, sizeof(sl->challenge));
+                free(sl);
+            }
+            pthread_mutex_lock(&b->mutex);
+        }
     }
     pthread_mutex_unlock(&b->mutex);
     return NULL;
 }
 
-/* wait_for: queue |s| and sleep until its batch is done (FIFO; at most max_waiting queued) */
-static atls_error wait_for(atls_batcher *b, struct slot *s, uint8_t **out, size_t *out_len)
+/* enqueue: queue |s| (FIFO; at most max_waiting queued), with b->mutex held; on failure the
+ * mutex is released and the error raised */
+static atls_error enqueue(atls_batcher *b, struct slot *s)
 {
-    pthread_mutex_lock(&b->mutex);
     if (b->stop || b->waiting >= b->max_waiting) {
         int stopping = b->stop;
         size_t waiting = b->waiting;
@@ -234,6 +258,14 @@ static atls_error wait_for(atls_batcher *b, struct slot *s, uint8_t **out, size_
     b->tail = s;
     b->waiting++;
     pthread_cond_signal(&b->work);
+    return ATLS_OK;
+}
+
+/* wait_for: queue |s| and sleep until its batch is done */
+static atls_error wait_for(atls_batcher *b, struct slot *s, uint8_t **out, size_t *out_len)
+{
+    pthread_mutex_lock(&b->mutex);
+    ATLS_GUARD(enqueue(b, s));
     while (!s->done) {
         pthread_cond_wait(&b->done, &b->mutex);
     }
@@ -273,6 +305,28 @@ static atls_error batch_produce_cmw(void *state, void *conn, const uint8_t *chal
     s.want_cmw = 1;
     s.max = max;
     return wait_for(state, &s, out, out_len);
+}
+
+atls_error atls_batcher_submit(atls_batcher *b, const uint8_t *challenge, size_t max,
+                               atls_batcher_done_fn done, void *arg)
+{
+    ATLS_ENSURE(b != NULL && challenge != NULL && done != NULL, ATLS_ERR_USAGE,
+                "batch: NULL argument");
+    struct slot *s = calloc(1, sizeof(*s));
+    ATLS_ENSURE(s != NULL, ATLS_ERR_INTERNAL_ALLOC, "out of memory");
+    memcpy(s->challenge, challenge, sizeof(s->challenge));
+    s->want_cmw = 1;
+    s->max = max;
+    s->cb = done;
+    s->cb_arg = arg;
+    pthread_mutex_lock(&b->mutex);
+    atls_error rc = enqueue(b, s);
+    if (rc != ATLS_OK) {
+        free(s);
+        return rc;
+    }
+    pthread_mutex_unlock(&b->mutex);
+    return ATLS_OK;
 }
 
 static atls_error batch_create(const char *const *config, void **state)

@@ -63,28 +63,41 @@ static atls_error wrap_plain(atls_session *s, uint8_t **evidence, size_t len, co
     return rc;
 }
 
-/* build_cmw_extension produces Evidence over the binding challenge and wraps it:
+/* head_challenge: the binding challenge of request |req| (our own role: the peer verifies
+ * with the same direction, atls/binding.h). */
+static atls_error head_challenge(atls_session *s, const atls_ea_request *req,
+                                 uint8_t challenge[ATLS_CHALLENGE_LEN])
+{
+    uint8_t *spki = NULL;
+    size_t spki_len = 0, ctx_len = 0;
+    atls_binding binding;
+    const uint8_t *ctx = atls_ea_request_get0_context(req, &ctx_len);
+    memset(&binding, 0, sizeof(binding));
+    atls_error rc = atls_spki_der(s->cfg.cert, &spki, &spki_len);
+    if (rc == ATLS_OK) {
+        rc = atls_binding_compute(s->ssl, atls_binding_role_for(s->ssl, 1), ctx, ctx_len, spki,
+                                  spki_len, &binding);
+    }
+    if (rc == ATLS_OK) {
+        memcpy(challenge, binding.challenge, ATLS_CHALLENGE_LEN);
+    }
+    atls_wipe(&binding, sizeof(binding));
+    free(spki);
+    return rc;
+}
+
+/* cmw_extension wraps the attester's result |evidence| (owned; freed here):
  * extension_data = cmw_data<1..2^16-1> holding one CMW (atls/evidence.h): a record
  * [media type, evidence, 4] from a plain attester, the attester's own CMW (a collection of
  * Evidence, event logs, stapled Endorsements) from one with produce_cmw. */
-static atls_error build_cmw_extension(atls_session *s, const atls_ea_request *req,
-                                      uint8_t **out, size_t *out_len)
+static atls_error cmw_extension(atls_session *s, uint8_t *evidence, size_t evidence_len,
+                                uint8_t **out, size_t *out_len)
 {
-    uint8_t *spki = NULL, *evidence = NULL, *cmw = NULL;
-    size_t spki_len = 0, evidence_len = 0, cmw_len = 0;
-    atls_binding binding;
-    atls_error rc;
-    size_t ctx_len = 0;
-    const uint8_t *ctx = atls_ea_request_get0_context(req, &ctx_len);
+    uint8_t *cmw = NULL;
+    size_t cmw_len = 0;
+    atls_error rc = ATLS_OK;
     char what[64];
-
-    memset(&binding, 0, sizeof(binding));
     snprintf(what, sizeof(what), "attester %s: cmw_attestation", s->cfg.attester->name);
-    ATLS_GUARD_GOTO(rc, done, atls_spki_der(s->cfg.cert, &spki, &spki_len));
-    /* our own role: the peer verifies with the same direction (atls/binding.h) */
-    ATLS_GUARD_GOTO(rc, done, atls_binding_compute(s->ssl, atls_binding_role_for(s->ssl, 1),
-                                                   ctx, ctx_len, spki, spki_len, &binding));
-    ATLS_GUARD_GOTO(rc, done, produce(s, binding.challenge, &evidence, &evidence_len));
     if (s->cfg.attester->produce_cmw != NULL) {
         cmw = evidence; /* already a CMW */
         cmw_len = evidence_len;
@@ -107,8 +120,6 @@ static atls_error build_cmw_extension(atls_session *s, const atls_ea_request *re
     rc = atls_writer_finish(&w, out, out_len);
     atls_writer_cleanup(&w);
 done:
-    atls_wipe(&binding, sizeof(binding));
-    free(spki);
     free(evidence);
     free(cmw);
     return rc;
@@ -119,32 +130,57 @@ static int can_authenticate(const atls_session *s)
     return s->cfg.cert != NULL && s->cfg.key != NULL;
 }
 
-/* answer: the authenticator for |req|, queued as an AUTHENTICATOR frame. */
+/* authenticate: the authenticator for |req| with the cmw_attestation extension |ext_data|
+ * (NULL: none), queued as an AUTHENTICATOR frame. */
+static atls_error authenticate(atls_session *s, const atls_ea_request *req,
+                               const uint8_t *ext_data, size_t ext_len)
+{
+    uint8_t *auth = NULL;
+    size_t auth_len = 0;
+    atls_ea_extension ext = {.type = s->cfg.cmw_extension, .data = ext_data, .len = ext_len};
+    ATLS_GUARD(atls_ea_authenticate(s->ssl, req, s->cfg.cert, s->cfg.chain, s->cfg.key,
+                                    ext_data != NULL ? &ext : NULL, ext_data != NULL ? 1 : 0,
+                                    &auth, &auth_len));
+    atls_error rc = atls_session_queue_frame(s, ATLS_FRAME_AUTHENTICATOR, auth, auth_len);
+    free(auth);
+    return rc;
+}
+
+/* answer: the authenticator for |req|, queued as an AUTHENTICATOR frame; with
+ * evidence_async, a request that needs Evidence becomes a job instead (session_async.c). */
 static atls_error answer(atls_session *s, const atls_ea_request *req, int wants_evidence)
 {
-    atls_error rc = ATLS_OK;
-    uint8_t *auth = NULL, *ext_data = NULL;
-    size_t auth_len = 0, ext_len = 0;
     if (!can_authenticate(s) || (wants_evidence && s->cfg.attester == NULL)) {
         /* RFC 9261 section 6: we cannot (or will not) authenticate: authenticated refusal */
-        ATLS_GUARD_GOTO(rc, done, atls_ea_authenticate_empty(s->ssl, req, &auth, &auth_len));
-    } else {
-        atls_ea_extension ext = {0};
-        size_t num_ext = 0;
-        if (wants_evidence) {
-            ATLS_GUARD_GOTO(rc, done, build_cmw_extension(s, req, &ext_data, &ext_len));
-            ext.type = s->cfg.cmw_extension;
-            ext.data = ext_data;
-            ext.len = ext_len;
-            num_ext = 1;
-        }
-        ATLS_GUARD_GOTO(rc, done, atls_ea_authenticate(s->ssl, req, s->cfg.cert, s->cfg.chain,
-                                                       s->cfg.key, num_ext ? &ext : NULL,
-                                                       num_ext, &auth, &auth_len));
+        uint8_t *auth = NULL;
+        size_t auth_len = 0;
+        ATLS_GUARD(atls_ea_authenticate_empty(s->ssl, req, &auth, &auth_len));
+        atls_error rc = atls_session_queue_frame(s, ATLS_FRAME_AUTHENTICATOR, auth, auth_len);
+        free(auth);
+        return rc;
     }
-    rc = atls_session_queue_frame(s, ATLS_FRAME_AUTHENTICATOR, auth, auth_len);
-done:
-    free(auth);
+    if (!wants_evidence) {
+        return authenticate(s, req, NULL, 0);
+    }
+    uint8_t challenge[ATLS_CHALLENGE_LEN];
+    ATLS_GUARD(head_challenge(s, req, challenge));
+    if (s->cfg.evidence_async) {
+        atls_error rc = atls_session_make_job(s, challenge);
+        atls_wipe(challenge, sizeof(challenge));
+        return rc;
+    }
+    uint8_t *evidence = NULL, *ext_data = NULL;
+    size_t evidence_len = 0, ext_len = 0;
+    atls_error rc = produce(s, challenge, &evidence, &evidence_len);
+    atls_wipe(challenge, sizeof(challenge));
+    if (rc == ATLS_OK) {
+        rc = cmw_extension(s, evidence, evidence_len, &ext_data, &ext_len);
+        evidence = NULL;
+    }
+    if (rc == ATLS_OK) {
+        rc = authenticate(s, req, ext_data, ext_len);
+    }
+    free(evidence);
     free(ext_data);
     return rc;
 }
@@ -183,8 +219,8 @@ int64_t atls_session_answer_in_ms(const atls_session *s)
         return -1;
     }
     const struct peer_request *r = &s->queue[s->queue_head];
-    if (held_for_appraisal(s, r)) {
-        return -1; /* waits for an event, not for time */
+    if (held_for_appraisal(s, r) || s->job_out) {
+        return -1; /* waits for an event (an appraisal, its Evidence), not for time */
     }
     if (!needs_token(s, r)) {
         return 0;
@@ -208,7 +244,7 @@ static void pop(atls_session *s)
 
 atls_error atls_session_serve_requests(atls_session *s)
 {
-    while (s->queue_len > 0 && !s->closed) {
+    while (s->queue_len > 0 && !s->closed && !s->job_out) {
         struct peer_request *r = &s->queue[s->queue_head];
         if (held_for_appraisal(s, r)) {
             return ATLS_OK;
@@ -221,10 +257,27 @@ atls_error atls_session_serve_requests(atls_session *s)
             s->tokens_milli -= 1000;
         }
         atls_error rc = answer(s, r->req, r->wants_evidence);
+        if (rc == ATLS_OK && s->job_out) {
+            return ATLS_OK; /* the head waits for its Evidence (atls_session_answer_with) */
+        }
         pop(s);
         ATLS_GUARD(rc);
     }
     return ATLS_OK;
+}
+
+atls_error atls_session_answer_with(atls_session *s, uint8_t *ev, size_t len)
+{
+    ATLS_ENSURE(s->queue_len > 0, ATLS_ERR_INTERNAL, "session: Evidence for no request");
+    uint8_t *ext_data = NULL;
+    size_t ext_len = 0;
+    atls_error rc = cmw_extension(s, ev, len, &ext_data, &ext_len);
+    if (rc == ATLS_OK) {
+        rc = authenticate(s, s->queue[s->queue_head].req, ext_data, ext_len);
+    }
+    free(ext_data);
+    pop(s);
+    return rc;
 }
 
 void atls_session_queue_free(atls_session *s)

@@ -82,6 +82,12 @@ struct atls_session {
     int peer_attested;
     uint64_t appraisals;
     int closed;                        /* no more I/O: ERROR sent/received or EOF */
+    int close_stage;                   /* atls_session_close_step: 0 flushing, 1 close_notify
+                                          sent (draining the peer), 2 done */
+    /* evidence_async (session_async.c): the job made for the head request, not yet taken,
+     * and whether one is out (made and not given back) */
+    struct atls_evidence_job *job;
+    int job_out;
     int eof;
     int read_wants_write;              /* the last SSL_read returned WANT_WRITE */
     int write_wants_read;              /* the last SSL_write returned WANT_READ */
@@ -134,6 +140,14 @@ ATLS_MUST_CHECK atls_error atls_session_serve_requests(atls_session *s);
 /* atls_session_answer_in_ms: ms until a queued request can be answered, -1 if none waits
  * for time (the queue is empty or waits for the peer's appraisal). */
 int64_t atls_session_answer_in_ms(const atls_session *s);
+/* atls_session_answer_with: the authenticator for the head request from the attester's result
+ * |ev| (owned; freed here), queued, and the request popped (evidence_async). */
+ATLS_MUST_CHECK atls_error atls_session_answer_with(atls_session *s, uint8_t *ev, size_t len);
+
+/* session_async.c */
+/* atls_session_make_job: a job over |challenge| for the head request (evidence_async). */
+ATLS_MUST_CHECK atls_error atls_session_make_job(atls_session *s,
+                                                 const uint8_t challenge[ATLS_CHALLENGE_LEN]);
 void atls_session_queue_free(atls_session *s);
 
 /* session_appraise.c: process an AUTHENTICATOR frame answering one of our requests */

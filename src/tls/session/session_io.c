@@ -248,39 +248,52 @@ atls_error atls_session_send_error(atls_session *s, atls_error code, const char 
     return ATLS_OK;
 }
 
-void atls_session_close(atls_session *s)
+int atls_session_close_step(atls_session *s, short *events)
 {
-    int64_t deadline = atls_session_now_ms() + 2000;
-    if (!s->closed) {
-        while (queue_size(&s->out) > 0 && atls_session_now_ms() < deadline) {
-            if (atls_session_flush(s) != ATLS_OK) {
-                break;
-            }
-            struct pollfd p = {.fd = s->fd, .events = POLLOUT};
-            (void)poll(&p, 1, 100);
+    *events = 0;
+    if (s->close_stage == 0) {
+        if (queue_size(&s->out) > 0 && atls_session_flush(s) == ATLS_OK &&
+            queue_size(&s->out) > 0) {
+            *events = s->write_wants_read ? POLLIN : POLLOUT;
+            return 0;
         }
-    }
-    s->closed = 1;
-    if (SSL_shutdown(s->ssl) < 0) {
+        s->closed = 1;
+        s->close_stage = 1;
         ERR_clear_error();
-        return;
+        if (SSL_shutdown(s->ssl) < 0) {
+            ERR_clear_error();
+            s->close_stage = 2;
+            return 1;
+        }
     }
     /* Lingering close: read (and drop) what the peer still sends until its close_notify or EOF.
      * Closing a socket with unread bytes in its receive buffer makes the kernel send RST, and
      * an RST can destroy data the peer has received but not yet read (the tail of a transfer,
      * when an answer to a re-attestation request was still on its way to us). */
     uint8_t sink[4096];
-    while (atls_session_now_ms() < deadline) {
+    while (s->close_stage == 1) {
         ERR_clear_error();
         int n = SSL_read(s->ssl, sink, sizeof(sink));
         if (n > 0) {
             continue;
         }
         int err = SSL_get_error(s->ssl, n);
-        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-            break; /* close_notify, EOF or an error: nothing more will come */
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+            *events = err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
+            return 0;
         }
-        struct pollfd p = {.fd = s->fd, .events = POLLIN};
+        s->close_stage = 2; /* close_notify, EOF or an error: nothing more will come */
+    }
+    ERR_clear_error();
+    return 1;
+}
+
+void atls_session_close(atls_session *s)
+{
+    int64_t deadline = atls_session_now_ms() + 2000;
+    short events = 0;
+    while (!atls_session_close_step(s, &events) && atls_session_now_ms() < deadline) {
+        struct pollfd p = {.fd = s->fd, .events = events};
         (void)poll(&p, 1, 100);
     }
     ERR_clear_error();

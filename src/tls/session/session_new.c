@@ -179,6 +179,7 @@ void atls_session_free(atls_session *s)
         atls_ea_request_free(s->pending[i].req);
     }
     atls_session_queue_free(s);
+    atls_evidence_job_free(s->job); /* made, never taken */
     atls_ea_context_set_free(s->seen);
     atls_frame_reader_cleanup(&s->reader);
     atls_queue_cleanup(&s->out);
