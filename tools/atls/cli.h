@@ -154,6 +154,7 @@ const char *cli_ssl_error_text(SSL *ssl, char *buf, size_t size);
 typedef struct cli_attester_opts {
     const char *name;              /* --attester sim|tpm2|tsm|azure|auto */
     const char *sim_key, *sim_measurements;
+    const char *sim_quote_latency; /* --sim-quote-latency MS: sim's quote_latency_ms */
     const char *tpm_tcti, *tpm_ak_handle, *tpm_pcrs;
     const char *tsm_path, *tsm_privlevel;
     const char *tsm_ccel_log, *tsm_ccel_table; /* tsm: the CC event log of a TDX guest */
@@ -172,6 +173,7 @@ enum {
     CLI_OPT_ATTESTER = CLI_OPT_ATTESTER_BASE,
     CLI_OPT_SIM_KEY,
     CLI_OPT_SIM_MEASUREMENTS,
+    CLI_OPT_SIM_QUOTE_LATENCY,
     CLI_OPT_TPM_TCTI,
     CLI_OPT_TPM_AK_HANDLE,
     CLI_OPT_TPM_PCRS,
@@ -191,6 +193,7 @@ enum {
     {"attester", required_argument, NULL, CLI_OPT_ATTESTER},                                  \
         {"sim-key", required_argument, NULL, CLI_OPT_SIM_KEY},                                \
         {"sim-measurements", required_argument, NULL, CLI_OPT_SIM_MEASUREMENTS},              \
+        {"sim-quote-latency", required_argument, NULL, CLI_OPT_SIM_QUOTE_LATENCY},            \
         {"tpm-tcti", required_argument, NULL, CLI_OPT_TPM_TCTI},                              \
         {"tpm-ak-handle", required_argument, NULL, CLI_OPT_TPM_AK_HANDLE},                    \
         {"tpm-pcrs", required_argument, NULL, CLI_OPT_TPM_PCRS},                              \
@@ -209,6 +212,8 @@ enum {
     "                             (configfs-tsm), azure (Azure CVM vTPM), auto\n"            \
     "  --sim-key FILE             sim: P-256 signing key (PEM)\n"                             \
     "  --sim-measurements FILE    sim: measurements JSON {\"name\": \"hex digest\"}\n"         \
+    "  --sim-quote-latency MS     sim: each quote takes MS ms, one at a time (a slow TPM or\n" \
+    "                             quoting enclave, for tests and benchmarks)\n"              \
     "  --tpm-tcti STR             tpm2: TCTI, e.g. device:/dev/tpmrm0 or\n"                  \
     "                             swtpm:host=127.0.0.1,port=2321 (default $ATLS_TPM2_TCTI,\n" \
     "                             $TPM2TOOLS_TCTI, else the search tpm2-tools does)\n"     \

@@ -20,6 +20,9 @@ void cli_attester_option(cli_attester_opts *o, int c, const char *value)
     case CLI_OPT_SIM_MEASUREMENTS:
         o->sim_measurements = value;
         break;
+    case CLI_OPT_SIM_QUOTE_LATENCY:
+        o->sim_quote_latency = value;
+        break;
     case CLI_OPT_TPM_TCTI:
         o->tpm_tcti = value;
         break;
@@ -147,7 +150,7 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
     *ops = NULL;
     *state = NULL;
     cli_attester_opts o = *o_in;
-    int any_sim = o.sim_key || o.sim_measurements;
+    int any_sim = o.sim_key || o.sim_measurements || o.sim_quote_latency;
     int any_tpm = o.tpm_tcti || o.tpm_ak_handle || o.tpm_pcrs;
     int any_tsm = o.tsm_path || o.tsm_privlevel || o.tsm_ccel_log || o.tsm_ccel_table;
     int any_azure = o.azure_certs || o.azure_tdquote;
@@ -241,6 +244,9 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         add_kv(kv, config, &n, "key", o.sim_key);
         if (o.sim_measurements != NULL) {
             add_kv(kv, config, &n, "measurements", o.sim_measurements);
+        }
+        if (o.sim_quote_latency != NULL) {
+            add_kv(kv, config, &n, "quote_latency_ms", o.sim_quote_latency);
         }
     } else if (is_tsm) {
         if (o.tsm_privlevel != NULL &&

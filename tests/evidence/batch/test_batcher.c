@@ -9,6 +9,10 @@
  *     batch, asked for as a one-off, and each caller's CMW is that collection with the Evidence
  *     record replaced by its own batch record; an attester without produce_cmw gives a lone
  *     batch record; a size limit that leaves no room is refused;
+ *   - atls_batcher_submit (no waiting caller): requests submitted while the attester is busy
+ *     share the next Evidence with waiting callers, each callback gets its own CMW on the
+ *     batcher's thread, an attester's failure reaches the callback with its message, a full
+ *     queue refuses at once, and atls_batcher_free answers what is still queued first;
  *   - bad options and a batcher made by name are refused;
  *   - with the sim attester as a 40 ms one-at-a-time quote source, 24 concurrent requests
  *     take a handful of quotes, and each wrapper appraises (atls_appraise_cmw) with its own
@@ -33,6 +37,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -541,6 +547,120 @@ static void test_slow_sim(void)
     CHECK(system(cmd) == 0);
 }
 
+/* ---- atls_batcher_submit ------------------------------------------------------------------- */
+
+struct submitted {
+    pthread_mutex_t m;
+    int calls, ok;
+    pthread_t thread[8];
+    atls_error rc[8];
+    char reason[8][200];
+    uint8_t *out[8];
+    size_t len[8];
+};
+
+static struct submitted sub = {.m = PTHREAD_MUTEX_INITIALIZER};
+
+static void on_done(void *arg, atls_error rc, uint8_t *out, size_t len, const char *reason)
+{
+    int i = (int)(intptr_t)arg;
+    pthread_mutex_lock(&sub.m);
+    sub.thread[i] = pthread_self();
+    sub.rc[i] = rc;
+    sub.out[i] = out;
+    sub.len[i] = len;
+    snprintf(sub.reason[i], sizeof(sub.reason[i]), "%s", reason != NULL ? reason : "");
+    sub.calls++;
+    sub.ok += rc == ATLS_OK && out != NULL && reason == NULL;
+    pthread_mutex_unlock(&sub.m);
+}
+
+static int sub_calls(void)
+{
+    pthread_mutex_lock(&sub.m);
+    int n = sub.calls;
+    pthread_mutex_unlock(&sub.m);
+    return n;
+}
+
+static void wait_calls(int n)
+{
+    for (int i = 0; i < 5000 && sub_calls() < n; i++) {
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static void sub_reset(void)
+{
+    for (int i = 0; i < 8; i++) {
+        free(sub.out[i]);
+    }
+    pthread_mutex_lock(&sub.m);
+    memset(&sub.calls, 0, sizeof(sub) - offsetof(struct submitted, calls));
+    pthread_mutex_unlock(&sub.m);
+}
+
+static void test_submit(void)
+{
+    atls_batcher_options o = {.max_waiting = 4};
+    atls_batcher *b = NULL;
+    CHECK_OK(atls_batcher_new(&fake_cmw_ops, NULL, &o, &b));
+    fk.calls = 0;
+    gate(1);
+    uint8_t ch[5][64];
+    for (int i = 0; i < 5; i++) {
+        memset(ch[i], 0x40 + i, sizeof(ch[i]));
+    }
+    CHECK_OK(atls_batcher_submit(b, ch[0], 65533, on_done, (void *)(intptr_t)0));
+    wait_in_produce();
+    for (int i = 1; i < 4; i++) { /* queued while the attester is busy: the next batch */
+        CHECK_OK(atls_batcher_submit(b, ch[i], 65533, on_done, (void *)(intptr_t)i));
+    }
+    req w;
+    req_start(&w, b, 0x77); /* a waiting caller shares that batch */
+    wait_waiting(b, 4);
+    CHECK_ERR(atls_batcher_submit(b, ch[4], 65533, on_done, (void *)(intptr_t)4),
+              ATLS_ERR_EVIDENCE_ATTESTER); /* max_waiting: refused at once */
+    CHECK_ERR(atls_batcher_submit(b, NULL, 65533, on_done, NULL), ATLS_ERR_USAGE);
+    CHECK(sub_calls() == 0); /* nothing answered while the attester works */
+    gate(0);
+    wait_calls(4);
+    pthread_join(w.thread, NULL);
+    CHECK_OK(w.rc);
+    free(w.out);
+    CHECK(sub.calls == 4 && sub.ok == 4);
+    CHECK(fk.calls == 2); /* one Evidence for the first, one for the four that waited */
+    for (int i = 0; i < 4; i++) {
+        CHECK(!pthread_equal(sub.thread[i], pthread_self())); /* the batcher's thread */
+        if (sub.out[i] != NULL) {
+            check_cmw_answer(sub.out[i], sub.len[i], ch[i], 1);
+        }
+    }
+    atls_batcher_stats st;
+    atls_batcher_get_stats(b, &st);
+    CHECK(st.largest == 4 && st.challenges == 5);
+    sub_reset();
+    /* the attester fails: the callback gets the error and its message */
+    fk.fail = 1;
+    CHECK_OK(atls_batcher_submit(b, ch[0], 65533, on_done, (void *)(intptr_t)0));
+    wait_calls(1);
+    CHECK(sub.calls == 1 && sub.rc[0] == ATLS_ERR_EVIDENCE_ATTESTER && sub.out[0] == NULL);
+    CHECK(strstr(sub.reason[0], "quote source is down") != NULL);
+    fk.fail = 0;
+    sub_reset();
+    /* freed with requests queued: they are answered first */
+    gate(1);
+    CHECK_OK(atls_batcher_submit(b, ch[0], 65533, on_done, (void *)(intptr_t)0));
+    wait_in_produce();
+    CHECK_OK(atls_batcher_submit(b, ch[1], 65533, on_done, (void *)(intptr_t)1));
+    wait_waiting(b, 1);
+    gate(0);
+    atls_batcher_free(b);
+    CHECK(sub.calls == 2 && sub.ok == 2);
+    sub_reset();
+}
+
 int main(void)
 {
     test_low_load();
@@ -548,6 +668,7 @@ int main(void)
     test_max_waiting();
     test_attester_error();
     test_produce_cmw();
+    test_submit();
     test_options();
     test_slow_sim();
     return check_summary();
