@@ -129,6 +129,10 @@ typedef struct atls_session_config {
      * Evidence becomes a job the application runs (or has a batcher run) elsewhere and hands
      * back. The attester fields above still say which attester and state a job uses. */
     int evidence_async;
+    /* Memory per idle connection (as OpenSSL's SSL_MODE_RELEASE_BUFFERS): free the session's
+     * input and output buffers whenever they are empty, at the price of an allocation per
+     * burst. For servers that hold many mostly idle connections. */
+    int release_buffers;
     /* Server only (expat-04 section 8.2): answer requests for Evidence only once the client's
      * first appraisal succeeded, so a client that has not attested learns nothing of the
      * server's platform. Requests wait meanwhile (within max_peer_requests). */

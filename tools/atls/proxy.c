@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,9 +34,7 @@ static int64_t now_ms(void)
 
 void proxy_pump_init(proxy_pump *p, atls_session *s, int fd)
 {
-    /* not the buffer: touching it would make every idle connection resident */
-    memset(p, 0, offsetof(proxy_pump, buf));
-    p->off = p->len = 0;
+    memset(p, 0, sizeof(*p));
     p->err = ATLS_OK;
     p->fd_errno = 0;
     p->s = s;
@@ -76,7 +75,16 @@ static int write_fd(proxy_pump *p)
         return -1;
     }
     p->off = 0;
+    free(p->buf); /* drained: an idle connection holds no buffer */
+    p->buf = NULL;
     return 0;
+}
+
+void proxy_pump_cleanup(proxy_pump *p)
+{
+    free(p->buf);
+    p->buf = NULL;
+    p->len = p->off = 0;
 }
 
 proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents, int may_read_fd)
@@ -100,7 +108,13 @@ proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents,
     }
     for (int round = 0; round < 16 && p->len == 0; round++) {
         size_t n = 0;
-        atls_error rc = atls_session_read(p->s, p->buf, sizeof(p->buf), &n);
+        uint8_t *buf = p->buf != NULL ? p->buf : malloc(PROXY_SESSION_BUF);
+        if (buf == NULL) {
+            p->err = ATLS_ERR_INTERNAL_ALLOC;
+            return PROXY_SESSION_ERROR;
+        }
+        p->buf = buf;
+        atls_error rc = atls_session_read(p->s, buf, PROXY_SESSION_BUF, &n);
         if (rc == ATLS_ERR_IO_CLOSED) {
             return PROXY_PEER_CLOSED;
         }
@@ -109,6 +123,8 @@ proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents,
             return PROXY_SESSION_ERROR;
         }
         if (n == 0) {
+            free(p->buf);
+            p->buf = NULL;
             break;
         }
         p->off = 0;

@@ -136,6 +136,7 @@ static void start_attested(conn *c)
         cfg.attester_state = &c->attester;
     }
     cfg.evidence_async = 1; /* never on this thread: serve_evidence.c */
+    cfg.release_buffers = 1; /* thousands of mostly idle connections */
     cfg.peer_must_attest = srv->mutual;
     /* expat-04 section 8.2: a client that must attest learns nothing of our platform before
      * it did; a client that refuses gets an ERROR frame, never our Evidence */
@@ -449,7 +450,10 @@ void serve_conn_free(conn *c)
     if (c->backend >= 0) {
         close(c->backend);
     }
-    free(c->pump);
+    if (c->pump != NULL) {
+        proxy_pump_cleanup(c->pump);
+        free(c->pump);
+    }
     free(c->plain);
     serve_config_unref(c->cfg);
     free(c);

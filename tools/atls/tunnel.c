@@ -60,6 +60,7 @@ static int64_t now_ms(void)
 
 static void tunnel_free(tunnel *t)
 {
+    proxy_pump_cleanup(&t->pump);
     client_close(&t->conn);
     if (t->local >= 0) {
         close(t->local);
