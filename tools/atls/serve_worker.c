@@ -108,11 +108,18 @@ static void after_step(serve_worker *w, conn *c)
     }
 }
 
+/* bury frees the finished connections, except those still on the ready list (run_ready
+ * skips them and the next round frees them) */
 static void bury(serve_worker *w)
 {
-    while (w->dead != NULL) {
-        conn *c = w->dead;
-        w->dead = c->next_back;
+    conn **link = &w->dead;
+    while (*link != NULL) {
+        conn *c = *link;
+        if (c->in_ready) {
+            link = &c->next_back;
+            continue;
+        }
+        *link = c->next_back;
         serve_conn_free(c);
         atomic_fetch_sub(&w->open, 1);
         atomic_fetch_sub(&w->srv->active, 1);
