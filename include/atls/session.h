@@ -49,7 +49,9 @@
  * lock serves waiting sessions in arrival order, so no connection can hold the attester for
  * more than one production while others wait. Or give every session the same batcher
  * (atls/batch.h) as its attester, with no lock: one Evidence then answers every request that
- * waited while the attester was busy.
+ * waited while the attester was busy. An event loop that drives many sessions from one thread
+ * sets evidence_async and produces Evidence elsewhere ("Asynchronous Evidence" below), so a
+ * slow quote never holds up the other sessions.
  */
 #ifndef ATLS_SESSION_H
 #define ATLS_SESSION_H
@@ -129,10 +131,6 @@ typedef struct atls_session_config {
      * Evidence becomes a job the application runs (or has a batcher run) elsewhere and hands
      * back. The attester fields above still say which attester and state a job uses. */
     int evidence_async;
-    /* Memory per idle connection (as OpenSSL's SSL_MODE_RELEASE_BUFFERS): free the session's
-     * input and output buffers whenever they are empty, at the price of an allocation per
-     * burst. For servers that hold many mostly idle connections. */
-    int release_buffers;
     /* Server only (expat-04 section 8.2): answer requests for Evidence only once the client's
      * first appraisal succeeded, so a client that has not attested learns nothing of the
      * server's platform. Requests wait meanwhile (within max_peer_requests). */
@@ -361,6 +359,14 @@ ATLS_MUST_CHECK atls_error atls_session_evidence_done(atls_session *s, atls_evid
 /* atls_evidence_job_free releases a job (NULL-safe): for a job whose session is gone. */
 ATLS_API
 void atls_evidence_job_free(atls_evidence_job *j);
+
+/* atls_session_trim frees what the session holds only while bytes move: its output queue, its
+ * undelivered-DATA queue and its frame reader's buffer, each when empty now, and OpenSSL's
+ * record buffers (SSL_free_buffers). For a server holding many connections that are mostly
+ * idle: call it once a connection has gone quiet (`atls serve` does after a second without
+ * traffic); the next burst allocates them again. Session's thread. */
+ATLS_API
+void atls_session_trim(atls_session *s);
 
 /* atls_session_close_step is atls_session_close for an event loop: it does what the socket
  * allows now (flush queued bytes, then close_notify, then read and drop what the peer still

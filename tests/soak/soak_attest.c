@@ -220,7 +220,6 @@ int main(int argc, char **argv)
     memset(&cfg, 0, sizeof(cfg));
     cfg.peer_must_attest = 1;
     cfg.timeout_ms = 30000;
-    cfg.release_buffers = 1;
     int with_policy = strcmp(policy_path, "-") != 0;
     atls_policy *policy = NULL;
     if (with_policy) {

@@ -373,7 +373,11 @@ int cmd_serve(int argc, char **argv)
      * (logged with connection id 0) */
     srv.batch_use.meter = &srv.attester;
     srv.batch_use.conn_id = 0;
-    if (batch && atls_batcher_new(&srv.attester.ops, &srv.batch_use, NULL, &srv.batcher) !=
+    /* every connection has at most one job out (atls/session.h): room for all of them, so a
+     * burst of re-attestations waits for the next quote instead of failing */
+    size_t waiting = srv.max_connections > 4096 ? (size_t)srv.max_connections : 4096;
+    atls_batcher_options bopts = {.max_waiting = waiting < 65536 ? waiting : 65536};
+    if (batch && atls_batcher_new(&srv.attester.ops, &srv.batch_use, &bopts, &srv.batcher) !=
                      ATLS_OK) {
         rc = cli_fail_atls(CLI_EXIT_USAGE, "--batch on");
         goto done;

@@ -75,9 +75,16 @@ static int write_fd(proxy_pump *p)
         return -1;
     }
     p->off = 0;
-    free(p->buf); /* drained: an idle connection holds no buffer */
-    p->buf = NULL;
     return 0;
+}
+
+void proxy_pump_trim(proxy_pump *p)
+{
+    if (p->len == 0) {
+        free(p->buf);
+        p->buf = NULL;
+    }
+    atls_session_trim(p->s);
 }
 
 void proxy_pump_cleanup(proxy_pump *p)
@@ -123,8 +130,6 @@ proxy_status proxy_pump_run(proxy_pump *p, short sess_revents, short fd_revents,
             return PROXY_SESSION_ERROR;
         }
         if (n == 0) {
-            free(p->buf);
-            p->buf = NULL;
             break;
         }
         p->off = 0;

@@ -32,16 +32,19 @@ typedef enum proxy_status {
 typedef struct proxy_pump {
     atls_session *s;         /* borrowed */
     int fd;                  /* borrowed, switched to non-blocking */
-    uint8_t *buf;            /* session → fd bytes not yet written (PROXY_SESSION_BUF, held
-                                only while it has some: an idle connection holds none) */
+    uint8_t *buf;            /* session → fd bytes not yet written (PROXY_SESSION_BUF,
+                                allocated on first use, freed by proxy_pump_trim) */
     size_t off, len;
     atls_error err;
     int fd_errno;
 } proxy_pump;
 
 void proxy_pump_init(proxy_pump *p, atls_session *s, int fd);
-/* proxy_pump_cleanup frees the buffer (the session and fd stay the caller's). */
+/* proxy_pump_cleanup frees the buffer (the session and fd stay the caller's).
+ * proxy_pump_trim frees it when it is empty (an idle connection), and the session's own
+ * (atls_session_trim). */
 void proxy_pump_cleanup(proxy_pump *p);
+void proxy_pump_trim(proxy_pump *p);
 
 /* proxy_pump_events fills the poll entries (session, plain fd). |may_read_fd| 0 keeps the
  * plain side unread (e.g. before the peer attested). Returns 1 when the session has buffered

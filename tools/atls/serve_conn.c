@@ -21,6 +21,7 @@
 
 #define HANDSHAKE_MS 10000
 #define CLOSE_MS 2000 /* draining to the backend, lingering close: as the blocking forms */
+#define TRIM_MS 1000  /* quiet this long: the connection's I/O buffers are freed */
 
 static int64_t now_ms(void)
 {
@@ -136,7 +137,6 @@ static void start_attested(conn *c)
         cfg.attester_state = &c->attester;
     }
     cfg.evidence_async = 1; /* never on this thread: serve_evidence.c */
-    cfg.release_buffers = 1; /* thousands of mostly idle connections */
     cfg.peer_must_attest = srv->mutual;
     /* expat-04 section 8.2: a client that must attest learns nothing of our platform before
      * it did; a client that refuses gets an ERROR frame, never our Evidence */
@@ -273,12 +273,24 @@ static void step_attested(conn *c, const uint32_t revents[2])
             return;
         }
     }
+    int64_t now = now_ms();
+    int trim = 0;
+    if (revents[0] != 0 || revents[1] != 0) {
+        c->trim_ms = now + TRIM_MS; /* traffic: trim once it has been quiet for a while */
+    } else if (c->trim_ms != 0 && now >= c->trim_ms) {
+        trim = 1;
+        c->trim_ms = 0;
+    }
     proxy_status st = proxy_pump_run(c->pump, to_poll(revents[0]), to_poll(revents[1]),
                                      attested);
     dispatch_job(c);
     if (st != PROXY_OK) {
         end_attested(c, st);
         return;
+    }
+    if (trim) {
+        proxy_pump_trim(c->pump); /* quiet: an idle connection holds no I/O buffers */
+        c->trimmed = 1;
     }
     attested = !srv->mutual || atls_session_peer_attested(s);
     struct pollfd pf[2];
@@ -287,6 +299,9 @@ static void step_attested(conn *c, const uint32_t revents[2])
     c->want[1] = to_epoll(pf[1].events);
     int t = atls_session_timeout_ms(s);
     int64_t next = t >= 0 ? now_ms() + t : 0;
+    if (c->trim_ms != 0 && (next == 0 || c->trim_ms < next)) {
+        next = c->trim_ms;
+    }
     if (srv->mutual && attested && atls_session_outstanding_age_ms(s) < 0 &&
         (next == 0 || c->next_request_ms < next)) {
         next = c->next_request_ms;
@@ -428,10 +443,6 @@ conn *serve_conn_new(server *srv, serve_worker *w, int fd, unsigned long id)
     if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
         ERR_clear_error();
         c->state = CONN_DONE;
-    }
-    /* idle connections keep no TLS record buffers (OpenSSL frees them between records) */
-    if (c->ssl != NULL) {
-        SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
     }
     c->handshake_started_ms = now_ms();
     /* a silent client cannot hold the handshake forever */

@@ -46,6 +46,8 @@ typedef struct conn {
     int64_t handshake_started_ms;
     int64_t deadline_ms;      /* when the worker must step this connection (0: none) */
     int64_t state_deadline_ms;/* the current state's bound (handshake, drain, linger) */
+    int64_t trim_ms;          /* free the I/O buffers then, unless traffic moved it (0: done) */
+    int trimmed;              /* the last step freed them (the worker returns memory) */
     atls_evidence_job *job;   /* taken from the session, out for production */
     int job_out;              /* the job is with the batcher / Evidence thread */
     proxy_pump *pump;         /* CONN_ATTESTED / CONN_DRAIN (owned) */

@@ -9,6 +9,7 @@
 #include "serve_conn.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #define MAX_EVENTS 256
 #define IDLE_WAIT_MS 1000
+#define MALLOC_TRIM_MS 1000 /* at most this often: memory of trimmed connections to the OS */
 
 struct serve_worker {
     server *srv;
@@ -36,6 +38,8 @@ struct serve_worker {
     int count;
     int64_t next_deadline;      /* earliest deadline of any connection (0: none) */
     int stopping;               /* serve_conn_stop was sent to every connection */
+    int trims;                  /* connections trimmed since the last malloc_trim */
+    int64_t last_malloc_trim;
     atomic_int open;            /* connections not yet freed (read by the main thread) */
 };
 
@@ -88,6 +92,8 @@ static void unlink_conn(serve_worker *w, conn *c)
 static void after_step(serve_worker *w, conn *c)
 {
     sync_interest(w, c);
+    w->trims += c->trimmed;
+    c->trimmed = 0;
     if (c->state == CONN_DONE) {
         if (c->job_out || c->dead) {
             return; /* freed when its job is back / already on the dead list */
@@ -268,6 +274,13 @@ static void *worker_main(void *arg)
         run_ready(w);
         run_timers(w, now_ms());
         bury(w);
+        /* buffers freed by idle connections lie between live allocations, where free() keeps
+         * them resident: hand those pages back (glibc's malloc_trim), at most once a second */
+        if (w->trims > 0 && now_ms() - w->last_malloc_trim >= MALLOC_TRIM_MS) {
+            (void)malloc_trim(0);
+            w->trims = 0;
+            w->last_malloc_trim = now_ms();
+        }
     }
     return NULL;
 }

@@ -118,10 +118,23 @@ atls_error atls_session_flush(atls_session *s)
         return atls_error_raise_ossl(ATLS_ERR_IO, __FILE__, __LINE__,
                                      "session: TLS write failed");
     }
-    if (s->cfg.release_buffers && s->out.buf != NULL) {
-        atls_queue_cleanup(&s->out); /* empty: an idle connection keeps no buffer */
-    }
     return ATLS_OK;
+}
+
+void atls_session_trim(atls_session *s)
+{
+    if (queue_size(&s->out) == 0) {
+        atls_queue_cleanup(&s->out);
+    }
+    if (queue_size(&s->held) == 0) {
+        atls_queue_cleanup(&s->held);
+    }
+    if (atls_frame_reader_buffered(&s->reader) == 0) {
+        atls_frame_reader_cleanup(&s->reader); /* every frame handled: nothing points into it */
+    }
+    if (SSL_free_buffers(s->ssl) != 1) {
+        ERR_clear_error(); /* in use (a partial record): kept, as OpenSSL decides */
+    }
 }
 
 size_t atls_session_queued(const atls_session *s)
@@ -432,9 +445,6 @@ atls_error atls_session_pump(atls_session *s)
         ATLS_GUARD(pull_tls(s, &progress));
     }
     ATLS_GUARD(dispatch(s));
-    if (s->cfg.release_buffers && atls_frame_reader_buffered(&s->reader) == 0) {
-        atls_frame_reader_cleanup(&s->reader); /* every frame handled: nothing points into it */
-    }
     if (s->eof) {
         ATLS_GUARD(at_eof(s));
     }
@@ -469,9 +479,6 @@ atls_error atls_session_read(atls_session *s, uint8_t *buf, size_t cap, size_t *
         size_t take = avail < cap ? avail : cap;
         memcpy(buf, s->held.buf + s->held.head, take);
         atls_queue_consume(&s->held, take);
-        if (s->cfg.release_buffers && queue_size(&s->held) == 0) {
-            atls_queue_cleanup(&s->held);
-        }
         *n = take;
         atls_session_note_stall(s);
         return ATLS_OK;
