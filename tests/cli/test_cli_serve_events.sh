@@ -4,7 +4,7 @@
 #     --sim-quote-latency), another connection's data keeps flowing while an attestation is in
 #     progress (its echo round trips stay far below the quote time), with --batch on and off;
 #   - 40 concurrent attested clients on that one worker all affirm (one or two quotes);
-#   - --workers 0, 257 or x: exit 2 with one line naming the option.
+#   - --workers 0, 257 or x and --sim-quote-latency 5s: exit 2 with one line naming the option.
 source "$(dirname "$0")/lib.sh"
 CLIENTS=$(dirname "$0")/tls_clients.py
 
@@ -70,4 +70,9 @@ for bad in 0 257 x; do
     check "... with one line naming --workers" one_line "$T/bad.err"
     check "... naming --workers" grep -q -- "--workers '$bad'" "$T/bad.err"
 done
+run_cmd "$T/bad.out" "$T/bad.err" "$ATLS" serve --listen "127.0.0.1:$(free_port)" \
+    --cert "$T/server.pem" --key "$T/server.key" --backend "127.0.0.1:$ECHO" "${SIM[@]}" \
+    --sim-quote-latency 5s
+check "--sim-quote-latency 5s: exit 2 ($RC), one line naming the option" \
+    [ "$RC" -eq 2 ] && one_line "$T/bad.err" && grep -q -- "--sim-quote-latency '5s'" "$T/bad.err"
 finish

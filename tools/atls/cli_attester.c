@@ -5,6 +5,7 @@
 #include "collateral_dir.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -246,6 +247,13 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
             add_kv(kv, config, &n, "measurements", o.sim_measurements);
         }
         if (o.sim_quote_latency != NULL) {
+            char *end = NULL;
+            long ms = strtol(o.sim_quote_latency, &end, 10);
+            if (*o.sim_quote_latency == '\0' || *end != '\0' || ms < 0 || ms > 60000) {
+                cli_error("--sim-quote-latency '%s': expected 0..60000 milliseconds",
+                          o.sim_quote_latency);
+                return CLI_EXIT_USAGE;
+            }
             add_kv(kv, config, &n, "quote_latency_ms", o.sim_quote_latency);
         }
     } else if (is_tsm) {
