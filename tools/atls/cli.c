@@ -109,6 +109,19 @@ int cli_parse_seconds(const char *s, const char *opt, int *out_ms)
     return 0;
 }
 
+int cli_parse_int(const char *s, const char *opt, long lo, long hi, const char *unit, int *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi) {
+        cli_error("%s '%s': expected %ld..%ld%s%s", opt, s, lo, hi, *unit ? " " : "", unit);
+        return CLI_EXIT_USAGE;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 void cli_catch_signals(void (*handler)(int))
 {
     struct sigaction sa;

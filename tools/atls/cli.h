@@ -59,6 +59,10 @@ int cli_bad_option(char **argv, int c);
 /* cli_parse_seconds reads a duration option: seconds 0.1 .. 86400, into milliseconds. */
 int cli_parse_seconds(const char *s, const char *opt, int *out_ms);
 
+/* cli_parse_int reads option |opt|'s whole-number value |s| in lo..hi into *out; else one line
+ * "OPT 'S': expected LO..HI UNIT" (|unit| may be "") and CLI_EXIT_USAGE. */
+int cli_parse_int(const char *s, const char *opt, long lo, long hi, const char *unit, int *out);
+
 /* cli_catch_signals installs |handler| for SIGINT, SIGTERM, SIGQUIT and SIGHUP (the signals a
  * daemon of ours stops or reloads on), without SA_RESTART. */
 void cli_catch_signals(void (*handler)(int));

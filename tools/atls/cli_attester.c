@@ -246,14 +246,13 @@ int cli_attester_open(const cli_attester_opts *o_in, const atls_attester_ops **o
         if (o.sim_measurements != NULL) {
             add_kv(kv, config, &n, "measurements", o.sim_measurements);
         }
+        int ms = 0;
+        if (o.sim_quote_latency != NULL &&
+            cli_parse_int(o.sim_quote_latency, "--sim-quote-latency", 0, 60000, "milliseconds",
+                          &ms) != 0) {
+            return CLI_EXIT_USAGE;
+        }
         if (o.sim_quote_latency != NULL) {
-            char *end = NULL;
-            long ms = strtol(o.sim_quote_latency, &end, 10);
-            if (*o.sim_quote_latency == '\0' || *end != '\0' || ms < 0 || ms > 60000) {
-                cli_error("--sim-quote-latency '%s': expected 0..60000 milliseconds",
-                          o.sim_quote_latency);
-                return CLI_EXIT_USAGE;
-            }
             add_kv(kv, config, &n, "quote_latency_ms", o.sim_quote_latency);
         }
     } else if (is_tsm) {

@@ -255,26 +255,12 @@ int cmd_serve(int argc, char **argv)
             rc = cli_parse_seconds(optarg, "--reattest", &srv.client_reattest_ms);
             have_reattest = 1;
             break;
-        case OPT_MAX: {
-            char *end = NULL;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 100000) {
-                cli_error("--max-connections '%s': expected 1..100000", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            srv.max_connections = (int)v;
+        case OPT_MAX:
+            rc = cli_parse_int(optarg, "--max-connections", 1, 100000, "", &srv.max_connections);
             break;
-        }
-        case OPT_WORKERS: {
-            char *end = NULL;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 256) {
-                cli_error("--workers '%s': expected 1..256", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            srv.num_workers = (int)v;
+        case OPT_WORKERS:
+            rc = cli_parse_int(optarg, "--workers", 1, 256, "", &srv.num_workers);
             break;
-        }
         case OPT_LOG_FORMAT: rc = logging_parse_format(optarg, &log_fmt); break;
         case OPT_METRICS: metrics_addr = optarg; break;
         case OPT_BATCH:
@@ -284,17 +270,10 @@ int cmd_serve(int argc, char **argv)
             }
             batch = strcmp(optarg, "on") == 0;
             break;
-        case OPT_COLLATERAL_REFRESH: {
-            char *end = NULL;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 86400) {
-                cli_error("--collateral-refresh '%s': expected 1..86400 seconds", optarg);
-                return CLI_EXIT_USAGE;
-            }
-            refresh_s = (int)v;
+        case OPT_COLLATERAL_REFRESH:
+            rc = cli_parse_int(optarg, "--collateral-refresh", 1, 86400, "seconds", &refresh_s);
             ao.collateral_refreshed = 1;
             break;
-        }
         case 'v': cli_verbose = 1; break;
         case 'h': fputs(help, stdout); return CLI_EXIT_OK;
         default:
