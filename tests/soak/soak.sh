@@ -39,8 +39,9 @@ SRV=$(free_port)
 LOC=$(free_port)
 LOC_SLOW=$(free_port)
 start_backend echo "$ECHO"
+# room for the N connections, the tunnels' and the misbehaving ones (beyond it serve refuses)
 start_serve "$T/serve.log" "$SRV" --backend "127.0.0.1:$ECHO" --attester sim \
-    --sim-key "$T/sim.key" --sim-measurements "$T/meas.json"
+    --sim-key "$T/sim.key" --sim-measurements "$T/meas.json" --max-connections $((N + 500))
 timeout 20 "$ATLS" policy init "localhost:$SRV" --ca "$T/ca.pem" > "$T/policy.json"
 
 "$ATLS" connect -v "localhost:$SRV" --ca "$T/ca.pem" --policy "$T/policy.json" \
