@@ -4,6 +4,7 @@
 #     --sim-quote-latency), another connection's data keeps flowing while an attestation is in
 #     progress (its echo round trips stay far below the quote time), with --batch on and off;
 #   - 40 concurrent attested clients on that one worker all affirm (one or two quotes);
+#   - a start-up failure after the workers started (--metrics on a busy port) exits 2 at once;
 #   - --workers 0, 257 or x and --sim-quote-latency 5s: exit 2 with one line naming the option.
 source "$(dirname "$0")/lib.sh"
 CLIENTS=$(dirname "$0")/tls_clients.py
@@ -70,6 +71,11 @@ for bad in 0 257 x; do
     check "... with one line naming --workers" one_line "$T/bad.err"
     check "... naming --workers" grep -q -- "--workers '$bad'" "$T/bad.err"
 done
+# a start-up failure after the workers started (the metrics port is taken) still ends at once
+run_cmd "$T/busy.out" "$T/busy.err" timeout 10 "$ATLS" serve --listen "127.0.0.1:$(free_port)" \
+    --cert "$T/server.pem" --key "$T/server.key" --backend "127.0.0.1:$ECHO" "${SIM[@]}" \
+    --metrics "127.0.0.1:$ECHO"
+check "--metrics on a busy port: exit 2 at once, workers ended ($RC)" [ "$RC" -eq 2 ]
 run_cmd "$T/bad.out" "$T/bad.err" "$ATLS" serve --listen "127.0.0.1:$(free_port)" \
     --cert "$T/server.pem" --key "$T/server.key" --backend "127.0.0.1:$ECHO" "${SIM[@]}" \
     --sim-quote-latency 5s

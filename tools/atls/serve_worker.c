@@ -204,7 +204,7 @@ static void run_timers(serve_worker *w, int64_t now)
 
 static void run_ready(serve_worker *w)
 {
-    /* a bounded number of rounds per loop: sockets get their turn in between */
+    /* one step each per round: the sockets get their turn in between */
     conn *list = w->ready;
     w->ready = NULL;
     while (list != NULL) {
@@ -374,23 +374,27 @@ int serve_workers_stop(server *srv, int ms)
 
 void serve_workers_free(server *srv)
 {
+    serve_stopping = 1; /* also when start-up failed after the workers started */
     for (int i = 0; srv->workers != NULL && i < srv->num_workers; i++) {
         serve_worker *w = srv->workers[i];
         if (w == NULL) {
             continue;
         }
-        if (w->started && atomic_load(&w->open) == 0) {
-            pthread_join(w->thread, NULL);
-            if (w->ep >= 0) {
-                close(w->ep);
+        if (w->started) {
+            wake(w);
+            if (atomic_load(&w->open) != 0) {
+                continue; /* connections still open: it keeps running until exit() */
             }
-            if (w->wake >= 0) {
-                close(w->wake);
-            }
-            pthread_mutex_destroy(&w->lock);
-            free(w);
+            pthread_join(w->thread, NULL); /* it ends at once: stopping, nothing open */
         }
-        /* a worker with connections still open keeps running until exit() */
+        if (w->ep >= 0) {
+            close(w->ep);
+        }
+        if (w->wake >= 0) {
+            close(w->wake);
+        }
+        pthread_mutex_destroy(&w->lock);
+        free(w);
     }
     free(srv->workers);
     srv->workers = NULL;
