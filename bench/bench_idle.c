@@ -9,6 +9,8 @@
  * Prints "opened=N" (N < K when the server or a limit refused more; the reason on stderr) and
  * then "ready" on stdout.
  */
+#include "loopback.h"
+
 #include <atls/session.h>
 
 #include <netinet/in.h>
@@ -27,33 +29,6 @@ typedef struct idle_conn {
     SSL *ssl;
     atls_session *s;
 } idle_conn;
-
-static int dial(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return -1;
-    }
-    /* as `atls connect` does (tools/atls/cli_net.c): without it each connection's first
-     * attestation can wait for a delayed ACK */
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    /* a server that stopped accepting (fd limit) leaves us in its backlog: give up after 10 s
-     * instead of blocking in SSL_connect forever */
-    struct timeval tv = {.tv_sec = 10, .tv_usec = 0};
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    return fd;
-}
 
 int main(int argc, char **argv)
 {
@@ -87,7 +62,7 @@ int main(int argc, char **argv)
     long n = 0;
     for (; n < k; n++) {
         idle_conn *c = &cs[n];
-        c->fd = dial(port);
+        c->fd = loopback_connect(port);
         if (c->fd < 0) {
             perror("bench_idle: connect");
             break;

@@ -101,6 +101,10 @@ int loopback_connect(int port)
         close(fd);
         return -1;
     }
+    /* as `atls connect` does (tools/atls/cli_net.c): without it an attestation's small
+     * frames can wait for a delayed ACK */
+    int one = 1;
+    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     loopback_set_timeouts(fd, LOOPBACK_TIMEOUT_MS);
     return fd;
 }

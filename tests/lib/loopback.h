@@ -40,7 +40,8 @@ int loopback_server_start(loopback_server *s);
  * listener. Idempotent. */
 void loopback_server_stop(loopback_server *s);
 
-/* loopback_connect: a connected blocking socket to 127.0.0.1:|port|, or -1. */
+/* loopback_connect: a connected blocking socket to 127.0.0.1:|port| (TCP_NODELAY, 10 s send
+ * and receive timeouts), or -1. */
 int loopback_connect(int port);
 
 /* loopback_set_timeouts sets |ms| send and receive timeouts on |fd| (0: none). */

@@ -21,6 +21,8 @@
  * (failures: a failed or non-affirming appraisal, a session error or a closed connection;
  * late: an answer still outstanding at the end). Exit 1 when anything failed.
  */
+#include "loopback.h"
+
 #include <atls/policy.h>
 #include <atls/session.h>
 
@@ -81,29 +83,6 @@ static double pct(double *v, size_t n, double p)
         rank = 1;
     }
     return v[rank > n ? n - 1 : rank - 1];
-}
-
-static int dial(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return -1;
-    }
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return -1;
-    }
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    struct timeval tv = {.tv_sec = 10, .tv_usec = 0};
-    (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    return fd;
 }
 
 static long failures, echo_failures, echoes;
@@ -249,7 +228,7 @@ int main(int argc, char **argv)
     long n = 0;
     for (; n < k; n++) {
         sconn *c = &cs[n];
-        c->fd = dial(port);
+        c->fd = loopback_connect(port);
         if (c->fd < 0) {
             perror("soak_attest: connect");
             break;

@@ -11,6 +11,8 @@
  *   soak_pump slow PORT N SECONDS     N slow readers: send until the socket blocks, then read
  *                                     1 KiB per second
  */
+#include "loopback.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -34,32 +36,20 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* dial: a connected non-blocking TCP socket to 127.0.0.1:port, or -1. */
-static int dial(int port)
+/* dial_nonblocking: a connected non-blocking TCP socket to 127.0.0.1:port, or -1. */
+static int dial_nonblocking(int port)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return -1;
+    int fd = loopback_connect(port);
+    if (fd >= 0) {
+        int fl = fcntl(fd, F_GETFL);
+        (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     }
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        close(fd);
-        return -1;
-    }
-    int one = 1;
-    (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    int fl = fcntl(fd, F_GETFL);
-    (void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
     return fd;
 }
 
 static int flood(int port, long long total)
 {
-    int fd = dial(port);
+    int fd = dial_nonblocking(port);
     if (fd < 0) {
         perror("connect");
         return 2;
@@ -133,7 +123,7 @@ static int echo_clients(int port, int n, double seconds, int slow)
     memset(junk, 'j', sizeof(junk));
     double t_end = now_s() + seconds;
     for (int i = 0; i < n; i++) {
-        cs[i].fd = dial(port);
+        cs[i].fd = dial_nonblocking(port);
         if (cs[i].fd < 0) {
             cs[i].dead = 1;
             failures++;
