@@ -77,6 +77,10 @@ atls_error fixture_batch_wrap(fixture *f, const uint8_t leaf[64],
  * value changed), untrusted (another key), other_type (a section for another evidence type). */
 int fixture_make_policies(fixture *f);
 
+/* fixture_start_sim: fixture_init, the sim attester and its policies, the start of most session
+ * tests. Returns 0, or 1 with the reason on stderr and |f| cleaned up (main's exit code). */
+int fixture_start_sim(fixture *f);
+
 /* fixture_policy parses a policy from JSON text (NULL on error, detail on stderr). */
 atls_policy *fixture_policy(fixture *f, const char *json_text);
 

@@ -273,10 +273,7 @@ static void test_key_usage_and_ip(void)
 
 int main(void)
 {
-    if (fixture_init(&F) != 0 || fixture_attester(&F, "sim") != 0 ||
-        fixture_make_policies(&F) != 0) {
-        fprintf(stderr, "fixture: %s\n", atls_error_detail());
-        fixture_cleanup(&F);
+    if (fixture_start_sim(&F) != 0) {
         return 1;
     }
     test_zero_config();

@@ -35,10 +35,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_session_memory N (N >= 100)\n");
         return 2;
     }
-    if (fixture_init(&F) != 0 || fixture_attester(&F, "sim") != 0 ||
-        fixture_make_policies(&F) != 0) {
-        fprintf(stderr, "fixture: %s\n", atls_error_detail());
-        fixture_cleanup(&F);
+    if (fixture_start_sim(&F) != 0) {
         return 1;
     }
     tls_pair *p = fixture_pair(&F, NULL);
