@@ -805,7 +805,8 @@ atls_error make_atls_request(SSL *ssl, int type, const uint8_t prefix[16], uint6
 
 int fixture_start_sim(fixture *f)
 {
-    if (fixture_init(f) != 0 || fixture_attester(f, "sim") != 0 || fixture_make_policies(f) != 0) {
+    if (fixture_init(f) != 0 || fixture_attester(f, "sim") != 0 ||
+        fixture_make_policies(f) != 0) {
         fprintf(stderr, "fixture: %s\n", atls_error_detail());
         fixture_cleanup(f);
         return 1;
